@@ -1,0 +1,93 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Catchment,
+    County,
+    HealthTrust,
+    Municipality,
+    Organisation,
+    OrganisationType,
+    RecordSystem,
+    RegionalHealthAuthority,
+    User,
+    Vendor,
+)
+
+
+
+class CatchmentInline(admin.TabularInline):
+    model = Catchment
+    extra = 0
+
+
+@admin.register(RegionalHealthAuthority)
+class RegionalHealthAuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+
+
+@admin.register(HealthTrust)
+class HealthTrustAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "code", "regional_health_authority"]
+    list_filter = ["regional_health_authority"]
+
+
+@admin.register(County)
+class CountyAdmin(admin.ModelAdmin):
+    list_display = ["number", "name"]
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "county", "population", "population_67_plus"]
+    list_filter = ["county"]
+    search_fields = ["number", "name"]
+    inlines = [CatchmentInline]
+
+
+@admin.register(OrganisationType)
+class OrganisationTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "aliases", "sort_order"]
+
+
+class RecordSystemInline(admin.TabularInline):
+    model = RecordSystem
+    extra = 0
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ["name", "orgnr", "is_synthetic"]
+    inlines = [RecordSystemInline]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    """Read-only here: organisations change through the application, which keeps the rules."""
+
+    list_display = ["name", "orgnr", "type", "municipality", "health_trust", "is_active"]
+    list_filter = ["type", "is_active", "is_synthetic", "health_trust"]
+    search_fields = ["name", "orgnr"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "last_name", "role", "national_scope", "is_active"]
+    list_filter = ["role", "is_active", "national_scope"]
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (
+            _("Role and scope"),
+            {"fields": ["role", "national_scope", "health_trusts", "municipalities", "phone"]},
+        ),
+    )
+    filter_horizontal = ["health_trusts", "municipalities", "groups", "user_permissions"]

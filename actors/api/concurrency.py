@@ -1,0 +1,53 @@
+"""ETag / If-Match for versioned records in the API.
+
+GET answers with `ETag: "<version>"`. PUT and PATCH must send `If-Match` with that
+value: missing → 428, stale → 412 with the current version, so nothing is overwritten
+silently. Used by every viewset of a versioned model.
+"""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = (
+        "Send the If-Match header with the ETag from your last GET of this record, so that "
+        "someone else's newer change is not overwritten."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "If-Match is not a valid ETag of this record; GET it again."
+    default_code = "precondition_failed"
+
+
+def etag_for(obj) -> str:
+    return f'"{obj.version}"'
+
+
+def expected_version(request) -> int:
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired()
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailed()
+    return int(value)
+
+
+class ETagMixin:
+    """For ModelViewSets of versioned models: sets ETag on retrieve, create and update."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        instance = getattr(self, "_etag_instance", None)
+        if instance is not None and response.status_code < 300:
+            response["ETag"] = etag_for(instance)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        self._etag_instance = self.get_object()
+        return super().retrieve(request, *args, **kwargs)

@@ -1,0 +1,119 @@
+from django.http import Http404
+from rest_framework import mixins, permissions, viewsets
+
+from actors import scoping
+
+from actors import services
+from actors.filtersets import (
+    CountyFilterSet,
+    HealthTrustFilterSet,
+    MunicipalityFilterSet,
+    OrganisationFilterSet,
+    RegionalHealthAuthorityFilterSet,
+)
+from actors.models import (
+    County,
+    HealthTrust,
+    Municipality,
+    Organisation,
+    RegionalHealthAuthority,
+    Vendor,
+)
+
+from . import serializers
+from .concurrency import ETagMixin, expected_version
+
+
+class ScopeCanEdit(permissions.BasePermission):
+    """Writes need a role that edits (directorate users read only: 403)."""
+
+    message = "Your role can read but not change records."
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return scoping.scope_for(request.user).can_edit
+
+
+class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lists and details narrowed by the user's scope; out of scope answers 404."""
+
+    base_queryset = None
+
+    def get_queryset(self):
+        return self.base_queryset.visible_to(self.request.user)
+
+
+class RegionalHealthAuthorityViewSet(ScopedReadOnlyViewSet):
+    base_queryset = RegionalHealthAuthority.objects.all()
+    serializer_class = serializers.RegionalHealthAuthoritySerializer
+    filterset_class = RegionalHealthAuthorityFilterSet
+
+
+class HealthTrustViewSet(ScopedReadOnlyViewSet):
+    base_queryset = HealthTrust.objects.select_related("regional_health_authority")
+    serializer_class = serializers.HealthTrustSerializer
+    filterset_class = HealthTrustFilterSet
+
+
+class CountyViewSet(ScopedReadOnlyViewSet):
+    base_queryset = County.objects.all()
+    serializer_class = serializers.CountySerializer
+    filterset_class = CountyFilterSet
+
+
+class MunicipalityViewSet(ScopedReadOnlyViewSet):
+    base_queryset = Municipality.objects.select_related("county").prefetch_related(
+        "catchments__health_trust"
+    )
+    serializer_class = serializers.MunicipalitySerializer
+    filterset_class = MunicipalityFilterSet
+
+
+class VendorViewSet(viewsets.ReadOnlyModelViewSet):
+    """Vendors and their products are public reference data for every signed-in user."""
+
+    queryset = Vendor.objects.prefetch_related("products")
+    serializer_class = serializers.VendorSerializer
+
+
+class OrganisationViewSet(
+    ETagMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
+    """Organisations in the user's scope. Create and update go through the same services
+    as the UI; PUT/PATCH need If-Match with the ETag of the last GET."""
+
+    serializer_class = serializers.OrganisationSerializer
+    filterset_class = OrganisationFilterSet
+    permission_classes = [permissions.IsAuthenticated, ScopeCanEdit]
+
+    def get_queryset(self):
+        qs = Organisation.objects.select_related("type", "municipality", "health_trust")
+        if self.action in ("update", "partial_update"):
+            return qs.editable_by(self.request.user)
+        return qs.visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.organisation_create(
+            user=self.request.user, **serializer.validated_data
+        )
+        self._etag_instance = serializer.instance
+
+    def update(self, request, *args, **kwargs):
+        self._expected_version = expected_version(request)  # 428 before anything else
+        return super().update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        try:
+            serializer.instance = services.organisation_update(
+                user=self.request.user,
+                organisation_id=serializer.instance.pk,
+                expected_version=self._expected_version,
+                **serializer.validated_data,
+            )
+        except Organisation.DoesNotExist as exc:
+            raise Http404 from exc
+        self._etag_instance = serializer.instance

@@ -1,0 +1,25 @@
+"""Optimistic concurrency for editable records (an integer `version` field)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+
+class VersionConflict(Exception):
+    """Someone saved the record after the caller read it. `current` is the fresh record."""
+
+    def __init__(self, current, expected_version):
+        self.current = current
+        self.expected_version = expected_version
+        super().__init__(
+            _(
+                "Someone else saved this record while you were editing it (your version "
+                "%(expected)s, now %(current)s). Review the current values and save again."
+            )
+            % {"expected": expected_version, "current": current.version}
+        )
+
+
+def check_version(obj, expected_version: int | None) -> None:
+    if expected_version is None or int(expected_version) != obj.version:
+        raise VersionConflict(obj, expected_version)

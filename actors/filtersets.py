@@ -1,0 +1,125 @@
+"""One FilterSet per model, shared by the HTML lists and the API viewsets.
+
+Foreign keys filter both by a natural key (`municipality=0301`, `health_trust=helse-bergen`)
+and by id (`municipality_id=12`). Choices are limited to what the user may see.
+"""
+
+import django_filters as filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    County,
+    HealthTrust,
+    Municipality,
+    Organisation,
+    OrganisationType,
+    RecordSystem,
+    RegionalHealthAuthority,
+)
+
+
+def _visible(model):
+    def queryset(request):
+        user = getattr(request, "user", None)
+        return model.objects.visible_to(user)
+
+    return queryset
+
+
+class OrganisationFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label=_("Search"))
+    type = filters.ModelChoiceFilter(
+        queryset=OrganisationType.objects.all(), to_field_name="code", label=_("Type")
+    )
+    type_id = filters.NumberFilter(field_name="type_id", label=_("Type id"))
+    county = filters.ModelChoiceFilter(
+        field_name="municipality__county",
+        queryset=_visible(County),
+        to_field_name="number",
+        label=_("County"),
+    )
+    county_id = filters.NumberFilter(field_name="municipality__county_id", label=_("County id"))
+    health_trust = filters.ModelChoiceFilter(
+        queryset=_visible(HealthTrust), to_field_name="code", label=_("Health-trust area")
+    )
+    health_trust_id = filters.NumberFilter(field_name="health_trust_id", label=_("Area id"))
+    municipality = filters.ModelChoiceFilter(
+        queryset=_visible(Municipality), to_field_name="number", label=_("Municipality")
+    )
+    municipality_id = filters.NumberFilter(field_name="municipality_id", label=_("Municipality id"))
+    record_system = filters.ModelChoiceFilter(
+        queryset=RecordSystem.objects.select_related("vendor"), label=_("Record system")
+    )
+    record_system_id = filters.NumberFilter(field_name="record_system_id")
+    vendor_id = filters.NumberFilter(field_name="record_system__vendor_id", label=_("Vendor id"))
+    is_active = filters.BooleanFilter(label=_("Active"))
+    is_synthetic = filters.BooleanFilter(label=_("Synthetic"))
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label=_("Changed since")
+    )
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("orgnr", "orgnr"),
+            ("type__sort_order", "type"),
+            ("municipality__name", "municipality"),
+            ("health_trust__short_name", "health_trust"),
+            ("updated_at", "updated"),
+        ),
+        field_labels={
+            "name": _("Name"),
+            "orgnr": _("Organisation number"),
+            "type__sort_order": _("Type"),
+            "municipality__name": _("Municipality"),
+            "health_trust__short_name": _("Health-trust area"),
+            "updated_at": _("Changed"),
+        },
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = Organisation
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip().casefold()
+        return queryset.filter(search_text__contains=value) if value else queryset
+
+
+class MunicipalityFilterSet(filters.FilterSet):
+    county = filters.ModelChoiceFilter(
+        queryset=County.objects.all(), to_field_name="number", label=_("County")
+    )
+    county_id = filters.NumberFilter(field_name="county_id")
+    health_trust = filters.ModelChoiceFilter(
+        field_name="health_trusts",
+        queryset=HealthTrust.objects.all(),
+        to_field_name="code",
+        label=_("Health-trust area"),
+    )
+    health_trust_id = filters.NumberFilter(field_name="health_trusts__id")
+
+    class Meta:
+        model = Municipality
+        fields = ["number"]
+
+
+class HealthTrustFilterSet(filters.FilterSet):
+    regional_health_authority = filters.CharFilter(field_name="regional_health_authority__code")
+    regional_health_authority_id = filters.NumberFilter(field_name="regional_health_authority_id")
+
+    class Meta:
+        model = HealthTrust
+        fields = ["code"]
+
+
+class CountyFilterSet(filters.FilterSet):
+    class Meta:
+        model = County
+        fields = ["number"]
+
+
+class RegionalHealthAuthorityFilterSet(filters.FilterSet):
+    class Meta:
+        model = RegionalHealthAuthority
+        fields = ["code"]

@@ -1,0 +1,65 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import HealthTrust, Municipality, Organisation, RecordSystem
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Wrong username or password. Both are case-sensitive; after five failed attempts "
+            "the account is locked for an hour."
+        ),
+    }
+
+
+class OrganisationForm(forms.ModelForm):
+    """Create or change an organisation. `version` carries the version the user started
+    from, so a save over someone else's newer change is refused instead of overwriting it."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "type",
+            "orgnr",
+            "her_id",
+            "municipality",
+            "health_trust",
+            "record_system",
+            "is_active",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = Municipality.objects.editable_by(user)
+        self.fields["health_trust"].queryset = HealthTrust.objects.visible_to(user)
+        self.fields["health_trust"].required = False
+        self.fields["health_trust"].empty_label = _("(derive from the municipality)")
+        self.fields["record_system"].queryset = RecordSystem.objects.select_related("vendor")
+        self.fields["orgnr"].help_text = _("Nine digits, e.g. 974 760 673.")
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class OrganisationImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns by header name, in any order: organisasjonsnummer, navn, type, "
+            "kommunenummer, and optionally her_id and helseforetak. Comma, semicolon or tab "
+            "separated; UTF-8 or Windows-1252 (as Excel saves it)."
+        ),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run): show the report without saving anything"),
+        required=False,
+        initial=True,
+    )

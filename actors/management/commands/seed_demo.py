@@ -1,0 +1,55 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from actors import demo
+from actors.imports import validate_rows
+from actors.models import Municipality, Organisation
+from actors.scoping import SYSTEM_SCOPE
+from actors.services import organisations_write_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate the synthetic demo registry (every record flagged synthetic). "
+        "Deterministic for a given --seed; running it again changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete synthetic organisations made with another seed first.",
+        )
+
+    def handle(self, *args, seed, reset, **options):
+        if Municipality.objects.count() != 356:
+            raise CommandError("Load the reference data first: manage.py load_reference_data")
+        registry = demo.build_registry(seed)
+        wanted = {row["organisasjonsnummer"] for _line, row in registry.rows}
+        stale = Organisation.objects.filter(is_synthetic=True).exclude(orgnr__in=wanted)
+        with transaction.atomic():
+            if stale.exists():
+                if not reset:
+                    raise CommandError(
+                        f"{stale.count()} synthetic organisations come from another seed. "
+                        "Run with --reset to replace them."
+                    )
+                stale.delete()
+            new, changed, unchanged, errors = validate_rows(
+                registry.rows, SYSTEM_SCOPE, synthetic=True
+            )
+            if errors:
+                raise CommandError(f"Generated registry failed validation: {errors[:5]}")
+            for organisation in (*new, *changed):
+                organisation.record_system = registry.record_systems.get(organisation.orgnr)
+            organisations_write_import(scope=SYSTEM_SCOPE, new=new, changed=changed)
+        if new or changed:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Synthetic demo registry (seed {seed}): {len(new)} created, "
+                    f"{len(changed)} updated, {unchanged} unchanged."
+                )
+            )
+        else:
+            self.stdout.write(f"Synthetic demo registry (seed {seed}) already in place: nothing changed.")

@@ -1,0 +1,354 @@
+"""Reference structure (regions, trusts, counties, municipalities), organisations,
+record systems and users."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from stdnum.no import orgnr as stdnum_orgnr
+
+from . import scoping
+from .choices import OrganisationTypeCode, Role
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Querysets that answer `visible_to(user)` and `editable_by(user)` from scoping.py."""
+
+    def visible_to(self, user):
+        return scoping.scope_for(user).filter_visible(self)
+
+    def editable_by(self, user):
+        return scoping.scope_for(user).filter_editable(self)
+
+
+class RegionalHealthAuthority(models.Model):
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("regional health authority")
+        verbose_name_plural = _("regional health authorities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HealthTrust(models.Model):
+    """A health trust (HF). Its catchment area (opptaksområde) is a rollout area."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40)
+    regional_health_authority = models.ForeignKey(
+        RegionalHealthAuthority,
+        on_delete=models.PROTECT,
+        related_name="health_trusts",
+        verbose_name=_("regional health authority"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("health trust")
+        verbose_name_plural = _("health trusts")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("actors:healthtrust_detail", args=[self.code])
+
+
+class County(models.Model):
+    number = models.CharField(
+        _("county number"), max_length=2, unique=True, validators=[RegexValidator(r"^\d{2}$")]
+    )
+    name = models.CharField(_("name"), max_length=100)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("county")
+        verbose_name_plural = _("counties")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Municipality(models.Model):
+    number = models.CharField(
+        _("municipality number"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^\d{4}$", _("A municipality number has four digits."))],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("county")
+    )
+    population = models.PositiveIntegerField(_("population"))
+    population_67_plus = models.PositiveIntegerField(_("population aged 67 and over"))
+    health_trusts = models.ManyToManyField(
+        HealthTrust,
+        through="Catchment",
+        related_name="municipalities",
+        verbose_name=_("health trusts"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("actors:municipality_detail", args=[self.number])
+
+
+class Catchment(models.Model):
+    """Which health trust's catchment area a municipality's residents belong to.
+
+    Every municipality has one row, except Oslo, which is split between two trusts.
+    """
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="catchments"
+    )
+    health_trust = models.ForeignKey(HealthTrust, on_delete=models.PROTECT, related_name="catchments")
+    population = models.PositiveIntegerField(_("population"))
+
+    class Meta:
+        ordering = ["municipality__number", "health_trust__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "health_trust"], name="catchment_unique_pair"
+            )
+        ]
+        verbose_name = _("catchment area share")
+        verbose_name_plural = _("catchment area shares")
+
+    def __str__(self) -> str:
+        return f"{self.municipality} → {self.health_trust} ({self.population})"
+
+
+class OrganisationType(models.Model):
+    code = models.CharField(_("code"), max_length=30, unique=True, choices=OrganisationTypeCode)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    aliases = models.CharField(
+        _("other names"),
+        max_length=200,
+        blank=True,
+        help_text=_("Comma-separated names also accepted in imports."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("organisation type")
+        verbose_name_plural = _("organisation types")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def lookup_names(self) -> set[str]:
+        names = {self.code, self.name, *self.aliases.split(",")}
+        return {n.strip().casefold() for n in names if n.strip()}
+
+
+class Vendor(models.Model):
+    """A record-system vendor (EPJ-leverandør)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    orgnr = models.CharField(_("organisation number"), max_length=9, blank=True)
+    is_synthetic = models.BooleanField(_("synthetic"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecordSystem(models.Model):
+    """A vendor's product (EPJ, kurve or pharmacy system) that organisations use."""
+
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="products", verbose_name=_("vendor")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    organisation_types = models.ManyToManyField(
+        OrganisationType, blank=True, verbose_name=_("used by organisation types")
+    )
+
+    class Meta:
+        ordering = ["vendor__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "name"], name="recordsystem_unique_name")
+        ]
+        verbose_name = _("record system")
+        verbose_name_plural = _("record systems")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vendor.name})"
+
+
+def validate_orgnr(value: str) -> None:
+    if not value.isdigit() or len(value) != 9:
+        raise ValidationError(
+            _("An organisation number has nine digits; got “%(value)s”."),
+            code="orgnr_format",
+            params={"value": value},
+        )
+    if not stdnum_orgnr.is_valid(value):
+        raise ValidationError(
+            _("“%(value)s” is not a valid organisation number: the check digit is wrong."),
+            code="orgnr_checksum",
+            params={"value": value},
+        )
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    type = models.ForeignKey(
+        OrganisationType,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        verbose_name=_("type"),
+    )
+    orgnr = models.CharField(
+        _("organisation number"), max_length=9, unique=True, validators=[validate_orgnr]
+    )
+    her_id = models.PositiveIntegerField(
+        _("HER-id"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        verbose_name=_("municipality"),
+    )
+    health_trust = models.ForeignKey(
+        HealthTrust,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        blank=True,
+        verbose_name=_("health-trust area"),
+        help_text=_("Derived from the municipality unless the municipality has two areas."),
+    )
+    record_system = models.ForeignKey(
+        RecordSystem,
+        on_delete=models.PROTECT,
+        related_name="organisations",
+        null=True,
+        blank=True,
+        verbose_name=_("record system"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    is_synthetic = models.BooleanField(
+        _("synthetic"), default=False, help_text=_("Generated demo data, not a real organisation.")
+    )
+    search_text = models.CharField(max_length=300, editable=False, db_index=True, default="")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "orgnr"]
+        indexes = [
+            models.Index(fields=["municipality", "type"]),
+            models.Index(fields=["health_trust", "type"]),
+        ]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("actors:organisation_detail", args=[self.pk])
+
+    def clean_fields(self, exclude=None):
+        if self.orgnr:
+            self.orgnr = stdnum_orgnr.compact(str(self.orgnr))
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        if self.municipality_id is not None:
+            trusts = list(self.municipality.health_trusts.all())
+            if self.health_trust_id is None:
+                if len(trusts) == 1:
+                    self.health_trust = trusts[0]
+                else:
+                    raise ValidationError(
+                        {
+                            "health_trust": _(
+                                "%(municipality)s belongs to more than one health-trust area "
+                                "(%(areas)s); choose one."
+                            )
+                            % {
+                                "municipality": self.municipality.name,
+                                "areas": ", ".join(t.short_name for t in trusts),
+                            }
+                        }
+                    )
+            elif self.health_trust_id not in {t.pk for t in trusts}:
+                raise ValidationError(
+                    {
+                        "health_trust": _(
+                            "%(municipality)s is not in the catchment area of %(trust)s."
+                        )
+                        % {"municipality": self.municipality.name, "trust": self.health_trust.name}
+                    }
+                )
+        self.search_text = " ".join(
+            part for part in (self.name, self.orgnr, str(self.her_id or "")) if part
+        ).casefold()[:300]
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=30, choices=Role, blank=True)
+    national_scope = models.BooleanField(
+        _("national scope"),
+        default=False,
+        help_text=_("For coordinators: follow the whole country rather than assigned areas."),
+    )
+    health_trusts = models.ManyToManyField(
+        HealthTrust,
+        blank=True,
+        related_name="coordinators",
+        verbose_name=_("health-trust areas"),
+        help_text=_("For coordinators: the areas they follow."),
+    )
+    municipalities = models.ManyToManyField(
+        Municipality,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("municipalities"),
+        help_text=_("For municipality contacts: the municipalities they report for."),
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username

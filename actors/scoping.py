@@ -1,0 +1,145 @@
+"""Who may see and change what. The one place for these rules.
+
+Every view, viewset, filter choice, export and task narrows its querysets with
+`Model.objects.visible_to(user)` or `.editable_by(user)`, which land here.
+
+- admin (or superuser): sees and edits everything.
+- direktorat: sees everything, edits nothing operational.
+- innføringskoordinator with national scope: sees and edits everything.
+- innføringskoordinator assigned to health-trust areas: the organisations in those areas,
+  the municipalities in their catchment and the areas themselves.
+- kommunekontakt: the organisations of their municipalities, those municipalities and
+  the areas they belong to.
+- anyone else (no role, anonymous): nothing.
+Counties and regional health authorities are plain reference names, visible to all
+signed-in users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from .choices import Role
+
+_CACHE_ATTR = "_rollout_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    sees_all: bool = False
+    edits_all: bool = False
+    can_edit: bool = False
+    trust_ids: frozenset[int] = frozenset()
+    municipality_ids: frozenset[int] = frozenset()
+
+    @property
+    def is_limited(self) -> bool:
+        return not self.sees_all
+
+    def filter_visible(self, qs: QuerySet) -> QuerySet:
+        if self.sees_all:
+            return qs
+        return self._restrict(qs)
+
+    def filter_editable(self, qs: QuerySet) -> QuerySet:
+        if not self.can_edit:
+            return qs.none()
+        if self.edits_all:
+            return qs
+        return self._restrict(qs)
+
+    def may_edit_organisation(self, organisation) -> bool:
+        """The same rule as filter_editable, for an organisation not yet saved (imports)."""
+        if not self.can_edit:
+            return False
+        if self.edits_all:
+            return True
+        if self.role == Role.COORDINATOR:
+            return organisation.health_trust_id in self.trust_ids
+        if self.role == Role.MUNICIPALITY_CONTACT:
+            return organisation.municipality_id in self.municipality_ids
+        return False
+
+    def _restrict(self, qs: QuerySet) -> QuerySet:
+        from .models import Catchment
+
+        label = qs.model._meta.label
+        if label in ("actors.County", "actors.RegionalHealthAuthority"):
+            return qs if self.role else qs.none()
+        if self.role == Role.COORDINATOR:
+            if label == "actors.Organisation":
+                return qs.filter(health_trust_id__in=self.trust_ids)
+            if label == "actors.Municipality":
+                return qs.filter(
+                    pk__in=Catchment.objects.filter(health_trust_id__in=self.trust_ids).values(
+                        "municipality_id"
+                    )
+                )
+            if label == "actors.HealthTrust":
+                return qs.filter(pk__in=self.trust_ids)
+        if self.role == Role.MUNICIPALITY_CONTACT:
+            if label == "actors.Organisation":
+                return qs.filter(municipality_id__in=self.municipality_ids)
+            if label == "actors.Municipality":
+                return qs.filter(pk__in=self.municipality_ids)
+            if label == "actors.HealthTrust":
+                return qs.filter(
+                    pk__in=Catchment.objects.filter(
+                        municipality_id__in=self.municipality_ids
+                    ).values("health_trust_id")
+                )
+        return qs.none()
+
+
+NO_SCOPE = Scope(role="")
+# For system jobs (demo data, scheduled tasks) that act for no particular person.
+SYSTEM_SCOPE = Scope(role=Role.ADMIN, sees_all=True, edits_all=True, can_edit=True)
+
+
+def scope_for(user) -> Scope:
+    """The user's scope, computed once per user object (one request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    scope = _compute(user)
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope after the user's assignments changed."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _compute(user) -> Scope:
+    if user.is_superuser or user.role == Role.ADMIN:
+        return Scope(role=Role.ADMIN, sees_all=True, edits_all=True, can_edit=True)
+    if user.role == Role.DIRECTORATE:
+        return Scope(role=Role.DIRECTORATE, sees_all=True)
+    if user.role == Role.COORDINATOR:
+        if user.national_scope:
+            return Scope(role=Role.COORDINATOR, sees_all=True, edits_all=True, can_edit=True)
+        return Scope(
+            role=Role.COORDINATOR,
+            can_edit=True,
+            trust_ids=frozenset(user.health_trusts.values_list("pk", flat=True)),
+        )
+    if user.role == Role.MUNICIPALITY_CONTACT:
+        return Scope(
+            role=Role.MUNICIPALITY_CONTACT,
+            can_edit=True,
+            municipality_ids=frozenset(user.municipalities.values_list("pk", flat=True)),
+        )
+    return NO_SCOPE
+
+
+def can_import_organisations(user) -> bool:
+    """Registry imports are a coordinator's (and admin's) job."""
+    scope = scope_for(user)
+    return scope.can_edit and scope.role in (Role.COORDINATOR, Role.ADMIN)

@@ -1,0 +1,68 @@
+"""Reads and aggregates for pages and the API. Everything takes the user and starts from
+the scoped querysets."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, Sum
+
+from .models import Catchment, HealthTrust, Municipality, Organisation, OrganisationType
+
+
+def type_counts(organisations) -> list[dict]:
+    """[{type, count}] for every organisation type, zero included (two queries)."""
+    counts = dict(
+        organisations.filter(is_active=True)
+        .values_list("type_id")
+        .annotate(n=Count("id"))
+        .values_list("type_id", "n")
+    )
+    return [{"type": t, "count": counts.get(t.pk, 0)} for t in OrganisationType.objects.all()]
+
+
+def area_rows(user) -> list[HealthTrust]:
+    """The user's visible health-trust areas with municipalities, population and
+    active organisations counted in the database."""
+    trusts = HealthTrust.objects.visible_to(user).select_related("regional_health_authority")
+    catchment = {
+        row["health_trust_id"]: row
+        for row in Catchment.objects.values("health_trust_id").annotate(
+            population=Sum("population"), municipalities=Count("municipality_id")
+        )
+    }
+    organisations = dict(
+        Organisation.objects.visible_to(user)
+        .filter(is_active=True)
+        .values_list("health_trust_id")
+        .annotate(n=Count("id"))
+        .values_list("health_trust_id", "n")
+    )
+    rows = list(trusts)
+    for trust in rows:
+        stats = catchment.get(trust.pk, {})
+        trust.population_total = stats.get("population", 0)
+        trust.municipality_count = stats.get("municipalities", 0)
+        trust.organisation_count = organisations.get(trust.pk, 0)
+    return rows
+
+
+def municipalities_with_counts(queryset):
+    return queryset.select_related("county").annotate(
+        organisation_count=Count("organisations", filter=Q(organisations__is_active=True))
+    )
+
+
+def municipality_type_grid(user, municipality: Municipality) -> list[dict]:
+    """Organisations of one municipality grouped by type, for its page."""
+    organisations = (
+        Organisation.objects.visible_to(user)
+        .filter(municipality=municipality)
+        .select_related("type", "health_trust", "record_system__vendor")
+        .order_by("type__sort_order", "name")
+    )
+    groups: dict[int, dict] = {}
+    for organisation in organisations:
+        group = groups.setdefault(
+            organisation.type_id, {"type": organisation.type, "organisations": []}
+        )
+        group["organisations"].append(organisation)
+    return list(groups.values())

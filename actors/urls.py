@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "actors"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("kommuner/", views.municipality_list, name="municipality_list"),
+    path("kommuner/<str:number>/", views.municipality_detail, name="municipality_detail"),
+    path("omrader/", views.healthtrust_list, name="healthtrust_list"),
+    path("omrader/<slug:code>/", views.healthtrust_detail, name="healthtrust_detail"),
+    path("virksomheter/", views.organisation_list, name="organisation_list"),
+    path("virksomheter/ny/", views.organisation_create, name="organisation_create"),
+    path("virksomheter/import/", views.organisation_import, name="organisation_import"),
+    path("virksomheter/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("virksomheter/<int:pk>/endre/", views.organisation_edit, name="organisation_edit"),
+]

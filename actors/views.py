@@ -1,0 +1,261 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import scoping, selectors, services
+from .choices import Role
+from .concurrency import VersionConflict
+from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
+from .forms import OrganisationForm, OrganisationImportForm
+from .imports import ImportFileError, import_organisations
+from .models import Catchment, HealthTrust, Municipality, Organisation, User
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset, size=PAGE_SIZE):
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+def home(request):
+    """The start page: what the signed-in user's role needs first."""
+    scope = scoping.scope_for(request.user)
+    organisations = Organisation.objects.visible_to(request.user)
+    context = {
+        "type_counts": selectors.type_counts(organisations),
+        "organisation_total": organisations.filter(is_active=True).count(),
+    }
+    if scope.role == Role.MUNICIPALITY_CONTACT:
+        context["municipalities"] = selectors.municipalities_with_counts(
+            Municipality.objects.visible_to(request.user)
+        )
+    else:
+        context["areas"] = selectors.area_rows(request.user)
+        municipalities = Municipality.objects.visible_to(request.user)
+        context["municipality_count"] = municipalities.count()
+        context["population"] = municipalities.aggregate(p=Sum("population"))["p"] or 0
+    context["chart"] = {
+        "labels": [row["type"].name for row in context["type_counts"]],
+        "values": [row["count"] for row in context["type_counts"]],
+    }
+    return render(request, "actors/home.html", context)
+
+
+@login_required
+def municipality_list(request):
+    filterset = MunicipalityFilterSet(
+        request.GET,
+        queryset=selectors.municipalities_with_counts(
+            Municipality.objects.visible_to(request.user)
+        ).prefetch_related("health_trusts"),
+        request=request,
+    )
+    return render(
+        request,
+        "actors/municipality_list.html",
+        {
+            "filterset": filterset,
+            "page": _page(request, filterset.qs, 100),
+            "query": _query_without_page(request),
+        },
+    )
+
+
+@login_required
+def municipality_detail(request, number):
+    municipality = get_object_or_404(
+        Municipality.objects.visible_to(request.user).select_related("county"), number=number
+    )
+    catchments = Catchment.objects.filter(municipality=municipality).select_related(
+        "health_trust"
+    )
+    contacts = User.objects.filter(
+        role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
+    ).order_by("last_name", "first_name")
+    groups = selectors.municipality_type_grid(request.user, municipality)
+    return render(
+        request,
+        "actors/municipality_detail.html",
+        {
+            "municipality": municipality,
+            "catchments": catchments,
+            "contacts": contacts,
+            "groups": groups,
+            "chart": {
+                "labels": [g["type"].name for g in groups],
+                "values": [len(g["organisations"]) for g in groups],
+            },
+        },
+    )
+
+
+@login_required
+def healthtrust_list(request):
+    return render(
+        request, "actors/healthtrust_list.html", {"areas": selectors.area_rows(request.user)}
+    )
+
+
+@login_required
+def healthtrust_detail(request, code):
+    trust = get_object_or_404(
+        HealthTrust.objects.visible_to(request.user).select_related("regional_health_authority"),
+        code=code,
+    )
+    catchments = (
+        Catchment.objects.filter(health_trust=trust)
+        .select_related("municipality__county")
+        .order_by("-population")
+    )
+    organisations = Organisation.objects.visible_to(request.user).filter(health_trust=trust)
+    type_counts = selectors.type_counts(organisations)
+    return render(
+        request,
+        "actors/healthtrust_detail.html",
+        {
+            "trust": trust,
+            "catchments": catchments,
+            "population": sum(c.population for c in catchments),
+            "type_counts": type_counts,
+            "chart": {
+                "labels": [row["type"].name for row in type_counts],
+                "values": [row["count"] for row in type_counts],
+            },
+        },
+    )
+
+
+@login_required
+def organisation_list(request):
+    queryset = Organisation.objects.visible_to(request.user).select_related(
+        "type", "municipality__county", "health_trust"
+    )
+    filterset = OrganisationFilterSet(request.GET, queryset=queryset, request=request)
+    return render(
+        request,
+        "actors/organisation_list.html",
+        {
+            "filterset": filterset,
+            "page": _page(request, filterset.qs),
+            "query": _query_without_page(request),
+            "can_create": scoping.scope_for(request.user).can_edit,
+            "can_import": scoping.can_import_organisations(request.user),
+        },
+    )
+
+
+@login_required
+def organisation_detail(request, pk):
+    organisation = get_object_or_404(
+        Organisation.objects.visible_to(request.user).select_related(
+            "type", "municipality__county", "health_trust", "record_system__vendor"
+        ),
+        pk=pk,
+    )
+    can_edit = Organisation.objects.editable_by(request.user).filter(pk=pk).exists()
+    return render(
+        request,
+        "actors/organisation_detail.html",
+        {"organisation": organisation, "can_edit": can_edit},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_create(request):
+    if not scoping.scope_for(request.user).can_edit:
+        raise PermissionDenied
+    form = OrganisationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.organisation_create(user=request.user, **form.changes())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Organisation created."))
+            return redirect(organisation)
+    return render(request, "actors/organisation_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, pk):
+    organisation = get_object_or_404(Organisation.objects.editable_by(request.user), pk=pk)
+    form = OrganisationForm(request.POST or None, instance=organisation, user=request.user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.organisation_update(
+                user=request.user,
+                organisation_id=pk,
+                expected_version=form.cleaned_data["version"],
+                **form.changes(),
+            )
+        except VersionConflict as exc:
+            conflict = _conflict_rows(form, exc.current)
+            form.add_error(None, str(exc))
+            # Let the next save be a deliberate one over the newer version.
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version
+        except Organisation.DoesNotExist as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(organisation)
+    return render(
+        request,
+        "actors/organisation_form.html",
+        {"form": form, "organisation": organisation, "conflict": conflict},
+    )
+
+
+def _conflict_rows(form, current) -> list[dict]:
+    """Fields where the saved record now differs from what the user typed."""
+    current = Organisation.objects.select_related().get(pk=current.pk)
+    rows = []
+    for name in form.Meta.fields:
+        saved = getattr(current, name)
+        typed = form.cleaned_data.get(name)
+        if saved != typed:
+            rows.append({"label": form.fields[name].label, "saved": saved, "typed": typed})
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_import(request):
+    if not scoping.can_import_organisations(request.user):
+        raise PermissionDenied
+    form = OrganisationImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = import_organisations(
+                raw=upload.read(), user=request.user, dry_run=form.cleaned_data["dry_run"]
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            if report.written:
+                messages.success(
+                    request,
+                    _("Import saved: %(c)s created, %(u)s updated, %(n)s unchanged.")
+                    % {"c": report.created, "u": report.updated, "n": report.unchanged},
+                )
+    return render(request, "actors/organisation_import.html", {"form": form, "report": report})

@@ -1,0 +1,1 @@
+"""Intention agreements, benefit register and reports, coverage targets."""

@@ -1,0 +1,1 @@
+"""Solutions, rollout statuses, areas, readiness and governance (see the rollout issue)."""
