@@ -16,7 +16,6 @@ from .models import (
 )
 
 
-
 class CatchmentInline(admin.TabularInline):
     model = Catchment
     extra = 0

@@ -28,7 +28,10 @@ MIDT_NORGE = "helse-midt-norge"
 VENDORS = {
     "DIPS AS": [("DIPS Arena", [T.HOSPITAL])],
     "Epic (Helseplattformen AS)": [
-        ("Helseplattformen", [T.HOSPITAL, T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS])
+        (
+            "Helseplattformen",
+            [T.HOSPITAL, T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS],
+        )
     ],
     "CompuGroup Medical Norway AS": [
         ("CGM Allmenn", [T.GP_OFFICE, T.EMERGENCY_PRIMARY_CARE]),
@@ -36,8 +39,15 @@ VENDORS = {
     ],
     "Infodoc AS": [("Infodoc Plenario", [T.GP_OFFICE, T.SPECIALIST, T.EMERGENCY_PRIMARY_CARE])],
     "Pridok AS": [("Pridok", [T.GP_OFFICE, T.SPECIALIST])],
-    "Visma Welfare AS": [("Visma Flyt Profil", [T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS])],
-    "Tietoevry Care": [("Lifecare Helse og omsorg", [T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS])],
+    "Visma Welfare AS": [
+        ("Visma Flyt Profil", [T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS])
+    ],
+    "Tietoevry Care": [
+        (
+            "Lifecare Helse og omsorg",
+            [T.NURSING_HOME, T.HOME_CARE, T.MUNICIPALITY, T.MUNICIPAL_ACUTE_BEDS],
+        )
+    ],
     "Apotekforeningen": [("FarmaPro", [T.PHARMACY])],
 }
 
@@ -55,14 +65,16 @@ SURNAMES = [
 def allocate(total: int, weights: dict, minimum: int = 0) -> dict:
     """Split `total` over keys in proportion to weights (largest remainder), each at least
     `minimum`."""
-    result = {k: minimum for k in weights}
+    result = dict.fromkeys(weights, minimum)
     rest = total - minimum * len(weights)
     weight_sum = sum(weights.values())
     shares = {k: rest * w / weight_sum for k, w in weights.items()}
     for k, share in shares.items():
         result[k] += int(share)
     left = total - sum(result.values())
-    for k in sorted(shares, key=lambda k: (shares[k] - int(shares[k]), str(k)), reverse=True)[:left]:
+    for k in sorted(shares, key=lambda k: (shares[k] - int(shares[k]), str(k)), reverse=True)[
+        :left
+    ]:
         result[k] += 1
     return result
 
@@ -153,7 +165,9 @@ def build_registry(seed: int) -> DemoRegistry:
         T.GP_OFFICE: allocate(COUNTS[T.GP_OFFICE], population, minimum=1),
         T.NURSING_HOME: allocate(COUNTS[T.NURSING_HOME], elderly, minimum=1),
         T.PHARMACY: allocate(COUNTS[T.PHARMACY], population),
-        T.SPECIALIST: allocate(COUNTS[T.SPECIALIST], {m: m.population**1.4 for m in municipalities}),
+        T.SPECIALIST: allocate(
+            COUNTS[T.SPECIALIST], {m: m.population**1.4 for m in municipalities}
+        ),
     }
     for m in municipalities:
         add(f"{m.name} kommune – helse og omsorg", T.MUNICIPALITY, m)
@@ -161,13 +175,23 @@ def build_registry(seed: int) -> DemoRegistry:
         add(f"{m.name} legevakt", T.EMERGENCY_PRIMARY_CARE, m)
         add(f"{m.name} ØHD/KAD", T.MUNICIPAL_ACUTE_BEDS, m)
         for i in range(plan[T.GP_OFFICE][m]):
-            add(_numbered(GP_NAMES[i % len(GP_NAMES)].format(m=m.name), i, len(GP_NAMES)), T.GP_OFFICE, m)
+            add(
+                _numbered(GP_NAMES[i % len(GP_NAMES)].format(m=m.name), i, len(GP_NAMES)),
+                T.GP_OFFICE,
+                m,
+            )
         for i in range(plan[T.NURSING_HOME][m]):
-            add(_numbered(NURSING_NAMES[i % len(NURSING_NAMES)].format(m=m.name), i, len(NURSING_NAMES)), T.NURSING_HOME, m)
+            add(
+                _numbered(
+                    NURSING_NAMES[i % len(NURSING_NAMES)].format(m=m.name), i, len(NURSING_NAMES)
+                ),
+                T.NURSING_HOME,
+                m,
+            )
         for i in range(plan[T.PHARMACY][m]):
             chain = PHARMACY_CHAINS[i % len(PHARMACY_CHAINS)]
             add(_numbered(f"{chain} {m.name}", i, len(PHARMACY_CHAINS)), T.PHARMACY, m)
-        for i in range(plan[T.SPECIALIST][m]):
+        for _ in range(plan[T.SPECIALIST][m]):
             add(f"{rng.choice(SPECIALTIES)} {rng.choice(SURNAMES)} ({m.name})", T.SPECIALIST, m)
     _add_hospitals(municipalities, add)
     return DemoRegistry(rows=rows, record_systems=systems)

@@ -127,7 +127,9 @@ class Catchment(models.Model):
     municipality = models.ForeignKey(
         Municipality, on_delete=models.CASCADE, related_name="catchments"
     )
-    health_trust = models.ForeignKey(HealthTrust, on_delete=models.PROTECT, related_name="catchments")
+    health_trust = models.ForeignKey(
+        HealthTrust, on_delete=models.PROTECT, related_name="catchments"
+    )
     population = models.PositiveIntegerField(_("population"))
 
     class Meta:

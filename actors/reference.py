@@ -47,7 +47,8 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def read_reference(data_dir: Path = DATA_DIR) -> ReferenceData:
+def read_reference(data_dir: Path | None = None) -> ReferenceData:
+    data_dir = data_dir or DATA_DIR
     data = ReferenceData()
     problems: list[str] = []
     for row in _rows(data_dir / "helseforetak.csv"):

@@ -46,8 +46,12 @@ def area_rows(user) -> list[HealthTrust]:
 
 
 def municipalities_with_counts(queryset):
-    return queryset.select_related("county").annotate(
-        organisation_count=Count("organisations", filter=Q(organisations__is_active=True))
+    return (
+        queryset.select_related("county")
+        .annotate(
+            organisation_count=Count("organisations", filter=Q(organisations__is_active=True))
+        )
+        .order_by("number")
     )
 
 

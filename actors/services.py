@@ -122,9 +122,7 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
         result,
         "municipalities",
     )
-    existing = {
-        (c.municipality_id, c.health_trust_id): c for c in Catchment.objects.all()
-    }
+    existing = {(c.municipality_id, c.health_trust_id): c for c in Catchment.objects.all()}
     wanted = set()
     for row in data.catchments:
         m, t = municipalities[row["municipality"]], trusts[row["health_trust"]]
@@ -188,8 +186,7 @@ def organisation_update(
         )
         check_version(organisation, expected_version)
         moved = (
-            "municipality" in changes
-            and changes["municipality"].pk != organisation.municipality_id
+            "municipality" in changes and changes["municipality"].pk != organisation.municipality_id
         )
         for name, value in changes.items():
             setattr(organisation, name, value)
@@ -219,8 +216,9 @@ def organisations_write_import(
         )
         orgnrs = [o.orgnr for o in (*new, *changed)]
         reachable = set(
-            scope.filter_editable(Organisation.objects.filter(orgnr__in=orgnrs))
-            .values_list("orgnr", flat=True)
+            scope.filter_editable(Organisation.objects.filter(orgnr__in=orgnrs)).values_list(
+                "orgnr", flat=True
+            )
         )
         if len(reachable) != len(set(orgnrs)):
             raise PermissionDenied(_("The import touches organisations outside your scope."))

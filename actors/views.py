@@ -79,9 +79,7 @@ def municipality_detail(request, number):
     municipality = get_object_or_404(
         Municipality.objects.visible_to(request.user).select_related("county"), number=number
     )
-    catchments = Catchment.objects.filter(municipality=municipality).select_related(
-        "health_trust"
-    )
+    catchments = Catchment.objects.filter(municipality=municipality).select_related("health_trust")
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
     ).order_by("last_name", "first_name")

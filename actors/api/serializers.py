@@ -43,7 +43,15 @@ class MunicipalitySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Municipality
-        fields = ["id", "number", "name", "county", "population", "population_67_plus", "catchments"]
+        fields = [
+            "id",
+            "number",
+            "name",
+            "county",
+            "population",
+            "population_67_plus",
+            "catchments",
+        ]
 
 
 class RecordSystemSerializer(serializers.ModelSerializer):

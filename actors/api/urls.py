@@ -3,9 +3,7 @@ from rest_framework.routers import DefaultRouter
 from . import views
 
 router = DefaultRouter()
-router.register(
-    "regional-health-authorities", views.RegionalHealthAuthorityViewSet, basename="rha"
-)
+router.register("regional-health-authorities", views.RegionalHealthAuthorityViewSet, basename="rha")
 router.register("health-trusts", views.HealthTrustViewSet, basename="healthtrust")
 router.register("counties", views.CountyViewSet, basename="county")
 router.register("municipalities", views.MunicipalityViewSet, basename="municipality")

@@ -1,9 +1,7 @@
 from django.http import Http404
 from rest_framework import mixins, permissions, viewsets
 
-from actors import scoping
-
-from actors import services
+from actors import scoping, services
 from actors.filtersets import (
     CountyFilterSet,
     HealthTrustFilterSet,

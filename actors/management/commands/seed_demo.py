@@ -52,4 +52,6 @@ class Command(BaseCommand):
                 )
             )
         else:
-            self.stdout.write(f"Synthetic demo registry (seed {seed}) already in place: nothing changed.")
+            self.stdout.write(
+                f"Synthetic demo registry (seed {seed}) already in place: nothing changed."
+            )

@@ -1,0 +1,114 @@
+"""Shared fixtures: the reference structure loaded once, users per role, clients per role.
+
+Tests marked `postgres` or `redis` skip locally when the service is not configured, and
+fail instead when CI=true, so CI can never pass without really exercising them.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
+
+from actors.choices import Role
+from tests.factories import OrganisationFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _unavailable(item, why: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{item.nodeid} needs {why} in CI, but it is not reachable.", pytrace=False)
+    pytest.skip(f"needs {why}")
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _unavailable(item, "PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis"):
+        if not settings.REDIS_URL:
+            _unavailable(item, "Redis (set REDIS_URL)")
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except redis.RedisError:
+            _unavailable(item, f"Redis at {settings.REDIS_URL}")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects real passwords; test users need no such cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", verbosity=0)
+
+
+ROLE_USERS = {
+    "norole": {"role": ""},
+    "contact": {"role": Role.MUNICIPALITY_CONTACT, "municipalities": ["4601"]},
+    "coord_area": {"role": Role.COORDINATOR, "health_trusts": ["helse-bergen"]},
+    "coord_nat": {"role": Role.COORDINATOR, "national_scope": True},
+    "directorate": {"role": Role.DIRECTORATE},
+    "admin": {"role": Role.ADMIN, "is_staff": True, "is_superuser": True},
+}
+
+
+@pytest.fixture
+def make_user(db):
+    def make(kind: str, **extra):
+        return UserFactory(username=kind, **{**ROLE_USERS[kind], **extra})
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):
+    return {kind: make_user(kind) for kind in ROLE_USERS}
+
+
+@pytest.fixture
+def contact(make_user):
+    return make_user("contact")
+
+
+@pytest.fixture
+def coordinator(make_user):
+    return make_user("coord_area")
+
+
+@pytest.fixture
+def directorate(make_user):
+    return make_user("directorate")
+
+
+@pytest.fixture
+def org_bergen(db):
+    return OrganisationFactory(municipality__number="4601", name="Bergen legesenter")
+
+
+@pytest.fixture
+def org_tromso(db):
+    return OrganisationFactory(municipality__number="5401", name="Tromsø legesenter")
+
+
+def client_for(user):
+    from django.test import Client
+
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def api_client_for(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client

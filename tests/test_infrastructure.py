@@ -1,0 +1,44 @@
+"""The real services we ship against. In CI (CI=true) these fail when the service is
+unreachable; locally without DATABASE_URL / REDIS_URL they skip."""
+
+import pytest
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+
+from actors.models import Organisation
+from config.celery import app as celery_app
+from tests.factories import OrganisationFactory
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_enforces_unique_orgnr_and_rolls_back_whole_transactions(org_bergen):
+    assert connection.vendor == "postgresql"
+    before = Organisation.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganisationFactory(municipality__number="5401")
+        Organisation.objects.bulk_create(
+            [
+                Organisation(
+                    **{
+                        f.attname: getattr(org_bergen, f.attname)
+                        for f in Organisation._meta.concrete_fields
+                        if f.attname != "id"
+                    }
+                )
+            ]
+        )
+    assert Organisation.objects.count() == before
+
+
+@pytest.mark.redis
+def test_cache_and_celery_broker_use_redis():
+    from django.conf import settings
+
+    assert "RedisCache" in settings.CACHES["default"]["BACKEND"]
+    cache.set("infrastructure-check", {"ø": 1}, 30)
+    assert cache.get("infrastructure-check") == {"ø": 1}
+    assert not celery_app.conf.task_always_eager
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        assert conn.transport.driver_type == "redis"
