@@ -45,8 +45,8 @@ beat: install
 
 # Needs GNU gettext (only for developers changing texts; the compiled catalogue is committed).
 messages: install
-	$(PY) manage.py makemessages -l nb --no-obsolete
-	$(PY) manage.py compilemessages -l nb
+	$(PY) manage.py makemessages -l nb --no-obsolete --ignore=.venv --ignore=tests
+	$(PY) manage.py compilemessages -l nb --ignore=.venv
 
 check: install
 	$(PY) manage.py makemigrations --check --dry-run

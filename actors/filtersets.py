@@ -72,7 +72,7 @@ class OrganisationFilterSet(filters.FilterSet):
             "type__sort_order": _("Type"),
             "municipality__name": _("Municipality"),
             "health_trust__short_name": _("Health-trust area"),
-            "updated_at": _("Changed"),
+            "updated_at": _("Last changed"),
         },
         label=_("Sort by"),
     )

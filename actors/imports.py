@@ -44,6 +44,10 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
+    def delimiter_label(self) -> str:
+        return {"\t": _("tab")}.get(self.delimiter, self.delimiter)
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 

@@ -19,6 +19,14 @@ from .models import Catchment, HealthTrust, Municipality, Organisation, User
 PAGE_SIZE = 50
 
 
+def _type_chart(type_counts) -> dict:
+    return {
+        "labels": [row["type"].name for row in type_counts],
+        "values": [row["count"] for row in type_counts],
+        "horizontal": True,
+    }
+
+
 def _page(request, queryset, size=PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
@@ -47,10 +55,7 @@ def home(request):
         municipalities = Municipality.objects.visible_to(request.user)
         context["municipality_count"] = municipalities.count()
         context["population"] = municipalities.aggregate(p=Sum("population"))["p"] or 0
-    context["chart"] = {
-        "labels": [row["type"].name for row in context["type_counts"]],
-        "values": [row["count"] for row in context["type_counts"]],
-    }
+    context["chart"] = _type_chart(context["type_counts"])
     return render(request, "actors/home.html", context)
 
 
@@ -92,10 +97,9 @@ def municipality_detail(request, number):
             "catchments": catchments,
             "contacts": contacts,
             "groups": groups,
-            "chart": {
-                "labels": [g["type"].name for g in groups],
-                "values": [len(g["organisations"]) for g in groups],
-            },
+            "chart": _type_chart(
+                [{"type": g["type"], "count": len(g["organisations"])} for g in groups]
+            ),
         },
     )
 
@@ -128,10 +132,7 @@ def healthtrust_detail(request, code):
             "catchments": catchments,
             "population": sum(c.population for c in catchments),
             "type_counts": type_counts,
-            "chart": {
-                "labels": [row["type"].name for row in type_counts],
-                "values": [row["count"] for row in type_counts],
-            },
+            "chart": _type_chart(type_counts),
         },
     )
 

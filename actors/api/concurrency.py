@@ -5,13 +5,14 @@ value: missing → 428, stale → 412 with the current version, so nothing is ov
 silently. Used by every viewset of a versioned model.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
 class PreconditionRequired(APIException):
     status_code = 428
-    default_detail = (
+    default_detail = _(
         "Send the If-Match header with the ETag from your last GET of this record, so that "
         "someone else's newer change is not overwritten."
     )
@@ -20,7 +21,7 @@ class PreconditionRequired(APIException):
 
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "If-Match is not a valid ETag of this record; GET it again."
+    default_detail = _("If-Match is not a valid ETag of this record; GET it again.")
     default_code = "precondition_failed"
 
 

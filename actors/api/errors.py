@@ -3,6 +3,7 @@ become 400 and 412 with the field messages."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,7 +17,7 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = ValidationError(detail)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response({"detail": str(exc) or "Permission denied."}, status=403)
+        return Response({"detail": str(exc) or _("Permission denied.")}, status=403)
     if isinstance(exc, VersionConflict):
         return Response(
             {"detail": str(exc), "current_version": exc.current.version},

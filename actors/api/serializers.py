@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from actors.models import (
@@ -78,7 +79,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         queryset=HealthTrust.objects.all(),
         required=False,
         allow_null=True,
-        help_text="Derived from the municipality when omitted; required where it has two areas.",
+        help_text=_("Derived from the municipality when omitted; required where it has two areas."),
     )
     record_system = serializers.PrimaryKeyRelatedField(
         queryset=RecordSystem.objects.all(), required=False, allow_null=True

@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 
 from actors import scoping, services
@@ -25,7 +26,7 @@ from .concurrency import ETagMixin, expected_version
 class ScopeCanEdit(permissions.BasePermission):
     """Writes need a role that edits (directorate users read only: 403)."""
 
-    message = "Your role can read but not change records."
+    message = _("Your role can read but not change records.")
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:

@@ -59,7 +59,7 @@ def test_validation_errors_are_json_a_person_can_act_on(contact):
         format="json",
     )
     assert response.status_code == 400
-    assert "check digit" in response.json()["orgnr"][0]
+    assert "kontrollsiffer" in response.json()["orgnr"][0]
 
 
 def test_create_in_other_municipality_is_refused_with_reason(contact):
@@ -71,7 +71,7 @@ def test_create_in_other_municipality_is_refused_with_reason(contact):
         format="json",
     )
     assert response.status_code == 400
-    assert "responsible for" in response.json()["municipality"][0]
+    assert "ansvar for" in response.json()["municipality"][0]
     assert not Organisation.objects.filter(name="X").exists()
 
 

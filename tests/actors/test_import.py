@@ -65,16 +65,20 @@ def test_dry_run_reports_without_writing(importer):
 
 BAD_ROWS = [
     # (row, column, words in the message)
-    ("974760674,Feil sjekksiffer,fastlegekontor,4601,,", "organisasjonsnummer", "check digit"),
-    ("12345,For kort,fastlegekontor,4601,,", "organisasjonsnummer", "nine digits"),
-    (f"{B},Ukjent kommune,fastlegekontor,9999,,", "kommunenummer", "Unknown municipality"),
-    (f"{B},Ukjent type,tannlege,4601,,", "type", "Unknown type"),
-    (f"{A},Duplikat,fastlegekontor,4601,,", "organisasjonsnummer", "first on line 2"),
-    (f"{B},,fastlegekontor,4601,,", "navn", "Name is missing"),
-    (f"{B},Oslo uten område,fastlegekontor,0301,,", "helseforetak", "more than one"),
-    (f"{B},Feil område,fastlegekontor,4601,,unn", "helseforetak", "not in the catchment"),
-    (f"{B},Ukjent område,fastlegekontor,4601,,finnes-ikke", "helseforetak", "Unknown health"),
-    (f"{B},Negativ HER,fastlegekontor,4601,-5,", "her_id", "positive"),
+    ("974760674,Feil sjekksiffer,fastlegekontor,4601,,", "organisasjonsnummer", "kontrollsiffer"),
+    ("12345,For kort,fastlegekontor,4601,,", "organisasjonsnummer", "ni sifre"),
+    (f"{B},Ukjent kommune,fastlegekontor,9999,,", "kommunenummer", "Ukjent kommunenummer"),
+    (f"{B},Ukjent type,tannlege,4601,,", "type", "Ukjent type"),
+    (f"{A},Duplikat,fastlegekontor,4601,,", "organisasjonsnummer", "første gang på linje 2"),
+    (f"{B},,fastlegekontor,4601,,", "navn", "Navn mangler"),
+    (f"{B},Oslo uten område,fastlegekontor,0301,,", "helseforetak", "mer enn ett"),
+    (f"{B},Feil område,fastlegekontor,4601,,unn", "helseforetak", "ikke i opptaksområdet"),
+    (
+        f"{B},Ukjent område,fastlegekontor,4601,,finnes-ikke",
+        "helseforetak",
+        "Ukjent helseforetakskode",
+    ),
+    (f"{B},Negativ HER,fastlegekontor,4601,-5,", "her_id", "positivt heltall"),
 ]
 
 
@@ -126,7 +130,7 @@ def test_area_coordinator_cannot_import_outside_their_area(make_user):
     )
     report = import_organisations(raw=raw, user=coordinator)
     assert [(e.line, e.column) for e in report.errors] == [(3, "kommunenummer")]
-    assert "outside" in report.errors[0].message
+    assert "utenfor" in report.errors[0].message
     assert not Organisation.objects.filter(orgnr__in=[A, B]).exists()
 
 

@@ -92,7 +92,7 @@ def test_create_form_keeps_input_on_error(contact):
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'value="Fjellsiden"' in page and "check digit" in page
+    assert 'value="Fjellsiden"' in page and "kontrollsiffer" in page
 
 
 def test_municipality_page_lists_organisations_by_type_and_contacts(contact, org_bergen):
