@@ -354,3 +354,21 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class Notification(models.Model):
+    """A message to a user (also e-mailed): what happened and where to look."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("message"), max_length=500)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.text

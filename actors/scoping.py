@@ -12,7 +12,8 @@ Every view, viewset, filter choice, export and task narrows its querysets with
   the areas they belong to.
 - anyone else (no role, anonymous): nothing.
 Counties and regional health authorities are plain reference names, visible to all
-signed-in users.
+signed-in users. Models of other apps declare how they hang on the structure with
+SCOPE_ORGANISATION, SCOPE_MUNICIPALITY or SCOPE_HEALTH_TRUST (a field path).
 """
 
 from __future__ import annotations
@@ -66,31 +67,42 @@ class Scope:
     def _restrict(self, qs: QuerySet) -> QuerySet:
         from .models import Catchment
 
-        label = qs.model._meta.label
+        model = qs.model
+        label = model._meta.label
         if label in ("actors.County", "actors.RegionalHealthAuthority"):
             return qs if self.role else qs.none()
-        if self.role == Role.COORDINATOR:
-            if label == "actors.Organisation":
-                return qs.filter(health_trust_id__in=self.trust_ids)
-            if label == "actors.Municipality":
-                return qs.filter(
-                    pk__in=Catchment.objects.filter(health_trust_id__in=self.trust_ids).values(
-                        "municipality_id"
-                    )
+        # Other apps' models say how they hang on an organisation, municipality or area.
+        prefix = {
+            "actors.Organisation": "",
+            "actors.Municipality": None,
+            "actors.HealthTrust": None,
+        }.get(label, getattr(model, "SCOPE_ORGANISATION", None))
+        municipality_path = "pk" if label == "actors.Municipality" else None
+        municipality_path = municipality_path or getattr(model, "SCOPE_MUNICIPALITY", None)
+        trust_path = "pk" if label == "actors.HealthTrust" else None
+        trust_path = trust_path or getattr(model, "SCOPE_HEALTH_TRUST", None)
+        if prefix is not None:
+            p = f"{prefix}__" if prefix else ""
+            if self.role == Role.COORDINATOR:
+                return qs.filter(**{f"{p}health_trust_id__in": self.trust_ids})
+            if self.role == Role.MUNICIPALITY_CONTACT:
+                return qs.filter(**{f"{p}municipality_id__in": self.municipality_ids})
+        elif municipality_path:
+            if self.role == Role.COORDINATOR:
+                ids = Catchment.objects.filter(health_trust_id__in=self.trust_ids).values(
+                    "municipality_id"
                 )
-            if label == "actors.HealthTrust":
-                return qs.filter(pk__in=self.trust_ids)
-        if self.role == Role.MUNICIPALITY_CONTACT:
-            if label == "actors.Organisation":
-                return qs.filter(municipality_id__in=self.municipality_ids)
-            if label == "actors.Municipality":
-                return qs.filter(pk__in=self.municipality_ids)
-            if label == "actors.HealthTrust":
-                return qs.filter(
-                    pk__in=Catchment.objects.filter(
-                        municipality_id__in=self.municipality_ids
-                    ).values("health_trust_id")
+                return qs.filter(**{f"{municipality_path}__in": ids})
+            if self.role == Role.MUNICIPALITY_CONTACT:
+                return qs.filter(**{f"{municipality_path}__in": self.municipality_ids})
+        elif trust_path:
+            if self.role == Role.COORDINATOR:
+                return qs.filter(**{f"{trust_path}__in": self.trust_ids})
+            if self.role == Role.MUNICIPALITY_CONTACT:
+                ids = Catchment.objects.filter(municipality_id__in=self.municipality_ids).values(
+                    "health_trust_id"
                 )
+                return qs.filter(**{f"{trust_path}__in": ids})
         return qs.none()
 
 

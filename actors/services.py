@@ -222,3 +222,21 @@ def organisations_write_import(
         )
         if len(reachable) != len(set(orgnrs)):
             raise PermissionDenied(_("The import touches organisations outside your scope."))
+
+
+def notify(*, users, text: str, link: str = "") -> None:
+    """Tell users something: an in-app notification and an e-mail (sent after commit)."""
+    from django.core.mail import send_mail
+
+    from .models import Notification
+
+    users = [u for u in users if u.is_active]
+    Notification.objects.bulk_create([Notification(user=u, text=text, link=link) for u in users])
+    recipients = [u.email for u in users if u.email]
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=text[:78], message=f"{text}\n\n{link}", from_email=None,
+                recipient_list=recipients, fail_silently=True,
+            )
+        )

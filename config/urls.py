@@ -25,5 +25,7 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", swagger_view, name="api-docs"),
     path("api/v1/", include("actors.api.urls")),
+    path("api/v1/", include("rollout.api.urls")),
+    path("innforing/", include("rollout.urls")),
     path("", include("actors.urls")),
 ]

@@ -1,1 +1,301 @@
-"""Solutions, rollout statuses, areas, readiness and governance (see the rollout issue)."""
+"""Solutions, their national and per-area phases, the rollout status of every organisation
+for every solution that applies to it (with an append-only history), readiness checklists
+and reports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import (
+    HealthTrust,
+    Municipality,
+    Organisation,
+    OrganisationType,
+    RecordSystem,
+    ScopedQuerySet,
+)
+
+from .choices import Answer, Phase, PrerequisiteScope, ReportStatus, Source, Status, VendorSupport
+
+SHARE = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
+
+
+class Solution(models.Model):
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(_("short name"), max_length=30)
+    description = models.TextField(_("description"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    organisation_types = models.ManyToManyField(
+        OrganisationType, related_name="solutions", verbose_name=_("applies to")
+    )
+    area_wise = models.BooleanField(
+        _("rolled out area by area"),
+        default=False,
+        help_text=_("Rolled out per health-trust area, with actors in an area starting together."),
+    )
+    requires = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="required_by",
+        verbose_name=_("requires"),
+        help_text=_(
+            "Solutions that must be in use at the same organisation before this one is "
+            "tried or used there (where they apply to the organisation's type)."
+        ),
+    )
+    national_phase = models.CharField(
+        _("national phase"), max_length=30, choices=Phase, default=Phase.ASSIGNMENT
+    )
+    ready_share_threshold = models.DecimalField(
+        _("readiness threshold"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.600"),
+        validators=SHARE,
+        help_text=_("Share of an area's actors (and of each type) that must be ready to start."),
+    )
+    agreement_share_threshold = models.DecimalField(
+        _("agreement threshold"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.500"),
+        validators=SHARE,
+        help_text=_("Share of an area's actors that must be covered by an intention agreement."),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("solution")
+        verbose_name_plural = _("solutions")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PhaseChange(models.Model):
+    """Append-only: every change of a national or area phase."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="phase_changes")
+    health_trust = models.ForeignKey(
+        HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_phase = models.CharField(max_length=30, choices=Phase)
+    to_phase = models.CharField(max_length=30, choices=Phase)
+    note = models.TextField(blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class AreaRollout(models.Model):
+    """The rollout of an area-wise solution (PLL) in one health-trust area."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="areas")
+    health_trust = models.ForeignKey(
+        HealthTrust, on_delete=models.PROTECT, related_name="rollouts", verbose_name=_("area")
+    )
+    phase = models.CharField(_("phase"), max_length=30, choices=Phase, default=Phase.PLANNING)
+    planned_start = models.DateField(_("planned start"), null=True, blank=True)
+    actual_start = models.DateField(_("actual start"), null=True, blank=True)
+    decision_date = models.DateField(_("start decision date"), null=True, blank=True)
+    decision_reference = models.CharField(_("decision reference"), max_length=100, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_HEALTH_TRUST = "health_trust"
+
+    class Meta:
+        ordering = ["solution", "health_trust__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["solution", "health_trust"], name="arearollout_unique")
+        ]
+        verbose_name = _("area rollout")
+        verbose_name_plural = _("area rollouts")
+
+    def __str__(self) -> str:
+        return f"{self.solution.short_name} – {self.health_trust.short_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("rollout:area_detail", args=[self.solution.code, self.health_trust.code])
+
+
+class RolloutStatus(models.Model):
+    """The current status of one organisation for one solution. No row means not started."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="rollout_statuses"
+    )
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="statuses")
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NOT_STARTED)
+    reason = models.TextField(_("reason"), blank=True)
+    effective_date = models.DateField(_("date"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_ORGANISATION = "organisation"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "solution"], name="status_unique")
+        ]
+        indexes = [models.Index(fields=["solution", "status"])]
+        verbose_name = _("rollout status")
+        verbose_name_plural = _("rollout statuses")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} – {self.solution.short_name}: {self.get_status_display()}"
+
+
+class StatusChange(models.Model):
+    """Append-only history of rollout statuses. The database refuses UPDATE and DELETE
+    (triggers in migration 0002, for PostgreSQL and SQLite)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="changes")
+    from_status = models.CharField(_("from"), max_length=20, choices=Status)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status)
+    reason = models.TextField(_("reason"), blank=True)
+    effective_date = models.DateField(_("date"))
+    changed_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source)
+    prerequisite_override = models.TextField(
+        _("prerequisite override"),
+        blank=True,
+        help_text=_("Why a coordinator let the change through although a prerequisite is unmet."),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_ORGANISATION = "organisation"
+
+    class Meta:
+        ordering = ["-effective_date", "-id"]
+        indexes = [models.Index(fields=["solution", "effective_date", "id"])]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+
+class Prerequisite(models.Model):
+    """A readiness checklist item for a solution (forutsetning)."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.CASCADE, related_name="prerequisites")
+    text = models.CharField(_("prerequisite"), max_length=250)
+    scope = models.CharField(_("about"), max_length=20, choices=PrerequisiteScope)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["solution", "sort_order", "id"]
+        verbose_name = _("prerequisite")
+        verbose_name_plural = _("prerequisites")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class RecordSystemSupport(models.Model):
+    """Whether a record system (through its vendor) supports a solution."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.CASCADE, related_name="support")
+    record_system = models.ForeignKey(
+        RecordSystem, on_delete=models.CASCADE, related_name="solution_support"
+    )
+    support = models.CharField(_("support"), max_length=20, choices=VendorSupport)
+    expected_date = models.DateField(_("expected"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=250, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["solution", "record_system"], name="support_unique")
+        ]
+        verbose_name = _("record-system support")
+        verbose_name_plural = _("record-system support")
+
+
+class ReadinessReport(models.Model):
+    """A municipality's readiness report for one solution (beredskapsrapport)."""
+
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="reports")
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="readiness_reports"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReportStatus, default=ReportStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_MUNICIPALITY = "municipality"
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("readiness report")
+        verbose_name_plural = _("readiness reports")
+
+    def __str__(self) -> str:
+        return f"{self.solution.short_name} – {self.municipality.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("rollout:report_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+
+class ReadinessAnswer(models.Model):
+    report = models.ForeignKey(ReadinessReport, on_delete=models.CASCADE, related_name="answers")
+    prerequisite = models.ForeignKey(Prerequisite, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answer = models.CharField(_("answer"), max_length=20, choices=Answer, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    expected_date = models.DateField(_("expected date"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "prerequisite", "organisation"], name="answer_unique"
+            )
+        ]

@@ -1,0 +1,82 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Phase(models.TextChoices):
+    ASSIGNMENT = "oppdrag", _("Assignment")
+    PLANNING = "planlegging", _("Planning")
+    LIMITED_ROLLOUT = "begrenset_bredding", _("Limited rollout")
+    NATIONAL_ROLLOUT = "nasjonal_bredding", _("National rollout")
+
+
+class Status(models.TextChoices):
+    NOT_STARTED = "ikke_startet", _("Not started")
+    PLANNING = "planlegging", _("Planning")
+    TECHNICALLY_READY = "teknisk_klar", _("Technically ready")
+    TRIAL = "i_utproving", _("In trial")
+    IN_USE = "i_bruk", _("In use")
+    BLOCKED = "blokkert", _("Blocked")
+    NOT_RELEVANT = "ikke_relevant", _("Not relevant")
+    STOPPED = "stanset", _("Stopped")
+
+
+S = Status
+# The one place that says which status may follow which.
+TRANSITIONS: dict[str, set[str]] = {
+    S.NOT_STARTED: {S.PLANNING, S.TECHNICALLY_READY, S.TRIAL, S.IN_USE, S.BLOCKED, S.NOT_RELEVANT},
+    S.PLANNING: {S.NOT_STARTED, S.TECHNICALLY_READY, S.TRIAL, S.BLOCKED, S.NOT_RELEVANT, S.STOPPED},
+    S.TECHNICALLY_READY: {S.PLANNING, S.TRIAL, S.IN_USE, S.BLOCKED, S.STOPPED},
+    S.TRIAL: {S.TECHNICALLY_READY, S.IN_USE, S.BLOCKED, S.STOPPED},
+    S.IN_USE: {S.BLOCKED, S.STOPPED},
+    S.BLOCKED: {S.NOT_STARTED, S.PLANNING, S.TECHNICALLY_READY, S.TRIAL, S.IN_USE, S.STOPPED,
+                S.NOT_RELEVANT},
+    S.NOT_RELEVANT: {S.NOT_STARTED, S.PLANNING},
+    S.STOPPED: {S.PLANNING, S.TECHNICALLY_READY, S.TRIAL, S.IN_USE},
+}  # fmt: skip
+# A reason is required when moving to these.
+REASON_REQUIRED = {S.BLOCKED, S.NOT_RELEVANT, S.STOPPED}
+# Entering these needs the solution's prerequisites (e.g. kjernejournal in use).
+NEEDS_PREREQUISITES = {S.TRIAL, S.IN_USE}
+# Counted as technically ready (for readiness verdicts) and as adopted.
+READY_STATUSES = {S.TECHNICALLY_READY, S.TRIAL, S.IN_USE}
+ADOPTED_STATUSES = {S.IN_USE}
+# Display order and colours (charts, badges).
+STATUS_ORDER = [S.IN_USE, S.TRIAL, S.TECHNICALLY_READY, S.PLANNING, S.NOT_STARTED, S.BLOCKED,
+                S.STOPPED, S.NOT_RELEVANT]  # fmt: skip
+STATUS_COLOURS = {
+    S.IN_USE: "#1b8a5a", S.TRIAL: "#5fb98a", S.TECHNICALLY_READY: "#12639e",
+    S.PLANNING: "#8fb5d8", S.NOT_STARTED: "#c9d1da", S.BLOCKED: "#b3261e",
+    S.STOPPED: "#7a4a00", S.NOT_RELEVANT: "#e8e8e8",
+}  # fmt: skip
+
+
+class Source(models.TextChoices):
+    UI = "ui", _("User interface")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
+
+
+class PrerequisiteScope(models.TextChoices):
+    ORGANISATION = "organisation", _("The organisation")
+    VENDOR = "vendor", _("The record-system vendor")
+    AREA = "area", _("The area as a whole")
+
+
+class Answer(models.TextChoices):
+    READY = "klar", _("Ready")
+    NOT_READY = "ikke_klar", _("Not ready")
+    NOT_RELEVANT = "ikke_relevant", _("Not relevant")
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "utkast", _("Draft")
+    SUBMITTED = "innsendt", _("Submitted")
+    APPROVED = "godkjent", _("Approved")
+    RETURNED = "returnert", _("Returned")
+
+
+class VendorSupport(models.TextChoices):
+    SUPPORTED = "stottet", _("Supported")
+    IN_DEVELOPMENT = "under_utvikling", _("In development")
+    NOT_SUPPORTED = "ikke_stottet", _("Not supported")

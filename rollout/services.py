@@ -1,0 +1,498 @@
+"""Every write to rollout goes through here: the UI, the API, CSV imports, bulk changes,
+demo data and tasks all call the same functions, which keep the rules and the history."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actors import scoping
+from actors.choices import Role
+from actors.concurrency import check_version
+from actors.models import HealthTrust, Organisation, User
+from actors.services import notify
+
+from .choices import (
+    NEEDS_PREREQUISITES,
+    REASON_REQUIRED,
+    TRANSITIONS,
+    Answer,
+    Phase,
+    PrerequisiteScope,
+    ReportStatus,
+    Source,
+    Status,
+)
+from .models import (
+    AreaRollout,
+    PhaseChange,
+    Prerequisite,
+    ReadinessAnswer,
+    ReadinessReport,
+    RolloutStatus,
+    Solution,
+    StatusChange,
+)
+
+OVERRIDE_ROLES = {Role.COORDINATOR, Role.ADMIN}
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+# --- rollout status -------------------------------------------------------------------
+
+
+def current_status(organisation: Organisation, solution: Solution, *, lock=False) -> RolloutStatus:
+    """The stored status row, or an unsaved 'not started' one (version 0)."""
+    qs = RolloutStatus.objects.filter(organisation=organisation, solution=solution)
+    if lock:
+        qs = qs.select_for_update()
+    row = qs.first()
+    if row is None:
+        row = RolloutStatus(
+            organisation=organisation,
+            solution=solution,
+            status=Status.NOT_STARTED,
+            effective_date=datetime.date.min,
+            version=0,
+        )
+    return row
+
+
+def missing_prerequisites(organisation: Organisation, solution: Solution) -> list[str]:
+    """Required solutions (that apply to this organisation's type) not in use here."""
+    missing = []
+    for required in solution.requires.all():
+        if not required.organisation_types.filter(pk=organisation.type_id).exists():
+            continue
+        status = current_status(organisation, required).status
+        if status != Status.IN_USE:
+            missing.append(
+                _("%(solution)s is not in use at %(org)s (status: %(status)s)")
+                % {
+                    "solution": required.name,
+                    "org": organisation.name,
+                    "status": Status(status).label,
+                }
+            )
+    return missing
+
+
+def status_change(
+    *,
+    user,
+    organisation: Organisation,
+    solution: Solution,
+    to_status: str,
+    reason: str = "",
+    effective_date: datetime.date | None = None,
+    expected_version: int | None = None,
+    override_reason: str = "",
+    source: str = Source.UI,
+) -> RolloutStatus:
+    """Change one organisation's status for one solution and write its history row.
+
+    Raises ValidationError (with the rule that failed), VersionConflict (someone changed it
+    since `expected_version`) or Organisation.DoesNotExist (outside the user's scope).
+    """
+    scope = scoping.scope_for(user)
+    if not scope.can_edit:
+        raise PermissionDenied(_("Your role cannot change rollout statuses."))
+    with transaction.atomic():
+        organisation = (
+            scope.filter_editable(Organisation.objects.select_related("type"))
+            .select_for_update()
+            .get(pk=organisation.pk)
+        )
+        if not solution.organisation_types.filter(pk=organisation.type_id).exists():
+            raise ValidationError(
+                _("%(solution)s does not apply to %(type)s.")
+                % {"solution": solution.name, "type": organisation.type.name}
+            )
+        row = current_status(organisation, solution, lock=True)
+        if expected_version is not None:
+            check_version(row, expected_version)
+        _check_transition(row, to_status, reason, effective_date)
+        effective_date = effective_date or today()
+        override_reason = override_reason.strip()
+        if to_status in NEEDS_PREREQUISITES:
+            missing = missing_prerequisites(organisation, solution)
+            if missing and not override_reason:
+                raise ValidationError(
+                    {
+                        "to_status": [
+                            *missing,
+                            _(
+                                "A rollout coordinator can let the change through with a "
+                                "written reason for the override."
+                            ),
+                        ]
+                    }
+                )
+            if missing and scope.role not in OVERRIDE_ROLES:
+                raise ValidationError(
+                    {"override_reason": _("Only a rollout coordinator can override prerequisites.")}
+                )
+            if not missing:
+                override_reason = ""
+        else:
+            override_reason = ""
+        from_status = row.status
+        row.status, row.reason, row.effective_date = to_status, reason.strip(), effective_date
+        row.updated_by = user if getattr(user, "pk", None) else None
+        row.version += 1
+        row.full_clean(exclude=["organisation", "solution", "updated_by"], validate_unique=False)
+        row.save()
+        StatusChange.objects.create(
+            organisation=organisation,
+            solution=solution,
+            from_status=from_status,
+            to_status=to_status,
+            reason=row.reason,
+            effective_date=effective_date,
+            changed_by=row.updated_by,
+            source=source,
+            prerequisite_override=override_reason,
+        )
+    return row
+
+
+def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> None:
+    errors: dict[str, list[str]] = {}
+    if to_status not in Status.values:
+        errors["to_status"] = [_("Unknown status “%(s)s”.") % {"s": to_status}]
+    elif to_status == row.status:
+        errors["to_status"] = [
+            _("The status is already “%(s)s”.") % {"s": Status(to_status).label}
+        ]
+    elif to_status not in TRANSITIONS[row.status]:
+        allowed = ", ".join(str(Status(s).label) for s in Status if s in TRANSITIONS[row.status])
+        errors["to_status"] = [
+            _("“%(from)s” cannot change to “%(to)s”. Possible: %(allowed)s.")
+            % {"from": Status(row.status).label, "to": Status(to_status).label, "allowed": allowed}
+        ]
+    if to_status in REASON_REQUIRED and not reason.strip():
+        errors["reason"] = [
+            _("Say why the status is “%(s)s”.") % {"s": Status(to_status).label}
+        ]
+    if effective_date is not None:
+        if effective_date > today():
+            errors["effective_date"] = [_("The date cannot be in the future.")]
+        elif row.pk and effective_date < row.effective_date:
+            errors["effective_date"] = [
+                _("The current status is dated %(d)s; a change cannot be dated earlier.")
+                % {"d": row.effective_date.strftime("%d.%m.%Y")}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    unchanged: int = 0
+    errors: list[tuple[Organisation, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def statuses_bulk_change(
+    *,
+    user,
+    organisation_ids: list[int],
+    solution: Solution,
+    to_status: str,
+    reason: str = "",
+    effective_date: datetime.date | None = None,
+    override_reason: str = "",
+    source: str = Source.UI,
+    dry_run: bool = False,
+) -> BulkResult:
+    """Change many organisations in one step: every change goes through status_change and
+    writes its own history row; if any is refused, none is kept."""
+    result = BulkResult()
+    organisations = list(
+        Organisation.objects.editable_by(user).filter(pk__in=organisation_ids).order_by("name")
+    )
+    if len(organisations) != len(set(organisation_ids)):
+        raise Organisation.DoesNotExist(_("Some organisations are outside your scope."))
+    with transaction.atomic():
+        for organisation in organisations:
+            if current_status(organisation, solution).status == to_status:
+                result.unchanged += 1
+                continue
+            try:
+                with transaction.atomic():
+                    status_change(
+                        user=user,
+                        organisation=organisation,
+                        solution=solution,
+                        to_status=to_status,
+                        reason=reason,
+                        effective_date=effective_date,
+                        override_reason=override_reason,
+                        source=source,
+                    )
+                result.changed += 1
+            except ValidationError as exc:
+                result.errors.append((organisation, " ".join(exc.messages)))
+        if result.errors or dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+# --- phases and areas -----------------------------------------------------------------
+
+
+def _require_coordinator(user, trust: HealthTrust | None = None) -> None:
+    scope = scoping.scope_for(user)
+    if scope.role not in OVERRIDE_ROLES or not scope.can_edit:
+        raise PermissionDenied(_("Only rollout coordinators can change phases and areas."))
+    if trust is not None and not scope.filter_editable(HealthTrust.objects.filter(pk=trust.pk)):
+        raise PermissionDenied(_("This area is not one of yours."))
+    if trust is None and not scope.edits_all:
+        raise PermissionDenied(_("Only national coordinators can change a national phase."))
+
+
+def solution_phase_change(
+    *, user, solution: Solution, to_phase: str, note: str = "", expected_version: int | None
+) -> Solution:
+    _require_coordinator(user)
+    with transaction.atomic():
+        solution = Solution.objects.select_for_update().get(pk=solution.pk)
+        check_version(solution, expected_version)
+        if to_phase not in Phase.values:
+            raise ValidationError({"national_phase": _("Unknown phase.")})
+        if to_phase != solution.national_phase:
+            PhaseChange.objects.create(
+                solution=solution,
+                from_phase=solution.national_phase,
+                to_phase=to_phase,
+                note=note,
+                changed_by=user,
+            )
+            solution.national_phase = to_phase
+            solution.version += 1
+            solution.save(update_fields=["national_phase", "version"])
+    return solution
+
+
+def area_rollout_for(solution: Solution, trust: HealthTrust) -> AreaRollout:
+    """The stored area rollout, or an unsaved one in planning (version 0)."""
+    return AreaRollout.objects.filter(solution=solution, health_trust=trust).first() or AreaRollout(
+        solution=solution, health_trust=trust, version=0
+    )
+
+
+AREA_FIELDS = (
+    "phase",
+    "planned_start",
+    "actual_start",
+    "decision_date",
+    "decision_reference",
+    "decision_note",
+)
+
+
+def area_rollout_update(
+    *, user, solution: Solution, health_trust: HealthTrust, expected_version: int | None, **fields
+) -> AreaRollout:
+    """Record an area's phase, plan and the programme board's start decision."""
+    unknown = set(fields) - set(AREA_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    if not solution.area_wise:
+        raise ValidationError(_("%(s)s is not rolled out area by area.") % {"s": solution.name})
+    _require_coordinator(user, health_trust)
+    with transaction.atomic():
+        area = (
+            AreaRollout.objects.select_for_update()
+            .filter(solution=solution, health_trust=health_trust)
+            .first()
+        ) or AreaRollout(solution=solution, health_trust=health_trust, version=0)
+        check_version(area, expected_version)
+        before = area.phase if area.pk else Phase.PLANNING
+        for name, value in fields.items():
+            setattr(area, name, value)
+        if area.phase in (Phase.LIMITED_ROLLOUT, Phase.NATIONAL_ROLLOUT) and not area.decision_date:
+            raise ValidationError(
+                {"decision_date": _("An area starts on the programme board's decision: give its date.")}
+            )
+        area.version += 1
+        area.full_clean(exclude=["solution", "health_trust"], validate_unique=False)
+        area.save()
+        if area.phase != before or area.version == 1:
+            PhaseChange.objects.create(
+                solution=solution,
+                health_trust=health_trust,
+                from_phase=before,
+                to_phase=area.phase,
+                note=area.decision_note,
+                changed_by=user if getattr(user, "pk", None) else None,
+            )
+    return area
+
+
+# --- readiness reports ----------------------------------------------------------------
+
+
+def report_create(*, user, solution: Solution, municipality) -> ReadinessReport:
+    """Open a readiness report for a municipality, with a blank answer for every item
+    and every organisation it applies to."""
+    scope = scoping.scope_for(user)
+    if scope.role not in (Role.MUNICIPALITY_CONTACT, *OVERRIDE_ROLES) or not scope.can_edit:
+        raise PermissionDenied(_("Your role cannot write readiness reports."))
+    from actors.models import Municipality
+
+    with transaction.atomic():
+        municipality = Municipality.objects.editable_by(user).get(pk=municipality.pk)
+        report = ReadinessReport.objects.create(
+            solution=solution, municipality=municipality, created_by=user
+        )
+        organisations = list(
+            Organisation.objects.filter(
+                municipality=municipality,
+                is_active=True,
+                type__in=solution.organisation_types.all(),
+            )
+        )
+        answers = []
+        for prerequisite in solution.prerequisites.all():
+            if prerequisite.scope == PrerequisiteScope.AREA:
+                answers.append(ReadinessAnswer(report=report, prerequisite=prerequisite))
+            else:
+                answers.extend(
+                    ReadinessAnswer(report=report, prerequisite=prerequisite, organisation=o)
+                    for o in organisations
+                )
+        ReadinessAnswer.objects.bulk_create(answers)
+    return report
+
+
+def _editable_report(user, report_id: int, expected_version) -> ReadinessReport:
+    report = (
+        ReadinessReport.objects.editable_by(user)
+        .select_for_update()
+        .select_related("solution", "municipality")
+        .get(pk=report_id)
+    )
+    check_version(report, expected_version)
+    return report
+
+
+def report_save_answers(
+    *, user, report_id: int, expected_version: int | None, answers: dict[int, dict]
+) -> ReadinessReport:
+    """Save answers {answer id: {answer, comment, expected_date}} of a draft or returned
+    report. Saving a draft never refuses incomplete answers."""
+    with transaction.atomic():
+        report = _editable_report(user, report_id, expected_version)
+        if not report.is_editable:
+            raise ValidationError(
+                _("The report is %(s)s and can no longer be changed.")
+                % {"s": report.get_status_display().lower()}
+            )
+        rows = {a.pk: a for a in report.answers.all()}
+        changed = []
+        for answer_id, values in answers.items():
+            row = rows.get(int(answer_id))
+            if row is None:
+                raise ValidationError(_("An answer does not belong to this report."))
+            row.answer = values.get("answer") or ""
+            row.comment = (values.get("comment") or "").strip()
+            row.expected_date = values.get("expected_date") or None
+            changed.append(row)
+        ReadinessAnswer.objects.bulk_update(changed, ["answer", "comment", "expected_date"])
+        report.version += 1
+        report.save(update_fields=["version", "updated_at"])
+    return report
+
+
+def report_problems(report: ReadinessReport) -> list[str]:
+    """What must be filled in before the report can be submitted."""
+    problems = []
+    for a in report.answers.select_related("prerequisite", "organisation"):
+        where = a.organisation.name if a.organisation else _("the area")
+        if not a.answer:
+            problems.append(
+                _("%(where)s: “%(item)s” is not answered.")
+                % {"where": where, "item": a.prerequisite.text}
+            )
+        elif a.answer == Answer.NOT_READY and not a.expected_date:
+            problems.append(
+                _("%(where)s: “%(item)s” is not ready – give the date you expect it to be.")
+                % {"where": where, "item": a.prerequisite.text}
+            )
+    return problems
+
+
+def report_submit(*, user, report_id: int, expected_version: int | None) -> ReadinessReport:
+    with transaction.atomic():
+        report = _editable_report(user, report_id, expected_version)
+        if not report.is_editable:
+            raise ValidationError(_("Only a draft or returned report can be submitted."))
+        problems = report_problems(report)
+        if problems:
+            raise ValidationError(problems)
+        report.status = ReportStatus.SUBMITTED
+        report.submitted_at, report.submitted_by = timezone.now(), user
+        report.version += 1
+        report.save()
+        coordinators = (
+            User.objects.filter(role=Role.COORDINATOR, is_active=True)
+            .filter(
+                Q(national_scope=True)
+                | Q(health_trusts__catchments__municipality=report.municipality)
+            )
+            .distinct()
+        )
+        notify(
+            users=coordinators,
+            text=_("Readiness report for %(s)s from %(m)s is waiting for review.")
+            % {"s": report.solution.short_name, "m": report.municipality.name},
+            link=report.get_absolute_url(),
+        )
+    return report
+
+
+def report_review(
+    *, user, report_id: int, expected_version: int | None, approve: bool, comment: str = ""
+) -> ReadinessReport:
+    """A coordinator for the area approves the report or returns it with a comment."""
+    scope = scoping.scope_for(user)
+    if scope.role not in OVERRIDE_ROLES:
+        raise PermissionDenied(_("Only rollout coordinators review readiness reports."))
+    with transaction.atomic():
+        report = _editable_report(user, report_id, expected_version)
+        if report.status != ReportStatus.SUBMITTED:
+            raise ValidationError(_("Only a submitted report can be reviewed."))
+        if not approve and not comment.strip():
+            raise ValidationError({"comment": _("Say what must be corrected.")})
+        report.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
+        report.reviewed_at, report.reviewed_by = timezone.now(), user
+        report.review_comment = comment.strip()
+        report.version += 1
+        report.save()
+        recipients = {report.created_by, *([report.submitted_by] if report.submitted_by else [])}
+        recipients |= set(
+            User.objects.filter(role=Role.MUNICIPALITY_CONTACT, municipalities=report.municipality)
+        )
+        verdict = _("approved") if approve else _("returned")
+        notify(
+            users=recipients,
+            text=_("Your readiness report for %(s)s (%(m)s) was %(v)s.")
+            % {"s": report.solution.short_name, "m": report.municipality.name, "v": verdict}
+            + (f" {comment.strip()}" if comment.strip() else ""),
+            link=report.get_absolute_url(),
+        )
+    return report
