@@ -236,7 +236,10 @@ def notify(*, users, text: str, link: str = "") -> None:
     if recipients:
         transaction.on_commit(
             lambda: send_mail(
-                subject=text[:78], message=f"{text}\n\n{link}", from_email=None,
-                recipient_list=recipients, fail_silently=True,
+                subject=text[:78],
+                message=f"{text}\n\n{link}",
+                from_email=None,
+                recipient_list=recipients,
+                fail_silently=True,
             )
         )

@@ -3,8 +3,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
 
+from actors.api.urls import register as register_actors_api
 from actors.forms import LoginForm
+from rollout.api.urls import register as register_rollout_api
+
+api_router = DefaultRouter()
+register_actors_api(api_router)
+register_rollout_api(api_router)
 
 # Swagger UI's page carries one small inline <style>; allow exactly that block by its hash.
 SWAGGER_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
@@ -24,8 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", swagger_view, name="api-docs"),
-    path("api/v1/", include("actors.api.urls")),
-    path("api/v1/", include("rollout.api.urls")),
+    path("api/v1/", include(api_router.urls)),
     path("innforing/", include("rollout.urls")),
     path("", include("actors.urls")),
 ]

@@ -99,6 +99,9 @@ class PhaseChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.solution.short_name}: {self.from_phase} → {self.to_phase}"
+
 
 class AreaRollout(models.Model):
     """The rollout of an area-wise solution (PLL) in one health-trust area."""
@@ -141,7 +144,9 @@ class RolloutStatus(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="rollout_statuses"
     )
     solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="statuses")
-    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NOT_STARTED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.NOT_STARTED
+    )
     reason = models.TextField(_("reason"), blank=True)
     effective_date = models.DateField(_("date"))
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -201,6 +206,9 @@ class StatusChange(models.Model):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
 
+    def __str__(self) -> str:
+        return f"{self.organisation_id}/{self.solution_id}: {self.from_status} → {self.to_status}"
+
 
 class Prerequisite(models.Model):
     """A readiness checklist item for a solution (forutsetning)."""
@@ -236,6 +244,9 @@ class RecordSystemSupport(models.Model):
         ]
         verbose_name = _("record-system support")
         verbose_name_plural = _("record-system support")
+
+    def __str__(self) -> str:
+        return f"{self.record_system} – {self.solution.short_name}: {self.support}"
 
 
 class ReadinessReport(models.Model):
@@ -299,3 +310,6 @@ class ReadinessAnswer(models.Model):
                 fields=["report", "prerequisite", "organisation"], name="answer_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.prerequisite}: {self.answer or '–'}"

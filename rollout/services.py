@@ -32,7 +32,6 @@ from .choices import (
 from .models import (
     AreaRollout,
     PhaseChange,
-    Prerequisite,
     ReadinessAnswer,
     ReadinessReport,
     RolloutStatus,
@@ -170,9 +169,7 @@ def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> 
     if to_status not in Status.values:
         errors["to_status"] = [_("Unknown status “%(s)s”.") % {"s": to_status}]
     elif to_status == row.status:
-        errors["to_status"] = [
-            _("The status is already “%(s)s”.") % {"s": Status(to_status).label}
-        ]
+        errors["to_status"] = [_("The status is already “%(s)s”.") % {"s": Status(to_status).label}]
     elif to_status not in TRANSITIONS[row.status]:
         allowed = ", ".join(str(Status(s).label) for s in Status if s in TRANSITIONS[row.status])
         errors["to_status"] = [
@@ -180,9 +177,7 @@ def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> 
             % {"from": Status(row.status).label, "to": Status(to_status).label, "allowed": allowed}
         ]
     if to_status in REASON_REQUIRED and not reason.strip():
-        errors["reason"] = [
-            _("Say why the status is “%(s)s”.") % {"s": Status(to_status).label}
-        ]
+        errors["reason"] = [_("Say why the status is “%(s)s”.") % {"s": Status(to_status).label}]
     if effective_date is not None:
         if effective_date > today():
             errors["effective_date"] = [_("The date cannot be in the future.")]
@@ -326,7 +321,11 @@ def area_rollout_update(
             setattr(area, name, value)
         if area.phase in (Phase.LIMITED_ROLLOUT, Phase.NATIONAL_ROLLOUT) and not area.decision_date:
             raise ValidationError(
-                {"decision_date": _("An area starts on the programme board's decision: give its date.")}
+                {
+                    "decision_date": _(
+                        "An area starts on the programme board's decision: give its date."
+                    )
+                }
             )
         area.version += 1
         area.full_clean(exclude=["solution", "health_trust"], validate_unique=False)

@@ -1,13 +1,12 @@
-from rest_framework.routers import DefaultRouter
-
 from . import views
 
-router = DefaultRouter()
-router.register("regional-health-authorities", views.RegionalHealthAuthorityViewSet, basename="rha")
-router.register("health-trusts", views.HealthTrustViewSet, basename="healthtrust")
-router.register("counties", views.CountyViewSet, basename="county")
-router.register("municipalities", views.MunicipalityViewSet, basename="municipality")
-router.register("vendors", views.VendorViewSet)
-router.register("organisations", views.OrganisationViewSet, basename="organisation")
 
-urlpatterns = router.urls
+def register(router) -> None:
+    router.register(
+        "regional-health-authorities", views.RegionalHealthAuthorityViewSet, basename="rha"
+    )
+    router.register("health-trusts", views.HealthTrustViewSet, basename="healthtrust")
+    router.register("counties", views.CountyViewSet, basename="county")
+    router.register("municipalities", views.MunicipalityViewSet, basename="municipality")
+    router.register("vendors", views.VendorViewSet)
+    router.register("organisations", views.OrganisationViewSet, basename="organisation")

@@ -1,5 +1,2 @@
-from rest_framework.routers import DefaultRouter
-
-router = DefaultRouter()
-
-urlpatterns = router.urls
+def register(router) -> None:
+    """Rollout endpoints on the project's one API router (config/urls.py)."""
