@@ -111,6 +111,21 @@ NO_SCOPE = Scope(role="")
 SYSTEM_SCOPE = Scope(role=Role.ADMIN, sees_all=True, edits_all=True, can_edit=True)
 
 
+class SystemActor:
+    """Acts for no particular person (commands, demo data, scheduled tasks)."""
+
+    pk = None
+    is_authenticated = True
+    is_active = True
+    _rollout_scope = SYSTEM_SCOPE
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM_USER = SystemActor()
+
+
 def scope_for(user) -> Scope:
     """The user's scope, computed once per user object (one request)."""
     if user is None or not user.is_authenticated or not user.is_active:

@@ -3,15 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from actors.imports import ImportFileError, import_organisations
-from actors.scoping import SYSTEM_SCOPE
-
-
-class _SystemUser:
-    """The command runs with the system's scope (an operator on the server)."""
-
-    is_authenticated = True
-    is_active = True
-    _rollout_scope = SYSTEM_SCOPE
+from actors.scoping import SYSTEM_USER
 
 
 class Command(BaseCommand):
@@ -31,9 +23,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         try:
-            report = import_organisations(
-                raw=file.read_bytes(), user=_SystemUser(), dry_run=dry_run
-            )
+            report = import_organisations(raw=file.read_bytes(), user=SYSTEM_USER, dry_run=dry_run)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(

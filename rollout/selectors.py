@@ -1,0 +1,327 @@
+"""Reads for rollout pages, the API and later the coverage computations. Everything starts
+from the user's scoped querysets; counts are done by the database."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import CharField, Count, DateField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from actors.models import Organisation, OrganisationType, RecordSystem
+
+from .choices import (
+    ADOPTED_STATUSES,
+    READY_STATUSES,
+    STATUS_ORDER,
+    Answer,
+    PrerequisiteScope,
+    ReportStatus,
+    Status,
+    VendorSupport,
+)
+from .models import ReadinessAnswer, RecordSystemSupport, RolloutStatus, Solution, StatusChange
+
+
+def applicable(organisations, solution: Solution):
+    """Active organisations of the types the solution applies to."""
+    return organisations.filter(is_active=True, type__in=solution.organisation_types.values("pk"))
+
+
+def with_status(organisations, solution: Solution):
+    """Annotate `current_status` ('ikke_startet' without a row), `status_date`,
+    `status_reason`, `status_version`."""
+    row = RolloutStatus.objects.filter(organisation=OuterRef("pk"), solution=solution)
+    return organisations.annotate(
+        current_status=Coalesce(
+            Subquery(row.values("status")[:1]), Value(Status.NOT_STARTED), output_field=CharField()
+        ),
+        status_date=Subquery(row.values("effective_date")[:1], output_field=DateField()),
+        status_reason=Subquery(row.values("reason")[:1]),
+        status_version=Coalesce(Subquery(row.values("version")[:1]), Value(0)),
+    )
+
+
+@dataclass
+class MatrixCell:
+    type: OrganisationType
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def in_use(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ADOPTED_STATUSES)
+
+    @property
+    def share_in_use(self) -> float:
+        return self.in_use / self.total if self.total else 0.0
+
+    def ordered(self) -> list[tuple[str, str, int]]:
+        return [(s, Status(s).label, self.counts.get(s, 0)) for s in STATUS_ORDER]
+
+
+@dataclass
+class MatrixRow:
+    solution: Solution
+    cells: list[MatrixCell | None] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for c in self.cells if c)
+
+    @property
+    def in_use(self) -> int:
+        return sum(c.in_use for c in self.cells if c)
+
+
+def status_matrix(user) -> tuple[list[OrganisationType], list[MatrixRow]]:
+    """Solution × organisation type: how many of the user's visible organisations are in
+    each status. Three queries whatever the size of the registry."""
+    types = list(OrganisationType.objects.all())
+    solutions = list(Solution.objects.prefetch_related("organisation_types"))
+    visible = Organisation.objects.visible_to(user).filter(is_active=True)
+    totals = dict(
+        visible.values_list("type_id").annotate(n=Count("id")).values_list("type_id", "n")
+    )
+    counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    rows = (
+        RolloutStatus.objects.filter(organisation__in=visible)
+        .values_list("solution_id", "organisation__type_id", "status")
+        .annotate(n=Count("id"))
+    )
+    for solution_id, type_id, status, n in rows:
+        counts[(solution_id, type_id)][status] += n
+    matrix = []
+    for solution in solutions:
+        applies = {t.pk for t in solution.organisation_types.all()}
+        row = MatrixRow(solution)
+        for t in types:
+            if t.pk not in applies:
+                row.cells.append(None)
+                continue
+            c = counts[(solution.pk, t.pk)]
+            total = totals.get(t.pk, 0)
+            # Organisations without a status row have not started.
+            c[Status.NOT_STARTED] += total - sum(c.values())
+            row.cells.append(MatrixCell(t, total, dict(c)))
+        matrix.append(row)
+    return types, matrix
+
+
+def statuses_as_of(solution: Solution, day: datetime.date, organisations=None) -> dict[int, str]:
+    """{organisation id: status} on `day`, from the history (absent: not started)."""
+    changes = StatusChange.objects.filter(solution=solution, effective_date__lte=day)
+    if organisations is not None:
+        changes = changes.filter(organisation__in=organisations)
+    result: dict[int, str] = {}
+    for org_id, status in changes.order_by("effective_date", "id").values_list(
+        "organisation_id", "to_status"
+    ):
+        result[org_id] = status
+    return result
+
+
+def status_counts_over_time(
+    solution: Solution, days: list[datetime.date], organisations
+) -> dict[str, list[int]]:
+    """{status: [count on each day]} in one pass over the history. `organisations` is the
+    denominator (visible, applicable); those without history count as not started."""
+    org_ids = set(organisations.values_list("pk", flat=True))
+    days = sorted(days)
+    series = {s: [0] * len(days) for s in STATUS_ORDER}
+    current: dict[int, str] = {}
+    changes = (
+        StatusChange.objects.filter(solution=solution, effective_date__lte=days[-1])
+        .order_by("effective_date", "id")
+        .values_list("organisation_id", "to_status", "effective_date")
+        .iterator(chunk_size=5000)
+    )
+    pending = next(changes, None)
+    for i, day in enumerate(days):
+        while pending is not None and pending[2] <= day:
+            if pending[0] in org_ids:
+                current[pending[0]] = pending[1]
+            pending = next(changes, None)
+        tally = Counter(current.values())
+        tally[Status.NOT_STARTED] += len(org_ids) - len(current)
+        for s in STATUS_ORDER:
+            series[s][i] = tally.get(s, 0)
+    return series
+
+
+def month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    days, year, month = [], start.year, start.month
+    while True:
+        nxt = datetime.date(year + (month == 12), month % 12 + 1, 1)
+        last = nxt - datetime.timedelta(days=1)
+        if last >= end:
+            days.append(end)
+            return days
+        days.append(last)
+        year, month = nxt.year, nxt.month
+
+
+def municipality_grid(user, municipality) -> tuple[list[Solution], list[dict]]:
+    """Organisations of a municipality × solutions, with the status in each cell
+    (None where the solution does not apply). Four queries."""
+    solutions = list(Solution.objects.prefetch_related("organisation_types"))
+    organisations = list(
+        Organisation.objects.visible_to(user)
+        .filter(municipality=municipality)
+        .select_related("type")
+        .order_by("type__sort_order", "name")
+    )
+    statuses = {
+        (r.organisation_id, r.solution_id): r
+        for r in RolloutStatus.objects.filter(organisation__in=[o.pk for o in organisations])
+    }
+    applies = {s.pk: {t.pk for t in s.organisation_types.all()} for s in solutions}
+    rows = []
+    for o in organisations:
+        cells = []
+        for s in solutions:
+            if o.type_id not in applies[s.pk]:
+                cells.append(None)
+            else:
+                row = statuses.get((o.pk, s.pk))
+                cells.append(
+                    {
+                        "solution": s,
+                        "status": row.status if row else Status.NOT_STARTED,
+                        "reason": row.reason if row else "",
+                    }
+                )
+        rows.append({"organisation": o, "cells": cells})
+    return solutions, rows
+
+
+# --- area readiness -------------------------------------------------------------------
+
+
+@dataclass
+class Condition:
+    name: str
+    passed: bool
+    detail: str
+    failing: list = field(default_factory=list)  # whom it fails for
+
+
+@dataclass
+class AreaReadiness:
+    total: int
+    ready: int
+    agreement_covered: int
+    by_type: list[dict]
+    conditions: list[Condition]
+
+    @property
+    def ready_share(self) -> float:
+        return self.ready / self.total if self.total else 0.0
+
+    @property
+    def can_start(self) -> bool:
+        return all(c.passed for c in self.conditions)
+
+
+def approved_ready_organisations(solution: Solution, organisations) -> set[int]:
+    """Organisations whose latest approved readiness report answers every item about them
+    as ready or not relevant."""
+    answers = ReadinessAnswer.objects.filter(
+        report__solution=solution,
+        report__status=ReportStatus.APPROVED,
+        organisation__in=organisations,
+    ).values_list("organisation_id", "answer")
+    verdict: dict[int, bool] = {}
+    for org_id, answer in answers:
+        verdict[org_id] = verdict.get(org_id, True) and answer in (
+            Answer.READY,
+            Answer.NOT_RELEVANT,
+        )
+    return {org_id for org_id, ok in verdict.items() if ok}
+
+
+def agreement_covered_organisations(solution: Solution, organisations) -> set[int]:
+    """Organisations covered by a signed intention agreement (filled in by benefits)."""
+    return set()
+
+
+def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
+    """Whether an area is ready to start, condition by condition, and for whom it fails."""
+    organisations = with_status(
+        applicable(Organisation.objects.visible_to(user).filter(health_trust=trust), solution),
+        solution,
+    ).select_related("type", "municipality", "record_system__vendor")
+    orgs = list(organisations.order_by("type__sort_order", "name"))
+    threshold = float(solution.ready_share_threshold)
+    approved = approved_ready_organisations(solution, [o.pk for o in orgs])
+    covered = agreement_covered_organisations(solution, [o.pk for o in orgs])
+    for o in orgs:
+        o.is_ready = o.current_status in READY_STATUSES or o.pk in approved
+        o.has_agreement = o.pk in covered
+    ready = [o for o in orgs if o.is_ready]
+    by_type: dict[int, dict] = {}
+    for o in orgs:
+        group = by_type.setdefault(
+            o.type_id, {"type": o.type, "organisations": [], "ready": 0, "total": 0}
+        )
+        group["organisations"].append(o)
+        group["total"] += 1
+        group["ready"] += o.is_ready
+    for group in by_type.values():
+        group["share"] = group["ready"] / group["total"] if group["total"] else 0.0
+    total = len(orgs)
+    conditions = [
+        Condition(
+            "ready",
+            total > 0 and len(ready) / total >= threshold,
+            f"{len(ready)} / {total}",
+            [o for o in orgs if not o.is_ready],
+        ),
+        Condition(
+            "agreements",
+            total > 0 and len(covered) / total >= float(solution.agreement_share_threshold),
+            f"{len(covered)} / {total}",
+            [o for o in orgs if not o.has_agreement],
+        ),
+    ]
+    systems = Counter(o.record_system_id for o in orgs if o.record_system_id)
+    support = dict(
+        RecordSystemSupport.objects.filter(
+            solution=solution, record_system__in=systems
+        ).values_list("record_system_id", "support")
+    )
+    unsupported = [
+        (system, systems[system.pk], support.get(system.pk))
+        for system in RecordSystem.objects.filter(pk__in=systems).select_related("vendor")
+        if support.get(system.pk) != VendorSupport.SUPPORTED
+    ]
+    conditions.append(
+        Condition(
+            "vendors",
+            not unsupported,
+            f"{len(systems) - len(unsupported)} / {len(systems)}",
+            unsupported,
+        )
+    )
+    lagging = [g for g in by_type.values() if g["share"] < threshold]
+    conditions.append(
+        Condition(
+            "together",
+            total > 0 and not lagging,
+            f"{len(by_type) - len(lagging)} / {len(by_type)}",
+            lagging,
+        )
+    )
+    return AreaReadiness(total, len(ready), len(covered), list(by_type.values()), conditions)
+
+
+def area_prerequisite_answers(solution: Solution, trust):
+    """Approved answers to the area-wide checklist items from the area's municipalities."""
+    return ReadinessAnswer.objects.filter(
+        report__solution=solution,
+        report__status=ReportStatus.APPROVED,
+        prerequisite__scope=PrerequisiteScope.AREA,
+        report__municipality__catchments__health_trust=trust,
+    ).select_related("prerequisite", "report__municipality")
