@@ -86,7 +86,9 @@ def decode(raw: bytes) -> tuple[str, str]:
         ) from exc
 
 
-def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], str, list[str]]:
+def read_rows(
+    text: str, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS
+) -> tuple[list[tuple[int, dict[str, str]]], str, list[str]]:
     """Rows as (line number, {column: value}); the header is line 1."""
     first_line = text.split("\n", 1)[0]
     try:
@@ -99,19 +101,19 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], str, list[st
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
     columns = [h.strip().lstrip("\ufeff").casefold() for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    missing = [c for c in required if c not in columns]
     if missing:
         raise ImportFileError(
             _("The header row lacks the column(s) %(missing)s. Required: %(required)s.")
-            % {"missing": ", ".join(missing), "required": ", ".join(REQUIRED_COLUMNS)}
+            % {"missing": ", ".join(missing), "required": ", ".join(required)}
         )
-    ignored = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS and c]
+    ignored = [c for c in columns if c not in (*required, *optional) and c]
     rows = []
     for values in reader:
         if not any(v.strip() for v in values):
             continue
         row = {c: (values[i].strip() if i < len(values) else "") for i, c in enumerate(columns)}
-        row["_present"] = {c for c in OPTIONAL_COLUMNS if c in columns}
+        row["_present"] = {c for c in optional if c in columns}
         rows.append((reader.line_num, row))
     return rows, delimiter, ignored
 

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -43,6 +44,7 @@ def home(request):
     scope = scoping.scope_for(request.user)
     organisations = Organisation.objects.visible_to(request.user)
     context = {
+        "notifications": request.user.notifications.filter(read_at=None)[:10],
         "type_counts": selectors.type_counts(organisations),
         "organisation_total": organisations.filter(is_active=True).count(),
     }
@@ -88,7 +90,10 @@ def municipality_detail(request, number):
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
     ).order_by("last_name", "first_name")
+    from rollout.selectors import municipality_grid
+
     groups = selectors.municipality_type_grid(request.user, municipality)
+    solutions, grid = municipality_grid(request.user, municipality)
     return render(
         request,
         "actors/municipality_detail.html",
@@ -97,6 +102,8 @@ def municipality_detail(request, number):
             "catchments": catchments,
             "contacts": contacts,
             "groups": groups,
+            "solutions": solutions,
+            "grid": grid,
             "chart": _type_chart(
                 [{"type": g["type"], "count": len(g["organisations"])} for g in groups]
             ),
@@ -164,11 +171,17 @@ def organisation_detail(request, pk):
         ),
         pk=pk,
     )
+    from rollout.selectors import organisation_rollout
+
     can_edit = Organisation.objects.editable_by(request.user).filter(pk=pk).exists()
     return render(
         request,
         "actors/organisation_detail.html",
-        {"organisation": organisation, "can_edit": can_edit},
+        {
+            "organisation": organisation,
+            "can_edit": can_edit,
+            **organisation_rollout(request.user, organisation),
+        },
     )
 
 
@@ -257,4 +270,19 @@ def organisation_import(request):
                     _("Import saved: %(c)s created, %(u)s updated, %(n)s unchanged.")
                     % {"c": report.created, "u": report.updated, "n": report.unchanged},
                 )
-    return render(request, "actors/organisation_import.html", {"form": form, "report": report})
+    return render(
+        request,
+        "import_page.html",
+        {
+            "form": form,
+            "report": report,
+            "page_title": _("Import organisations from CSV"),
+            "intro": _(
+                "Every row is checked first. If any row has an error, nothing is saved and every "
+                "error is listed with its line and column. A row whose organisation number "
+                "already exists updates that organisation."
+            ),
+            "back_url": reverse("actors:organisation_list"),
+            "back_label": _("Organisations"),
+        },
+    )

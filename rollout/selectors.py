@@ -325,3 +325,19 @@ def area_prerequisite_answers(solution: Solution, trust):
         prerequisite__scope=PrerequisiteScope.AREA,
         report__municipality__catchments__health_trust=trust,
     ).select_related("prerequisite", "report__municipality")
+
+
+def organisation_rollout(user, organisation) -> dict:
+    """Status for every solution that applies to the organisation, and its full history."""
+    from .services import current_status
+
+    stored = {r.solution_id: r for r in organisation.rollout_statuses.select_related("solution")}
+    rows = [
+        {"solution": s, "status": stored.get(s.pk) or current_status(organisation, s)}
+        for s in organisation.type.solutions.all()
+    ]
+    history = StatusChange.objects.filter(organisation=organisation).select_related(
+        "solution", "changed_by"
+    )
+    can_edit = Organisation.objects.editable_by(user).filter(pk=organisation.pk).exists()
+    return {"status_rows": rows, "history": history, "can_change_status": can_edit}

@@ -345,11 +345,15 @@ def area_rollout_update(
 # --- readiness reports ----------------------------------------------------------------
 
 
+def can_write_reports(user) -> bool:
+    scope = scoping.scope_for(user)
+    return scope.can_edit and scope.role in (Role.MUNICIPALITY_CONTACT, *OVERRIDE_ROLES)
+
+
 def report_create(*, user, solution: Solution, municipality) -> ReadinessReport:
     """Open a readiness report for a municipality, with a blank answer for every item
     and every organisation it applies to."""
-    scope = scoping.scope_for(user)
-    if scope.role not in (Role.MUNICIPALITY_CONTACT, *OVERRIDE_ROLES) or not scope.can_edit:
+    if not can_write_reports(user):
         raise PermissionDenied(_("Your role cannot write readiness reports."))
     from actors.models import Municipality
 
@@ -495,3 +499,194 @@ def report_review(
             link=report.get_absolute_url(),
         )
     return report
+
+
+# --- bulk history (demo data, history imports) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One change for status_history_load (the arguments of status_change, by id)."""
+
+    organisation_id: int
+    solution_id: int
+    to_status: str
+    effective_date: datetime.date | None = None
+    reason: str = ""
+    override_reason: str = ""
+
+
+def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
+    """Apply many status changes, in the order given, under the rules of status_change:
+    the user's scope, the solution applies to the type, TRANSITIONS, reasons, no future
+    date, never earlier than the current status date, and the prerequisites as they stand
+    at that point of the batch (overrides only by coordinators). Writes one StatusChange
+    per change.
+
+    For thousands of changes (a history, demo data): validated in memory and written with
+    bulk inserts in one transaction. If any change is refused, nothing is written and one
+    ValidationError lists the refusals. Give a history in chronological order. Returns the
+    number of changes written.
+    """
+    scope = scoping.scope_for(user)
+    if not scope.can_edit:
+        raise PermissionDenied(_("Your role cannot change rollout statuses."))
+    changes = list(changes)
+    if not changes:
+        return 0
+    from actors.models import OrganisationType
+
+    solutions = {
+        s.pk: s
+        for s in Solution.objects.prefetch_related(
+            "organisation_types", "requires__organisation_types"
+        )
+    }
+    applies = {pk: {t.pk for t in s.organisation_types.all()} for pk, s in solutions.items()}
+    requires = {
+        pk: [(r, {t.pk for t in r.organisation_types.all()}) for r in s.requires.all()]
+        for pk, s in solutions.items()
+    }
+    type_names = dict(OrganisationType.objects.values_list("pk", "name"))
+    changed_by = user if getattr(user, "pk", None) else None
+    chunk = 500
+    with transaction.atomic():
+        org_ids = sorted({c.organisation_id for c in changes})
+        organisations: dict[int, Organisation] = {}
+        rows: dict[tuple[int, int], RolloutStatus] = {}
+        for i in range(0, len(org_ids), chunk):
+            ids = org_ids[i : i + chunk]
+            editable = scope.filter_editable(Organisation.objects.filter(pk__in=ids))
+            organisations.update(
+                (o.pk, o) for o in editable.select_for_update().only("pk", "name", "type_id")
+            )
+            for row in RolloutStatus.objects.select_for_update().filter(organisation_id__in=ids):
+                rows[(row.organisation_id, row.solution_id)] = row
+        if len(organisations) != len(org_ids):
+            raise Organisation.DoesNotExist(_("Some organisations are outside your scope."))
+
+        def state(org_id: int, solution_id: int) -> RolloutStatus:
+            row = rows.get((org_id, solution_id))
+            if row is None:  # as current_status: an unsaved 'not started' row
+                row = rows[(org_id, solution_id)] = RolloutStatus(
+                    organisation_id=org_id,
+                    solution_id=solution_id,
+                    status=Status.NOT_STARTED,
+                    effective_date=datetime.date.min,
+                    version=0,
+                )
+            return row
+
+        errors: list[str] = []
+        touched: dict[tuple[int, int], RolloutStatus] = {}
+        history: list[StatusChange] = []
+        for number, change in enumerate(changes, start=1):
+            organisation = organisations[change.organisation_id]
+            solution = solutions.get(change.solution_id)
+            try:
+                if solution is None:
+                    raise ValidationError(_("Unknown solution."))
+                if organisation.type_id not in applies[solution.pk]:
+                    raise ValidationError(
+                        _("%(solution)s does not apply to %(type)s.")
+                        % {"solution": solution.name, "type": type_names[organisation.type_id]}
+                    )
+                row = state(organisation.pk, solution.pk)
+                _check_transition(row, change.to_status, change.reason, change.effective_date)
+                effective_date = change.effective_date or today()
+                # _check_transition compares dates for stored rows; a row first written in
+                # this batch has a date too.
+                if row.pk is None and row.version and effective_date < row.effective_date:
+                    raise ValidationError(
+                        {
+                            "effective_date": [
+                                _(
+                                    "The current status is dated %(d)s; a change cannot be "
+                                    "dated earlier."
+                                )
+                                % {"d": row.effective_date.strftime("%d.%m.%Y")}
+                            ]
+                        }
+                    )
+                override_reason = change.override_reason.strip()
+                if change.to_status in NEEDS_PREREQUISITES:
+                    missing = [
+                        _("%(solution)s is not in use at %(org)s (status: %(status)s)")
+                        % {
+                            "solution": required.name,
+                            "org": organisation.name,
+                            "status": Status(state(organisation.pk, required.pk).status).label,
+                        }
+                        for required, types in requires[solution.pk]
+                        if organisation.type_id in types
+                        and state(organisation.pk, required.pk).status != Status.IN_USE
+                    ]
+                    if missing and not override_reason:
+                        raise ValidationError(
+                            {
+                                "to_status": [
+                                    *missing,
+                                    _(
+                                        "A rollout coordinator can let the change through with "
+                                        "a written reason for the override."
+                                    ),
+                                ]
+                            }
+                        )
+                    if missing and scope.role not in OVERRIDE_ROLES:
+                        raise ValidationError(
+                            {
+                                "override_reason": _(
+                                    "Only a rollout coordinator can override prerequisites."
+                                )
+                            }
+                        )
+                    if not missing:
+                        override_reason = ""
+                else:
+                    override_reason = ""
+            except ValidationError as exc:
+                label = solution.short_name if solution else change.solution_id
+                errors.append(f"#{number} {organisation.name} / {label}: {' '.join(exc.messages)}")
+                continue
+            from_status = row.status
+            row.status, row.reason = change.to_status, change.reason.strip()
+            row.effective_date, row.updated_by = effective_date, changed_by
+            row.version += 1
+            touched[(organisation.pk, solution.pk)] = row
+            history.append(
+                StatusChange(
+                    organisation_id=organisation.pk,
+                    solution_id=solution.pk,
+                    from_status=from_status,
+                    to_status=change.to_status,
+                    reason=row.reason,
+                    effective_date=effective_date,
+                    changed_by=changed_by,
+                    source=source,
+                    prerequisite_override=override_reason,
+                )
+            )
+        if errors:
+            shown = errors[:50]
+            if len(errors) > len(shown):
+                shown.append(_("… and %(n)s more.") % {"n": len(errors) - len(shown)})
+            raise ValidationError(shown)
+        now = timezone.now()
+        new, stored = [], []
+        for row in touched.values():
+            row.full_clean(
+                exclude=["organisation", "solution", "updated_by"],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            row.updated_at = now
+            (stored if row.pk else new).append(row)
+        RolloutStatus.objects.bulk_create(new, batch_size=chunk)
+        RolloutStatus.objects.bulk_update(
+            stored,
+            ["status", "reason", "effective_date", "version", "updated_by", "updated_at"],
+            batch_size=chunk,
+        )
+        StatusChange.objects.bulk_create(history, batch_size=chunk)
+    return len(history)

@@ -1,3 +1,19 @@
+from django.urls import path
+
+from . import views
+
 app_name = "rollout"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.matrix, name="matrix"),
+    path("status/", views.status_list, name="status_list"),
+    path("status/import/", views.status_import, name="status_import"),
+    path("status/<int:pk>/<slug:code>/", views.status_change, name="status_change"),
+    path("beredskap/", views.report_list, name="report_list"),
+    path("beredskap/ny/", views.report_create, name="report_create"),
+    path("beredskap/<int:pk>/", views.report_detail, name="report_detail"),
+    path("beredskap/<int:pk>/vurdering/", views.report_review, name="report_review"),
+    path("losning/<slug:code>/", views.solution_detail, name="solution_detail"),
+    path("losning/<slug:code>/<slug:trust>/", views.area_detail, name="area_detail"),
+    path("losning/<slug:code>/<slug:trust>/endre/", views.area_edit, name="area_edit"),
+]

@@ -186,6 +186,93 @@ CASES = [
     ),
 ]
 
+REVIEW_IN = dict(norole=404, contact=403, coord_area=302, coord_nat=302, directorate=404, admin=302)
+REVIEW_OUT = dict(
+    norole=404, contact=404, coord_area=404, coord_nat=302, directorate=404, admin=302
+)
+AREA_EDIT_IN = dict(
+    norole=404, contact=403, coord_area=200, coord_nat=200, directorate=404, admin=200
+)
+WRITES_REPORTS = dict(
+    norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200
+)
+BULK_IN = dict(norole=403, contact=302, coord_area=302, coord_nat=302, directorate=403, admin=302)
+BULK_OUT = dict(norole=403, contact=404, coord_area=404, coord_nat=302, directorate=403, admin=302)
+
+
+def status_page(rel):
+    return lambda o: [o[f"org_{rel}"].pk, "kjernejournal"]
+
+
+def bulk(rel):
+    return lambda o: {
+        "solution": "kjernejournal",
+        "organisations": [o[f"org_{rel}"].pk],
+        "to_status": "planlegging",
+    }
+
+
+def report(rel):
+    return lambda o: [o[f"report_{rel}"].pk]
+
+
+CASES += [
+    Case("rollout:matrix", everyone(200)),
+    Case("rollout:solution_detail", everyone(200), args=lambda o: ["pll"]),
+    Case("rollout:status_list", everyone(200)),
+    Case("rollout:status_list", by_role(**BULK_IN), method="post", data=bulk("in"), id="bulk-in"),
+    Case(
+        "rollout:status_list", by_role(**BULK_OUT), method="post", data=bulk("out"), id="bulk-out"
+    ),
+    Case("rollout:status_change", by_role(**EDIT_IN), args=status_page("in"), id="in"),
+    Case("rollout:status_change", by_role(**EDIT_OUT), args=status_page("out"), id="out"),
+    Case(
+        "rollout:status_change",
+        by_role(**{**EDIT_OUT, "coord_nat": 302, "admin": 302}),
+        method="post",
+        args=status_page("out"),
+        data=lambda o: {"to_status": "planlegging", "version": "0"},
+        id="post-out",
+    ),
+    Case("rollout:status_import", by_role(**CAN_EDIT)),
+    Case(
+        "rollout:area_detail", by_role(**SCOPED_IN), args=lambda o: ["pll", "helse-bergen"], id="in"
+    ),
+    Case("rollout:area_detail", by_role(**SCOPED_OUT), args=lambda o: ["pll", "unn"], id="out"),
+    Case(
+        "rollout:area_edit",
+        by_role(**AREA_EDIT_IN),
+        args=lambda o: ["pll", "helse-bergen"],
+        id="in",
+    ),
+    Case(
+        "rollout:area_edit",
+        by_role(**{**EDIT_OUT, "contact": 404}),
+        args=lambda o: ["pll", "unn"],
+        id="out",
+    ),
+    Case("rollout:report_list", everyone(200)),
+    Case("rollout:report_create", by_role(**WRITES_REPORTS)),
+    Case("rollout:report_detail", by_role(**SCOPED_IN), args=report("in"), id="in"),
+    Case("rollout:report_detail", by_role(**SCOPED_OUT), args=report("out"), id="out"),
+    Case(
+        "rollout:report_review",
+        by_role(**REVIEW_IN),
+        method="post",
+        args=report("in"),
+        data=lambda o: {"decision": "approve", "version": o["report_in"].version},
+        id="in",
+    ),
+    Case(
+        "rollout:report_review",
+        by_role(**REVIEW_OUT),
+        method="post",
+        args=report("out"),
+        data=lambda o: {"decision": "approve", "version": o["report_out"].version},
+        id="out",
+    ),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
@@ -196,9 +283,29 @@ EXEMPT = {
 def objects(db):
     from actors.models import County, RegionalHealthAuthority, Vendor
 
+    from actors.choices import Role
+    from rollout import services as rollout_services
+    from rollout.models import Solution
+    from tests.factories import UserFactory
+
+    def submitted_report(number):
+        author = UserFactory(
+            username=f"author-{number}", role=Role.MUNICIPALITY_CONTACT, municipalities=[number]
+        )
+        report = rollout_services.report_create(
+            user=author,
+            solution=Solution.objects.get(code="datadeling"),  # no checklist: submits at once
+            municipality=Municipality.objects.get(number=number),
+        )
+        return rollout_services.report_submit(
+            user=author, report_id=report.pk, expected_version=report.version
+        )
+
     return {
         "org_in": OrganisationFactory(municipality__number="4601"),
         "org_out": OrganisationFactory(municipality__number="5401"),
+        "report_in": submitted_report("4601"),
+        "report_out": submitted_report("5401"),
         "bergen": Municipality.objects.get(number="4601"),
         "tromso": Municipality.objects.get(number="5401"),
         "trust_in": HealthTrust.objects.get(code="helse-bergen"),

@@ -1,0 +1,462 @@
+"""Serializers of the rollout API. Output serializers describe the stored rows; the input
+serializers only check the shape of a request, the rules live in rollout.services."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from actors.choices import OrganisationTypeCode
+from actors.models import HealthTrust, Municipality, Organisation
+
+from ..choices import Answer, Phase, PrerequisiteScope, ReportStatus, Source, Status
+from ..models import (
+    AreaRollout,
+    PhaseChange,
+    ReadinessAnswer,
+    ReadinessReport,
+    RolloutStatus,
+    Solution,
+    StatusChange,
+)
+
+
+def _user(serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    """A choice field documented as one named enum per choice set (`PhaseChoice`,
+    `StatusChoice`, …), whatever the field is called: `status`, `from_status` and
+    `to_status` share one enum, and a report's `status` keeps its own."""
+
+    def __init__(self, choices_class, **kwargs):
+        self.choices_class = choices_class
+        super().__init__(choices=choices_class.choices, **kwargs)
+
+
+class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EnumChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        choices = field.choices_class
+        component = ResolvedComponent(
+            name=f"{choices.__name__}Choice",
+            type=ResolvedComponent.SCHEMA,
+            schema={
+                "type": "string",
+                "enum": list(choices.values),
+                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
+            },
+            object=choices,
+        )
+        auto_schema.registry.register_on_missing(component)
+        if not field.allow_blank:
+            return component.ref
+        blank = ResolvedComponent(
+            name="BlankEnum", type=ResolvedComponent.SCHEMA, schema={"enum": [""]}, object="blank"
+        )
+        auto_schema.registry.register_on_missing(blank)
+        return {"oneOf": [component.ref, blank.ref]}
+
+
+# --- solutions and phases -------------------------------------------------------------
+
+
+class SolutionSerializer(serializers.ModelSerializer):
+    organisation_types = serializers.SerializerMethodField(
+        help_text=_("The organisation types it applies to.")
+    )
+    requires = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        read_only=True,
+        help_text=_("Codes of the solutions that must be in use first."),
+    )
+    national_phase = EnumChoiceField(Phase, read_only=True)
+    national_phase_label = serializers.CharField(
+        source="get_national_phase_display", read_only=True
+    )
+
+    class Meta:
+        model = Solution
+        fields = [
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "description",
+            "area_wise",
+            "organisation_types",
+            "requires",
+            "national_phase",
+            "national_phase_label",
+            "ready_share_threshold",
+            "agreement_share_threshold",
+            "version",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=EnumChoiceField(OrganisationTypeCode)))
+    def get_organisation_types(self, obj):
+        return [t.code for t in obj.organisation_types.all()]
+
+
+class SolutionPhaseSerializer(serializers.Serializer):
+    national_phase = EnumChoiceField(Phase)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PhaseChangeSerializer(serializers.ModelSerializer):
+    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    health_trust = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        help_text=_("The area whose phase changed; null for the national phase."),
+    )
+    from_phase = EnumChoiceField(Phase, read_only=True)
+    from_phase_label = serializers.CharField(source="get_from_phase_display", read_only=True)
+    to_phase = EnumChoiceField(Phase, read_only=True)
+    to_phase_label = serializers.CharField(source="get_to_phase_display", read_only=True)
+    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PhaseChange
+        fields = [
+            "id",
+            "solution",
+            "health_trust",
+            "from_phase",
+            "from_phase_label",
+            "to_phase",
+            "to_phase_label",
+            "note",
+            "changed_at",
+            "changed_by",
+        ]
+        read_only_fields = fields
+
+
+# --- area rollouts --------------------------------------------------------------------
+
+
+class ConditionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    passed = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class AreaReadinessSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    ready = serializers.IntegerField()
+    ready_share = serializers.FloatField()
+    agreement_covered = serializers.IntegerField()
+    can_start = serializers.BooleanField()
+    conditions = ConditionSerializer(many=True)
+
+
+class AreaRolloutSerializer(serializers.ModelSerializer):
+    """An area rollout; on create `solution` and `health_trust` name it by code."""
+
+    solution = serializers.SlugRelatedField(slug_field="code", queryset=Solution.objects.all())
+    health_trust = serializers.SlugRelatedField(
+        slug_field="code", queryset=HealthTrust.objects.none()
+    )
+    health_trust_name = serializers.CharField(source="health_trust.name", read_only=True)
+    phase = EnumChoiceField(Phase, required=False)
+    phase_label = serializers.CharField(source="get_phase_display", read_only=True)
+
+    class Meta:
+        model = AreaRollout
+        fields = [
+            "id",
+            "solution",
+            "health_trust",
+            "health_trust_name",
+            "phase",
+            "phase_label",
+            "planned_start",
+            "actual_start",
+            "decision_date",
+            "decision_reference",
+            "decision_note",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = ["version", "updated_at"]
+        # No unique-together check here: an existing rollout answers 409 in the view, and
+        # only if the user can see it.
+        validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # Only areas the user can see can be named (others answer as unknown).
+        fields["health_trust"].queryset = HealthTrust.objects.visible_to(_user(self))
+        return fields
+
+
+class AreaRolloutDetailSerializer(AreaRolloutSerializer):
+    readiness = serializers.SerializerMethodField(
+        help_text=_("Whether the area is ready to start, condition by condition.")
+    )
+
+    class Meta(AreaRolloutSerializer.Meta):
+        fields = [*AreaRolloutSerializer.Meta.fields, "readiness"]
+
+    @extend_schema_field(AreaReadinessSerializer)
+    def get_readiness(self, obj):
+        from ..selectors import area_readiness
+
+        readiness = area_readiness(obj.solution, obj.health_trust, _user(self))
+        return AreaReadinessSerializer(
+            {
+                "total": readiness.total,
+                "ready": readiness.ready,
+                "ready_share": readiness.ready_share,
+                "agreement_covered": readiness.agreement_covered,
+                "can_start": readiness.can_start,
+                "conditions": readiness.conditions,
+            }
+        ).data
+
+
+class AreaRolloutUpdateSerializer(serializers.ModelSerializer):
+    """The editable part of an area rollout (solution and area are fixed)."""
+
+    phase = EnumChoiceField(Phase, required=False)
+
+    class Meta:
+        model = AreaRollout
+        fields = [
+            "phase",
+            "planned_start",
+            "actual_start",
+            "decision_date",
+            "decision_reference",
+            "decision_note",
+        ]
+
+
+# --- statuses -------------------------------------------------------------------------
+
+
+class RolloutStatusSerializer(serializers.ModelSerializer):
+    orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = EnumChoiceField(Status, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = RolloutStatus
+        fields = [
+            "id",
+            "organisation",
+            "orgnr",
+            "organisation_name",
+            "solution",
+            "status",
+            "status_label",
+            "reason",
+            "effective_date",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StatusChangeInputSerializer(serializers.Serializer):
+    status = EnumChoiceField(Status)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    effective_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text=_("Today when omitted.")
+    )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "Coordinators only: why the change may go through although a prerequisite "
+            "(e.g. kjernejournal in use) is unmet."
+        ),
+    )
+
+
+class RolloutStatusCreateSerializer(StatusChangeInputSerializer):
+    """The first status of an organisation for a solution."""
+
+    organisation = serializers.SlugRelatedField(
+        slug_field="orgnr",
+        queryset=Organisation.objects.none(),
+        help_text=_("Organisation number of an organisation you may edit."),
+    )
+    solution = serializers.SlugRelatedField(slug_field="code", queryset=Solution.objects.all())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["organisation"].queryset = Organisation.objects.editable_by(_user(self))
+        return fields
+
+
+class StatusBulkSerializer(StatusChangeInputSerializer):
+    solution = serializers.SlugRelatedField(slug_field="code", queryset=Solution.objects.all())
+    organisations = serializers.ListField(
+        child=serializers.CharField(max_length=9),
+        allow_empty=False,
+        help_text=_("Organisation numbers."),
+    )
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Check every change and report the outcome without saving anything."),
+    )
+
+
+class StatusBulkResultSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+
+
+class StatusBulkErrorSerializer(serializers.Serializer):
+    orgnr = serializers.CharField()
+    name = serializers.CharField()
+    message = serializers.CharField()
+
+
+class StatusBulkErrorsSerializer(serializers.Serializer):
+    errors = StatusBulkErrorSerializer(many=True)
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    from_status = EnumChoiceField(Status, read_only=True)
+    from_status_label = serializers.CharField(source="get_from_status_display", read_only=True)
+    to_status = EnumChoiceField(Status, read_only=True)
+    to_status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    source = EnumChoiceField(Source, read_only=True)
+    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id",
+            "organisation",
+            "orgnr",
+            "organisation_name",
+            "solution",
+            "from_status",
+            "from_status_label",
+            "to_status",
+            "to_status_label",
+            "reason",
+            "effective_date",
+            "changed_at",
+            "changed_by",
+            "source",
+            "prerequisite_override",
+        ]
+        read_only_fields = fields
+
+
+# --- readiness reports ----------------------------------------------------------------
+
+
+class ReadinessAnswerSerializer(serializers.ModelSerializer):
+    prerequisite_text = serializers.CharField(source="prerequisite.text", read_only=True)
+    scope = EnumChoiceField(PrerequisiteScope, source="prerequisite.scope", read_only=True)
+    answer = EnumChoiceField(Answer, allow_blank=True, read_only=True)
+    organisation_name = serializers.CharField(
+        source="organisation.name", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta:
+        model = ReadinessAnswer
+        fields = [
+            "id",
+            "prerequisite",
+            "prerequisite_text",
+            "scope",
+            "organisation",
+            "organisation_name",
+            "answer",
+            "comment",
+            "expected_date",
+        ]
+        read_only_fields = fields
+
+
+class ReadinessReportSerializer(serializers.ModelSerializer):
+    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+    status = EnumChoiceField(ReportStatus, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    answers = ReadinessAnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ReadinessReport
+        fields = [
+            "id",
+            "solution",
+            "municipality",
+            "municipality_name",
+            "status",
+            "status_label",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "submitted_by",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+            "version",
+            "answers",
+        ]
+        read_only_fields = fields
+
+
+class ReadinessReportCreateSerializer(serializers.Serializer):
+    solution = serializers.SlugRelatedField(slug_field="code", queryset=Solution.objects.all())
+    municipality = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=Municipality.objects.none(),
+        help_text=_("Number of a municipality you may report for."),
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["municipality"].queryset = Municipality.objects.editable_by(_user(self))
+        return fields
+
+
+class AnswerInputSerializer(serializers.Serializer):
+    """One answer; fields left out keep their saved value."""
+
+    id = serializers.IntegerField()
+    answer = EnumChoiceField(Answer, allow_blank=True, required=False)
+    comment = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    expected_date = serializers.DateField(allow_null=True, required=False)
+
+
+class ReadinessAnswersSerializer(serializers.Serializer):
+    answers = AnswerInputSerializer(many=True, allow_empty=False)
+
+
+class ReadinessReviewSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required when the report is returned: what must be corrected."),
+    )

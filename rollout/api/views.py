@@ -1,0 +1,500 @@
+"""The rollout API: solutions and their phases, area rollouts, statuses (with the history
+feed and bulk changes) and readiness reports.
+
+Every queryset starts from the user's scope (`visible_to` for reads, `editable_by` for
+writes), so objects outside it answer 404. Every write goes through rollout.services,
+the same functions the UI uses; versioned records need `If-Match` with the ETag of the
+last GET (428 when missing, 412 when stale).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import django_filters as filters
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from actors import scoping
+from actors.api.concurrency import ETagMixin, expected_version
+from actors.api.views import ScopeCanEdit
+from actors.models import HealthTrust, Organisation
+
+from .. import services
+from ..choices import Phase, Source
+from ..filtersets import ReadinessReportFilterSet, RolloutStatusFilterSet, StatusChangeFilterSet
+from ..models import (
+    AreaRollout,
+    PhaseChange,
+    ReadinessAnswer,
+    ReadinessReport,
+    RolloutStatus,
+    Solution,
+    StatusChange,
+)
+from . import serializers
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of your last GET of this record, e.g. "3".',
+)
+STALE = {
+    412: OpenApiResponse(description="If-Match is stale: someone changed the record since."),
+    428: OpenApiResponse(description="If-Match is missing."),
+}
+REFUSED = {
+    400: OpenApiResponse(description="A rule refused the change; the messages say why."),
+    403: OpenApiResponse(description="Your role may not make this change."),
+}
+CONFLICT = {409: OpenApiResponse(description="The record exists already: PATCH it.")}
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("The record exists already.")
+    default_code = "conflict"
+
+
+@contextmanager
+def service_errors(**rename):
+    """Services' field errors keyed by the API's field names (e.g. to_status → status);
+    a DoesNotExist (outside the user's scope) answers 404."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {rename.get(key, key): messages for key, messages in exc.message_dict.items()}
+        ) from exc
+    except ObjectDoesNotExist as exc:
+        raise Http404 from exc
+
+
+def validated(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, context={"request": request}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class RolloutViewSet(
+    ETagMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """List and detail (with ETag) for everyone in scope; writes for roles that edit
+    (directorate: 403)."""
+
+    permission_classes = [permissions.IsAuthenticated, ScopeCanEdit]
+    # Actions that change a record read it from `editable_by` (out of reach: 404).
+    write_actions: frozenset[str] = frozenset()
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        qs = self.base_queryset()
+        if self.action in self.write_actions:
+            return qs.editable_by(self.request.user)
+        return qs.visible_to(self.request.user)
+
+    def respond(self, instance, serializer_class=None, status_code=status.HTTP_200_OK):
+        """Answer with the record as saved, and its new ETag."""
+        self._etag_instance = instance
+        serializer_class = serializer_class or self.get_serializer_class()
+        data = serializer_class(instance, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+
+# --- solutions ------------------------------------------------------------------------
+
+
+class SolutionViewSet(RolloutViewSet):
+    """The programme's solutions. The catalogue is reference data that every user with a
+    role reads; only national coordinators change a national phase (PATCH)."""
+
+    serializer_class = serializers.SolutionSerializer
+
+    def get_queryset(self):
+        qs = Solution.objects.prefetch_related("organisation_types", "requires")
+        return qs if scoping.scope_for(self.request.user).role else qs.none()
+
+    @extend_schema(
+        request=serializers.SolutionPhaseSerializer,
+        responses={200: serializers.SolutionSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        version = expected_version(request)
+        solution = self.get_object()
+        data = validated(serializers.SolutionPhaseSerializer, request)
+        with service_errors():
+            solution = services.solution_phase_change(
+                user=request.user,
+                solution=solution,
+                to_phase=data["national_phase"],
+                note=data["note"],
+                expected_version=version,
+            )
+        return self.respond(self.get_queryset().get(pk=solution.pk))
+
+    @extend_schema(responses=serializers.PhaseChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="phase-history", url_name="phase-history")
+    def phase_history(self, request, pk=None):
+        """National phase changes and those of the areas you can see, newest first."""
+        solution = self.get_object()
+        trusts = HealthTrust.objects.visible_to(request.user).values("pk")
+        changes = (
+            PhaseChange.objects.filter(solution=solution)
+            .filter(Q(health_trust__isnull=True) | Q(health_trust__in=trusts))
+            .select_related("solution", "health_trust", "changed_by")
+        )
+        page = self.paginate_queryset(changes)
+        return self.get_paginated_response(serializers.PhaseChangeSerializer(page, many=True).data)
+
+
+# --- area rollouts --------------------------------------------------------------------
+
+
+class AreaRolloutFilterSet(filters.FilterSet):
+    solution = filters.CharFilter(field_name="solution__code")
+    health_trust = filters.CharFilter(field_name="health_trust__code")
+    phase = filters.MultipleChoiceFilter(choices=Phase.choices)
+
+    class Meta:
+        model = AreaRollout
+        fields: list[str] = []
+
+
+class AreaRolloutViewSet(RolloutViewSet):
+    """Area-wise rollouts (PLL) per health-trust area. The detail carries the readiness
+    verdict. Coordinators of the area (and national ones) record phase, plan and the
+    programme board's start decision."""
+
+    filterset_class = AreaRolloutFilterSet
+    write_actions = frozenset({"update", "partial_update"})
+
+    def base_queryset(self):
+        return AreaRollout.objects.select_related("solution", "health_trust")
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.AreaRolloutDetailSerializer
+        return serializers.AreaRolloutSerializer
+
+    @extend_schema(
+        request=serializers.AreaRolloutSerializer,
+        responses={201: serializers.AreaRolloutSerializer, **REFUSED, **CONFLICT},
+    )
+    def create(self, request, *args, **kwargs):
+        data = dict(validated(serializers.AreaRolloutSerializer, request))
+        solution, trust = data.pop("solution"), data.pop("health_trust")
+        existing = AreaRollout.objects.visible_to(request.user).filter(
+            solution=solution, health_trust=trust
+        )
+        if existing.exists():
+            raise Conflict(
+                _("This area has a rollout of %(s)s already; change it with PATCH and If-Match.")
+                % {"s": solution.name}
+            )
+        with service_errors():
+            area = services.area_rollout_update(
+                user=request.user,
+                solution=solution,
+                health_trust=trust,
+                expected_version=0,
+                **data,
+            )
+        return self.respond(area, serializers.AreaRolloutSerializer, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.AreaRolloutUpdateSerializer,
+        responses={200: serializers.AreaRolloutSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def update(self, request, *args, partial=False, **kwargs):
+        version = expected_version(request)
+        area = self.get_object()
+        data = validated(serializers.AreaRolloutUpdateSerializer, request, partial=partial)
+        with service_errors():
+            area = services.area_rollout_update(
+                user=request.user,
+                solution=area.solution,
+                health_trust=area.health_trust,
+                expected_version=version,
+                **data,
+            )
+        return self.respond(area, serializers.AreaRolloutSerializer)
+
+    @extend_schema(
+        request=serializers.AreaRolloutUpdateSerializer,
+        responses={200: serializers.AreaRolloutSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+# --- statuses -------------------------------------------------------------------------
+
+
+class RolloutStatusViewSet(RolloutViewSet):
+    """Stored statuses (an organisation without a row has not started). Changes go through
+    the same rules as in the UI: allowed transitions, reasons, dates and prerequisites;
+    coordinators may let a change through an unmet prerequisite with `override_reason`."""
+
+    serializer_class = serializers.RolloutStatusSerializer
+    filterset_class = RolloutStatusFilterSet
+    write_actions = frozenset({"partial_update"})
+
+    def base_queryset(self):
+        return RolloutStatus.objects.select_related("organisation", "solution").order_by(
+            "organisation__name", "organisation_id", "solution__sort_order", "solution_id"
+        )
+
+    @extend_schema(
+        request=serializers.RolloutStatusCreateSerializer,
+        responses={201: serializers.RolloutStatusSerializer, **REFUSED, **CONFLICT},
+    )
+    def create(self, request, *args, **kwargs):
+        """The first status of an organisation for a solution."""
+        data = validated(serializers.RolloutStatusCreateSerializer, request)
+        organisation, solution = data["organisation"], data["solution"]
+        existing = RolloutStatus.objects.filter(organisation=organisation, solution=solution)
+        row = existing.first()
+        if row is not None:
+            raise Conflict(
+                _(
+                    "%(org)s has a status for %(solution)s already; change it with PATCH "
+                    "/api/v1/statuses/%(id)s/ and If-Match."
+                )
+                % {"org": organisation.name, "solution": solution.name, "id": row.pk}
+            )
+        with service_errors(to_status="status"):
+            row = services.status_change(
+                user=request.user,
+                organisation=organisation,
+                solution=solution,
+                to_status=data["status"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                override_reason=data["override_reason"],
+                expected_version=0,
+                source=Source.API,
+            )
+        return self.respond(row, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.StatusChangeInputSerializer,
+        responses={200: serializers.RolloutStatusSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        version = expected_version(request)
+        row = self.get_object()
+        data = validated(serializers.StatusChangeInputSerializer, request)
+        with service_errors(to_status="status"):
+            row = services.status_change(
+                user=request.user,
+                organisation=row.organisation,
+                solution=row.solution,
+                to_status=data["status"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                override_reason=data["override_reason"],
+                expected_version=version,
+                source=Source.API,
+            )
+        return self.respond(row)
+
+    @extend_schema(
+        request=serializers.StatusBulkSerializer,
+        responses={
+            200: serializers.StatusBulkResultSerializer,
+            400: OpenApiResponse(
+                serializers.StatusBulkErrorsSerializer,
+                description="Nothing was saved: the changes refused, organisation by "
+                "organisation (or unknown organisation numbers).",
+            ),
+            403: REFUSED[403],
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
+    def bulk(self, request):
+        """Change many organisations in one step: all or nothing. With `dry_run` every
+        change is checked and nothing is saved."""
+        data = validated(serializers.StatusBulkSerializer, request)
+        orgnrs = list(dict.fromkeys(data["organisations"]))
+        found = dict(
+            Organisation.objects.editable_by(request.user)
+            .filter(orgnr__in=orgnrs)
+            .values_list("orgnr", "pk")
+        )
+        unknown = [n for n in orgnrs if n not in found]
+        if unknown:
+            raise ValidationError(
+                {
+                    "organisations": [
+                        _("Unknown or outside your scope: %(orgnrs)s.")
+                        % {"orgnrs": ", ".join(unknown)}
+                    ],
+                    "unknown": unknown,
+                }
+            )
+        with service_errors(to_status="status"):
+            result = services.statuses_bulk_change(
+                user=request.user,
+                organisation_ids=list(found.values()),
+                solution=data["solution"],
+                to_status=data["status"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                override_reason=data["override_reason"],
+                source=Source.API,
+                dry_run=data["dry_run"],
+            )
+        if not result.ok:
+            errors = [
+                {"orgnr": o.orgnr, "name": o.name, "message": message}
+                for o, message in result.errors
+            ]
+            return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"changed": result.changed, "unchanged": result.unchanged, "dry_run": data["dry_run"]}
+        )
+
+
+class StatusHistoryPagination(CursorPagination):
+    """Stable pages over an append-only feed, however many rows arrive meanwhile."""
+
+    ordering = ("-changed_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The append-only status history of the organisations you can see, newest recorded
+    first, with cursor pagination (follow `next`)."""
+
+    serializer_class = serializers.StatusChangeSerializer
+    filterset_class = StatusChangeFilterSet
+    pagination_class = StatusHistoryPagination
+
+    def get_queryset(self):
+        return StatusChange.objects.visible_to(self.request.user).select_related(
+            "organisation", "solution", "changed_by"
+        )
+
+
+# --- readiness reports ----------------------------------------------------------------
+
+
+class ReadinessReportViewSet(RolloutViewSet):
+    """Municipalities' readiness reports: created and answered by the municipality (or a
+    coordinator), submitted, then approved or returned by a coordinator for the area."""
+
+    serializer_class = serializers.ReadinessReportSerializer
+    filterset_class = ReadinessReportFilterSet
+    write_actions = frozenset({"partial_update", "submit", "review"})
+
+    def base_queryset(self):
+        answers = ReadinessAnswer.objects.select_related("prerequisite", "organisation").order_by(
+            "prerequisite__sort_order", "prerequisite_id", "organisation__name", "id"
+        )
+        return ReadinessReport.objects.select_related(
+            "solution", "municipality", "created_by", "submitted_by", "reviewed_by"
+        ).prefetch_related(Prefetch("answers", queryset=answers))
+
+    def fresh(self, report):
+        return self.base_queryset().get(pk=report.pk)
+
+    @extend_schema(
+        request=serializers.ReadinessReportCreateSerializer,
+        responses={201: serializers.ReadinessReportSerializer, **REFUSED},
+    )
+    def create(self, request, *args, **kwargs):
+        data = validated(serializers.ReadinessReportCreateSerializer, request)
+        with service_errors():
+            report = services.report_create(
+                user=request.user, solution=data["solution"], municipality=data["municipality"]
+            )
+        return self.respond(self.fresh(report), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.ReadinessAnswersSerializer,
+        responses={200: serializers.ReadinessReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Save answers of a draft or returned report (incomplete answers are fine until
+        it is submitted). Fields left out of an answer keep their saved value."""
+        version = expected_version(request)
+        report = self.get_object()
+        data = validated(serializers.ReadinessAnswersSerializer, request)
+        saved = {a.pk: a for a in report.answers.all()}
+        answers: dict[int, dict] = {}
+        for item in data["answers"]:
+            row = saved.get(item["id"])
+            values = (
+                {"answer": row.answer, "comment": row.comment, "expected_date": row.expected_date}
+                if row
+                else {}
+            )
+            values.update({key: value for key, value in item.items() if key != "id"})
+            answers[item["id"]] = values
+        with service_errors():
+            report = services.report_save_answers(
+                user=request.user, report_id=report.pk, expected_version=version, answers=answers
+            )
+        return self.respond(self.fresh(report))
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.ReadinessReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Send the report to the area's coordinators; refused (400, with what is missing)
+        while an item is unanswered or not ready without an expected date."""
+        version = expected_version(request)
+        report = self.get_object()
+        with service_errors():
+            report = services.report_submit(
+                user=request.user, report_id=report.pk, expected_version=version
+            )
+        return self.respond(self.fresh(report))
+
+    @extend_schema(
+        request=serializers.ReadinessReviewSerializer,
+        responses={200: serializers.ReadinessReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """A coordinator approves a submitted report or returns it with a comment."""
+        version = expected_version(request)
+        report = self.get_object()
+        data = validated(serializers.ReadinessReviewSerializer, request)
+        with service_errors():
+            report = services.report_review(
+                user=request.user,
+                report_id=report.pk,
+                expected_version=version,
+                approve=data["approve"],
+                comment=data["comment"],
+            )
+        return self.respond(self.fresh(report))

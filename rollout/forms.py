@@ -1,0 +1,142 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from actors.models import Municipality
+
+from .choices import Answer, Status
+from .models import AreaRollout, Solution
+from .services import AREA_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class StatusChangeForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"), choices=Status.choices)
+    effective_date = forms.DateField(
+        label=_("Date"), required=False, widget=DateInput, help_text=_("Empty means today.")
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for blocked, not relevant and stopped."),
+    )
+    override_reason = forms.CharField(
+        label=_("Override an unmet prerequisite (coordinators only)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only if a prerequisite is unmet and the change must still go through: why."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            self.fields["to_status"].choices = [
+                (value, label) for value, label in Status.choices if value in allowed
+            ]
+
+
+class IdListField(forms.TypedMultipleChoiceField):
+    """Organisation ids; which ones the user may change is the service's (scoped) decision."""
+
+    def valid_value(self, value) -> bool:
+        return str(value).isdigit()
+
+
+class BulkStatusForm(StatusChangeForm):
+    """The same fields for many organisations at once (selected in the list)."""
+
+    organisations = IdListField(coerce=int, required=True)
+    solution = forms.ModelChoiceField(
+        queryset=Solution.objects.all(), to_field_name="code", widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].error_messages["required"] = _(
+            "Tick at least one organisation in the list."
+        )
+
+
+class AreaRolloutForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = AreaRollout
+        fields = list(AREA_FIELDS)
+        widgets = {
+            "planned_start": DateInput,
+            "actual_start": DateInput,
+            "decision_date": DateInput,
+            "decision_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+class ReportCreateForm(forms.Form):
+    solution = forms.ModelChoiceField(queryset=Solution.objects.all(), label=_("Solution"))
+    municipality = forms.ModelChoiceField(
+        queryset=Municipality.objects.none(), label=_("Municipality")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        municipalities = Municipality.objects.editable_by(user)
+        self.fields["municipality"].queryset = municipalities
+        if municipalities.count() == 1:
+            self.fields["municipality"].initial = municipalities.first()
+
+
+class ReportAnswersForm(forms.Form):
+    """One select, comment and expected date per answer row; field names carry its id."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, answers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answers = list(answers)
+        for a in self.answers:
+            self.fields[f"a{a.pk}_answer"] = forms.ChoiceField(
+                choices=[("", "–"), *Answer.choices], required=False, initial=a.answer
+            )
+            self.fields[f"a{a.pk}_comment"] = forms.CharField(
+                required=False, max_length=500, initial=a.comment
+            )
+            self.fields[f"a{a.pk}_date"] = forms.DateField(
+                required=False, widget=DateInput, initial=a.expected_date
+            )
+
+    def rows(self):
+        for a in self.answers:
+            yield a, self[f"a{a.pk}_answer"], self[f"a{a.pk}_comment"], self[f"a{a.pk}_date"]
+
+    def values(self) -> dict[int, dict]:
+        return {
+            a.pk: {
+                "answer": self.cleaned_data[f"a{a.pk}_answer"],
+                "comment": self.cleaned_data[f"a{a.pk}_comment"],
+                "expected_date": self.cleaned_data[f"a{a.pk}_date"],
+            }
+            for a in self.answers
+        }
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
+        widget=forms.RadioSelect,
+        label=_("Decision"),
+    )
+    comment = forms.CharField(
+        label=_("Comment to the municipality"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

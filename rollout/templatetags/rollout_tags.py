@@ -1,0 +1,67 @@
+"""Status badges and stacked bars. Bars are SVG (widths as attributes), so the strict
+Content-Security-Policy needs no inline styles."""
+
+from django import template
+from django.utils.html import format_html, format_html_join
+
+from rollout.choices import STATUS_COLOURS, STATUS_ORDER, Status
+
+register = template.Library()
+
+
+@register.simple_tag
+def status_badge(status, title=""):
+    return format_html(
+        '<span class="st st-{}" title="{}">{}</span>', status, title, Status(status).label
+    )
+
+
+@register.simple_tag
+def status_stack(counts: dict, total: int, height: int = 14):
+    """A 100-wide stacked bar of status counts, in the fixed status order."""
+    if not total:
+        return ""
+    x, parts = 0.0, []
+    for status in STATUS_ORDER:
+        n = counts.get(status, 0)
+        if not n:
+            continue
+        width = 100 * n / total
+        parts.append(
+            (
+                f"{x:.3f}",
+                f"{width:.3f}",
+                height,
+                STATUS_COLOURS[status],
+                f"{Status(status).label}: {n}",
+            )
+        )
+        x += width
+    rects = format_html_join(
+        "", '<rect x="{}" y="0" width="{}" height="{}" fill="{}"><title>{}</title></rect>', parts
+    )
+    return format_html(
+        '<svg class="stackbar" viewBox="0 0 100 {}" preserveAspectRatio="none" width="100%" '
+        'height="{}" role="img">{}</svg>',
+        height,
+        height,
+        rects,
+    )
+
+
+@register.filter
+def percent(value, digits=0):
+    try:
+        return f"{float(value) * 100:.{int(digits)}f} %".replace(".", ",")
+    except (TypeError, ValueError):
+        return "–"
+
+
+@register.simple_tag
+def status_legend():
+    items = format_html_join(
+        "",
+        '<span><i class="swatch-{}"></i>{}</span>',
+        ((s, Status(s).label) for s in STATUS_ORDER),
+    )
+    return format_html('<div class="legend">{}</div>', items)

@@ -1,0 +1,448 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actors import scoping
+from actors.choices import Role
+from actors.concurrency import VersionConflict
+from actors.forms import OrganisationImportForm
+from actors.imports import ImportFileError
+from actors.models import HealthTrust, Organisation
+
+from . import selectors, services
+from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
+from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
+from .forms import (
+    AreaRolloutForm,
+    BulkStatusForm,
+    ReportAnswersForm,
+    ReportCreateForm,
+    ReviewForm,
+    StatusChangeForm,
+)
+from .imports import import_statuses
+from .models import ReadinessReport, Solution
+
+
+def _status_chart(series: dict, labels: list) -> dict:
+    return {
+        "type": "line",
+        "stacked": True,
+        "labels": labels,
+        "datasets": [
+            {"label": str(Status(s).label), "data": series[s], "color": STATUS_COLOURS[s]}
+            for s in STATUS_ORDER
+            if any(series[s])
+        ],
+    }
+
+
+@login_required
+def matrix(request):
+    """The national picture: solution × organisation type, counts per status."""
+    types, rows = selectors.status_matrix(request.user)
+    return render(
+        request,
+        "rollout/matrix.html",
+        {"types": types, "rows": rows, "colours": STATUS_COLOURS, "status_order": STATUS_ORDER},
+    )
+
+
+@login_required
+def solution_detail(request, code):
+    """One solution: phase, status counts over time, areas (for area-wise solutions)."""
+    solution = get_object_or_404(Solution, code=code)
+    organisations = selectors.applicable(Organisation.objects.visible_to(request.user), solution)
+    end = services.today()
+    days = selectors.month_ends(end.replace(year=end.year - 5, month=1, day=1), end)
+    series = selectors.status_counts_over_time(solution, days, organisations)
+    areas = []
+    if solution.area_wise:
+        stored = {a.health_trust_id: a for a in solution.areas.visible_to(request.user)}
+        areas = [
+            stored.get(t.pk) or services.area_rollout_for(solution, t)
+            for t in HealthTrust.objects.visible_to(request.user)
+        ]
+    return render(
+        request,
+        "rollout/solution_detail.html",
+        {
+            "solution": solution,
+            "chart": _status_chart(series, [d.strftime("%m.%Y") for d in days]),
+            "total": organisations.count(),
+            "areas": areas,
+            "phase_changes": solution.phase_changes.filter(health_trust=None)[:10],
+        },
+    )
+
+
+def _solution_from_request(request) -> Solution:
+    code = request.GET.get("solution") or request.POST.get("solution")
+    solution = Solution.objects.filter(code=code).first() if code else None
+    return solution or Solution.objects.first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_list(request):
+    """Organisations with their status for one solution; coordinators change many at once."""
+    solution = _solution_from_request(request)
+    queryset = selectors.with_status(
+        selectors.applicable(Organisation.objects.visible_to(request.user), solution), solution
+    ).select_related("type", "municipality", "health_trust")
+    filterset = OrganisationStatusFilterSet(request.GET, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    scope = scoping.scope_for(request.user)
+    bulk_form, result = None, None
+    if request.method == "POST" and not scope.can_edit:
+        raise PermissionDenied
+    if scope.can_edit:
+        bulk_form = BulkStatusForm(request.POST or None, initial={"solution": solution.code})
+        if request.method == "POST" and bulk_form.is_valid():
+            data = bulk_form.cleaned_data
+            try:
+                result = services.statuses_bulk_change(
+                    user=request.user,
+                    organisation_ids=data["organisations"],
+                    solution=solution,
+                    to_status=data["to_status"],
+                    reason=data["reason"],
+                    effective_date=data["effective_date"],
+                    override_reason=data["override_reason"],
+                )
+            except Organisation.DoesNotExist as exc:
+                raise Http404 from exc
+            if result.ok:
+                messages.success(
+                    request,
+                    _("%(n)s organisations changed to “%(s)s” (%(u)s already had it).")
+                    % {
+                        "n": result.changed,
+                        "s": Status(data["to_status"]).label,
+                        "u": result.unchanged,
+                    },
+                )
+                return redirect(request.get_full_path())
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "rollout/status_list.html",
+        {
+            "solution": solution,
+            "solutions": Solution.objects.all(),
+            "filterset": filterset,
+            "page": page,
+            "query": params.urlencode(),
+            "bulk_form": bulk_form,
+            "result": result,
+            "selected": {int(i) for i in request.POST.getlist("organisations") if i.isdigit()},
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_change(request, pk, code):
+    solution = get_object_or_404(Solution, code=code)
+    organisation = get_object_or_404(
+        Organisation.objects.editable_by(request.user).select_related("type", "municipality"),
+        pk=pk,
+    )
+    current = services.current_status(organisation, solution)
+    form = StatusChangeForm(
+        request.POST or None,
+        allowed=TRANSITIONS[current.status],
+        initial={"version": current.version},
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.status_change(
+                user=request.user,
+                organisation=organisation,
+                solution=solution,
+                to_status=data["to_status"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                override_reason=data["override_reason"],
+                expected_version=data["version"],
+                source=Source.UI,
+            )
+        except VersionConflict as exc:
+            conflict = exc.current
+            form.add_error(None, str(exc))
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Status saved."))
+            return redirect(organisation)
+    return render(
+        request,
+        "rollout/status_form.html",
+        {
+            "organisation": organisation,
+            "solution": solution,
+            "current": current,
+            "form": form,
+            "conflict": conflict,
+            "missing": services.missing_prerequisites(organisation, solution),
+        },
+    )
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def status_import(request):
+    if not scoping.scope_for(request.user).can_edit:
+        raise PermissionDenied
+    form = OrganisationImportForm(request.POST or None, request.FILES or None)
+    form.fields["file"].help_text = _(
+        "Columns by header name: organisasjonsnummer, losning (solution code, e.g. pll), "
+        "status (e.g. i_bruk or “I bruk”), and optionally dato (2024-03-31) and begrunnelse. "
+        "Rows are applied in file order, so a file can carry an organisation's history."
+    )
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = import_statuses(
+                raw=form.cleaned_data["file"].read(),
+                user=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+    return render(
+        request,
+        "import_page.html",
+        {
+            "form": form,
+            "report": report,
+            "page_title": _("Import rollout statuses from CSV"),
+            "intro": _(
+                "Every row goes through the same rules as a change in the form. If any row is "
+                "refused, nothing is saved and every error is listed with its line and column."
+            ),
+            "back_url": reverse("rollout:matrix"),
+            "back_label": _("Rollout status"),
+        },
+    )
+
+
+# --- areas ----------------------------------------------------------------------------
+
+
+def _area_solution(code) -> Solution:
+    solution = get_object_or_404(Solution, code=code)
+    if not solution.area_wise:
+        raise Http404
+    return solution
+
+
+@login_required
+def area_detail(request, code, trust):
+    solution = _area_solution(code)
+    trust = get_object_or_404(HealthTrust.objects.visible_to(request.user), code=trust)
+    area = services.area_rollout_for(solution, trust)
+    readiness = selectors.area_readiness(solution, trust, request.user)
+    scope = scoping.scope_for(request.user)
+    can_edit = (
+        scope.role in services.OVERRIDE_ROLES
+        and scope.filter_editable(HealthTrust.objects.filter(pk=trust.pk)).exists()
+    )
+    return render(
+        request,
+        "rollout/area_detail.html",
+        {
+            "solution": solution,
+            "trust": trust,
+            "area": area,
+            "readiness": readiness,
+            "threshold": float(solution.ready_share_threshold),
+            "area_answers": selectors.area_prerequisite_answers(solution, trust),
+            "can_edit": can_edit,
+            "colours": STATUS_COLOURS,
+            "phase_changes": solution.phase_changes.filter(health_trust=trust)[:10],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def area_edit(request, code, trust):
+    solution = _area_solution(code)
+    trust = get_object_or_404(HealthTrust.objects.editable_by(request.user), code=trust)
+    if scoping.scope_for(request.user).role not in services.OVERRIDE_ROLES:
+        raise PermissionDenied
+    area = services.area_rollout_for(solution, trust)
+    form = AreaRolloutForm(request.POST or None, instance=area)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.area_rollout_update(
+                user=request.user,
+                solution=solution,
+                health_trust=trust,
+                expected_version=form.cleaned_data["version"],
+                **{f: form.cleaned_data[f] for f in services.AREA_FIELDS},
+            )
+        except VersionConflict as exc:
+            form.add_error(None, str(exc))
+            form.data = form.data.copy()
+            form.data["version"] = exc.current.version
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Area rollout saved."))
+            return redirect("rollout:area_detail", solution.code, trust.code)
+    return render(
+        request, "rollout/area_form.html", {"form": form, "solution": solution, "trust": trust}
+    )
+
+
+# --- readiness reports ----------------------------------------------------------------
+
+
+@login_required
+def report_list(request):
+    reports = ReadinessReport.objects.visible_to(request.user).select_related(
+        "solution", "municipality", "created_by"
+    )
+    filterset = ReadinessReportFilterSet(request.GET, queryset=reports, request=request)
+    return render(
+        request,
+        "rollout/report_list.html",
+        {
+            "filterset": filterset,
+            "reports": filterset.qs[:200],
+            "can_create": services.can_write_reports(request.user),
+            "statuses": ReportStatus.choices,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_create(request):
+    scope = scoping.scope_for(request.user)
+    if not scope.can_edit or scope.role not in (
+        Role.MUNICIPALITY_CONTACT,
+        *services.OVERRIDE_ROLES,
+    ):
+        raise PermissionDenied
+    form = ReportCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        report = services.report_create(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Report opened. Answer every item, save, then submit."))
+        return redirect(report)
+    return render(request, "rollout/report_create.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_detail(request, pk):
+    report = get_object_or_404(
+        ReadinessReport.objects.visible_to(request.user).select_related(
+            "solution", "municipality", "reviewed_by", "submitted_by"
+        ),
+        pk=pk,
+    )
+    answers = report.answers.select_related("prerequisite", "organisation__type").order_by(
+        "organisation__type__sort_order", "organisation__name", "prerequisite__sort_order"
+    )
+    editable = (
+        report.is_editable
+        and ReadinessReport.objects.editable_by(request.user).filter(pk=pk).exists()
+    )
+    form = ReportAnswersForm(
+        request.POST if request.method == "POST" and editable else None,
+        answers=answers,
+        initial={"version": report.version},
+    )
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                report = services.report_save_answers(
+                    user=request.user,
+                    report_id=pk,
+                    expected_version=form.cleaned_data["version"],
+                    answers=form.values(),
+                )
+                if "submit" in request.POST:
+                    services.report_submit(
+                        user=request.user, report_id=pk, expected_version=report.version
+                    )
+                    messages.success(request, _("Report submitted to the area's coordinator."))
+                else:
+                    messages.success(request, _("Draft saved."))
+                return redirect(report)
+            except VersionConflict as exc:
+                form.add_error(None, str(exc))
+                form.data = form.data.copy()
+                form.data["version"] = exc.current.version
+            except ValidationError as exc:
+                # Keep what was typed: the draft is saved, only the submission was refused.
+                form.add_error(None, exc)
+                form.data = form.data.copy()
+                form.data["version"] = ReadinessReport.objects.get(pk=pk).version
+    scope = scoping.scope_for(request.user)
+    can_review = (
+        report.status == ReportStatus.SUBMITTED
+        and scope.role in services.OVERRIDE_ROLES
+        and ReadinessReport.objects.editable_by(request.user).filter(pk=pk).exists()
+    )
+    answered = sum(1 for a in answers if a.answer)
+    return render(
+        request,
+        "rollout/report_detail.html",
+        {
+            "report": report,
+            "form": form,
+            "editable": editable,
+            "can_review": can_review,
+            "review_form": ReviewForm(initial={"version": report.version}),
+            "answered": answered,
+            "total": len(answers),
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_review(request, pk):
+    report = get_object_or_404(ReadinessReport.objects.editable_by(request.user), pk=pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_review(
+                user=request.user,
+                report_id=report.pk,
+                expected_version=form.cleaned_data["version"],
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+        except (ValidationError, VersionConflict) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Review saved; the municipality has been told."))
+    else:
+        messages.error(request, _("Choose approve or return."))
+    return redirect(reverse("rollout:report_detail", args=[pk]))
