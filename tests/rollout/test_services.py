@@ -118,9 +118,12 @@ def test_history_refuses_update_and_delete_in_the_database(contact, org_bergen):
         f"UPDATE {table} SET reason = 'x' WHERE id = %s",
         f"DELETE FROM {table} WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [row.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [row.pk])
     with pytest.raises(DatabaseError), transaction.atomic():
         StatusChange.objects.filter(pk=row.pk).delete()
     assert StatusChange.objects.get(pk=row.pk).reason == ""
