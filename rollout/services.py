@@ -358,7 +358,15 @@ def report_create(*, user, solution: Solution, municipality) -> ReadinessReport:
     from actors.models import Municipality
 
     with transaction.atomic():
-        municipality = Municipality.objects.editable_by(user).get(pk=municipality.pk)
+        municipality = Municipality.objects.editable_by(user).filter(pk=municipality.pk).first()
+        if municipality is None:
+            raise ValidationError(
+                {
+                    "municipality": _(
+                        "You can only report for the municipalities you are responsible for."
+                    )
+                }
+            )
         report = ReadinessReport.objects.create(
             solution=solution, municipality=municipality, created_by=user
         )
@@ -411,9 +419,13 @@ def report_save_answers(
             row = rows.get(int(answer_id))
             if row is None:
                 raise ValidationError(_("An answer does not belong to this report."))
-            row.answer = values.get("answer") or ""
-            row.comment = (values.get("comment") or "").strip()
-            row.expected_date = values.get("expected_date") or None
+            # Only what is sent changes; the rest keeps its saved value.
+            if "answer" in values:
+                row.answer = values["answer"] or ""
+            if "comment" in values:
+                row.comment = (values["comment"] or "").strip()
+            if "expected_date" in values:
+                row.expected_date = values["expected_date"] or None
             changed.append(row)
         ReadinessAnswer.objects.bulk_update(changed, ["answer", "comment", "expected_date"])
         report.version += 1

@@ -50,9 +50,13 @@ class Case:
     args: object = None  # callable(objects) -> reverse args
     data: object = None  # callable(objects) -> request body
     api: bool = False
-    if_match: bool = False
+    if_match: object = None  # callable(objects) -> the version to send in If-Match
     id: str = ""
     headers: dict = field(default_factory=dict)
+
+
+def version(key):
+    return lambda o: o[key].version
 
 
 def org(rel):
@@ -149,7 +153,7 @@ CASES = [
         method="patch",
         args=org("in"),
         data=lambda o: {"name": "Nytt navn"},
-        if_match=True,
+        if_match=version("org_in"),
         id="patch-in",
     ),
     Case(
@@ -161,7 +165,7 @@ CASES = [
         method="patch",
         args=org("out"),
         data=lambda o: {"name": "Overtatt"},
-        if_match=True,
+        if_match=version("org_out"),
         id="patch-out",
     ),
     Case(
@@ -231,7 +235,7 @@ CASES += [
         by_role(**{**EDIT_OUT, "coord_nat": 302, "admin": 302}),
         method="post",
         args=status_page("out"),
-        data=lambda o: {"to_status": "planlegging", "version": "0"},
+        data=lambda o: {"to_status": "teknisk_klar", "version": "1"},
         id="post-out",
     ),
     Case("rollout:status_import", by_role(**CAN_EDIT)),
@@ -273,6 +277,189 @@ CASES += [
     ),
 ]
 
+WRITE_IN = dict(norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200)
+WRITE_OUT = dict(norole=403, contact=404, coord_area=404, coord_nat=200, directorate=403, admin=200)
+CREATE_IN = dict(norole=403, contact=201, coord_area=201, coord_nat=201, directorate=403, admin=201)
+CREATE_OUT = dict(
+    norole=403, contact=400, coord_area=400, coord_nat=201, directorate=403, admin=201
+)
+COORD_IN = {**WRITE_IN, "contact": 403}
+
+
+def api(route, expected, **kw):
+    return Case(route, by_role(403, **expected), api=True, **kw)
+
+
+CASES += [
+    Case("solution-list", API_READ, api=True),
+    api("solution-detail", REFERENCE, args=lambda o: [o["pll"].pk]),
+    api("solution-phase-history", REFERENCE, args=lambda o: [o["pll"].pk]),
+    api(
+        "solution-detail",
+        {**WRITE_IN, "contact": 403, "coord_area": 403},
+        method="patch",
+        args=lambda o: [o["pll"].pk],
+        data=lambda o: {"national_phase": "planlegging"},
+        if_match=version("pll"),
+        id="patch",
+    ),
+    Case("arearollout-list", API_READ, api=True),
+    api("arearollout-detail", SCOPED_IN, args=lambda o: [o["area_in"].pk], id="in"),
+    api("arearollout-detail", SCOPED_OUT, args=lambda o: [o["area_out"].pk], id="out"),
+    api(
+        "arearollout-detail",
+        COORD_IN,
+        method="patch",
+        args=lambda o: [o["area_in"].pk],
+        data=lambda o: {"planned_start": "2027-01-01"},
+        if_match=version("area_in"),
+        id="patch-in",
+    ),
+    api(
+        "arearollout-detail",
+        WRITE_OUT,
+        method="patch",
+        args=lambda o: [o["area_out"].pk],
+        data=lambda o: {"planned_start": "2027-01-01"},
+        if_match=version("area_out"),
+        id="patch-out",
+    ),
+    api(
+        "arearollout-list",
+        CREATE_OUT,
+        method="post",
+        id="create-out",
+        data=lambda o: {
+            "solution": "pll",
+            "health_trust": "finnmarkssykehuset",
+            "phase": "planlegging",
+        },
+    ),
+    Case("rolloutstatus-list", API_READ, api=True),
+    api("rolloutstatus-detail", SCOPED_IN, args=lambda o: [o["status_in"].pk], id="in"),
+    api("rolloutstatus-detail", SCOPED_OUT, args=lambda o: [o["status_out"].pk], id="out"),
+    api(
+        "rolloutstatus-detail",
+        WRITE_IN,
+        method="patch",
+        args=lambda o: [o["status_in"].pk],
+        data=lambda o: {"status": "teknisk_klar"},
+        if_match=version("status_in"),
+        id="patch-in",
+    ),
+    api(
+        "rolloutstatus-detail",
+        WRITE_OUT,
+        method="patch",
+        args=lambda o: [o["status_out"].pk],
+        data=lambda o: {"status": "teknisk_klar"},
+        if_match=version("status_out"),
+        id="patch-out",
+    ),
+    api(
+        "rolloutstatus-list",
+        CREATE_IN,
+        method="post",
+        id="create-in",
+        data=lambda o: {
+            "organisation": o["org_in"].orgnr,
+            "solution": "sfm",
+            "status": "planlegging",
+        },
+    ),
+    api(
+        "rolloutstatus-list",
+        CREATE_OUT,
+        method="post",
+        id="create-out",
+        data=lambda o: {
+            "organisation": o["org_out"].orgnr,
+            "solution": "sfm",
+            "status": "planlegging",
+        },
+    ),
+    api(
+        "rolloutstatus-bulk",
+        WRITE_IN,
+        method="post",
+        id="in",
+        data=lambda o: {
+            "solution": "sfm",
+            "organisations": [o["org_in"].orgnr],
+            "status": "planlegging",
+        },
+    ),
+    api(
+        "rolloutstatus-bulk",
+        {**WRITE_OUT, "contact": 400, "coord_area": 400},
+        method="post",
+        id="out",
+        data=lambda o: {
+            "solution": "sfm",
+            "organisations": [o["org_out"].orgnr],
+            "status": "planlegging",
+        },
+    ),
+    Case("statuschange-list", API_READ, api=True),
+    api("statuschange-detail", SCOPED_IN, args=lambda o: [o["change_in"].pk], id="in"),
+    api("statuschange-detail", SCOPED_OUT, args=lambda o: [o["change_out"].pk], id="out"),
+    Case("readinessreport-list", API_READ, api=True),
+    api(
+        "readinessreport-list",
+        CREATE_IN,
+        method="post",
+        id="create-in",
+        data=lambda o: {"solution": "datadeling", "municipality": "4601"},
+    ),
+    api("readinessreport-detail", SCOPED_IN, args=report("in"), id="in"),
+    api("readinessreport-detail", SCOPED_OUT, args=report("out"), id="out"),
+    api(
+        "readinessreport-detail",
+        WRITE_IN,
+        method="patch",
+        args=lambda o: [o["checklist_in"].pk],
+        data=lambda o: {
+            "answers": [{"id": o["checklist_in"].answers.first().pk, "answer": "klar"}]
+        },
+        if_match=version("checklist_in"),
+        id="patch-in",
+    ),
+    api(
+        "readinessreport-submit",
+        WRITE_IN,
+        method="post",
+        args=lambda o: [o["draft_in"].pk],
+        if_match=version("draft_in"),
+        id="in",
+    ),
+    api(
+        "readinessreport-submit",
+        WRITE_OUT,
+        method="post",
+        args=lambda o: [o["draft_out"].pk],
+        if_match=version("draft_out"),
+        id="out",
+    ),
+    api(
+        "readinessreport-review",
+        COORD_IN,
+        method="post",
+        args=report("in"),
+        data=lambda o: {"approve": True},
+        if_match=version("report_in"),
+        id="in",
+    ),
+    api(
+        "readinessreport-review",
+        WRITE_OUT,
+        method="post",
+        args=report("out"),
+        data=lambda o: {"approve": True},
+        if_match=version("report_out"),
+        id="out",
+    ),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
@@ -281,31 +468,67 @@ EXEMPT = {
 
 @pytest.fixture
 def objects(db):
-    from actors.models import County, RegionalHealthAuthority, Vendor
-
     from actors.choices import Role
+    from actors.models import County, RegionalHealthAuthority, Vendor
     from rollout import services as rollout_services
     from rollout.models import Solution
     from tests.factories import UserFactory
 
-    def submitted_report(number):
+    def draft_report(number, solution="datadeling"):  # datadeling has no checklist
         author = UserFactory(
             username=f"author-{number}", role=Role.MUNICIPALITY_CONTACT, municipalities=[number]
         )
-        report = rollout_services.report_create(
+        return rollout_services.report_create(
             user=author,
-            solution=Solution.objects.get(code="datadeling"),  # no checklist: submits at once
+            solution=Solution.objects.get(code=solution),
             municipality=Municipality.objects.get(number=number),
         )
+
+    def submitted_report(number):
+        report = draft_report(number)
         return rollout_services.report_submit(
-            user=author, report_id=report.pk, expected_version=report.version
+            user=report.created_by, report_id=report.pk, expected_version=report.version
+        )
+
+    from actors.scoping import SYSTEM_USER
+    from rollout.models import StatusChange
+
+    org_in = OrganisationFactory(municipality__number="4601")
+    org_out = OrganisationFactory(municipality__number="5401")
+    pll = Solution.objects.get(code="pll")
+
+    def planning(org):
+        return rollout_services.status_change(
+            user=SYSTEM_USER,
+            organisation=org,
+            solution=Solution.objects.get(code="kjernejournal"),
+            to_status="planlegging",
+        )
+
+    def area(code):
+        return rollout_services.area_rollout_update(
+            user=SYSTEM_USER,
+            solution=pll,
+            health_trust=HealthTrust.objects.get(code=code),
+            expected_version=0,
+            phase="planlegging",
         )
 
     return {
-        "org_in": OrganisationFactory(municipality__number="4601"),
-        "org_out": OrganisationFactory(municipality__number="5401"),
+        "org_in": org_in,
+        "org_out": org_out,
+        "pll": pll,
+        "status_in": planning(org_in),
+        "status_out": planning(org_out),
+        "change_in": StatusChange.objects.get(organisation=org_in),
+        "change_out": StatusChange.objects.get(organisation=org_out),
+        "area_in": area("helse-bergen"),
+        "area_out": area("unn"),
         "report_in": submitted_report("4601"),
         "report_out": submitted_report("5401"),
+        "draft_in": draft_report("4601"),
+        "draft_out": draft_report("5401"),
+        "checklist_in": draft_report("4601", "kritisk-informasjon"),
         "bergen": Municipality.objects.get(number="4601"),
         "tromso": Municipality.objects.get(number="5401"),
         "trust_in": HealthTrust.objects.get(code="helse-bergen"),
@@ -334,8 +557,7 @@ def test_permission_matrix(case, role, objects, make_user):
         if case.api:
             kwargs["format"] = "json"
     if case.if_match:
-        target = objects["org_in"] if case.id.endswith("-in") else objects["org_out"]
-        kwargs["HTTP_IF_MATCH"] = f'"{target.version}"'
+        kwargs["HTTP_IF_MATCH"] = f'"{case.if_match(objects)}"'
     response = getattr(client, case.method)(url, **kwargs)
     assert response.status_code == case.expected[role], (
         f"{role} {case.method.upper()} {url}: expected {case.expected[role]}, "
