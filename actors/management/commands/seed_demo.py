@@ -6,12 +6,15 @@ from actors.imports import validate_rows
 from actors.models import Municipality, Organisation
 from actors.scoping import SYSTEM_SCOPE
 from actors.services import organisations_write_import
+from rollout import demo as rollout_demo
+from rollout.models import StatusChange
 
 
 class Command(BaseCommand):
     help = (
-        "Generate the synthetic demo registry (every record flagged synthetic). "
-        "Deterministic for a given --seed; running it again changes nothing."
+        "Generate the synthetic demo registry (every record flagged synthetic) and its "
+        "rollout history since 2021. Deterministic for a given --seed; running it again "
+        "changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +38,12 @@ class Command(BaseCommand):
                         f"{stale.count()} synthetic organisations come from another seed. "
                         "Run with --reset to replace them."
                     )
+                if StatusChange.objects.filter(organisation__in=stale).exists():
+                    raise CommandError(
+                        "The synthetic organisations of the other seed have a rollout history, "
+                        "which is kept forever and cannot be deleted. Start from an empty "
+                        "database to use another seed."
+                    )
                 stale.delete()
             new, changed, unchanged, errors = validate_rows(
                 registry.rows, SYSTEM_SCOPE, synthetic=True
@@ -55,3 +64,19 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Synthetic demo registry (seed {seed}) already in place: nothing changed."
             )
+        self._seed_rollout(seed)
+
+    def _seed_rollout(self, seed: int) -> None:
+        summary = rollout_demo.seed_rollout(seed)
+        if summary is None:
+            self.stdout.write(
+                f"Synthetic rollout history (seed {seed}) already in place: nothing changed."
+            )
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic rollout history (seed {seed}): {summary.changes} status changes "
+                f"for {summary.organisations} organisations, {summary.areas} PLL areas, "
+                f"{summary.phases} national phase changes, {summary.reports} readiness reports."
+            )
+        )
