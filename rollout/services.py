@@ -274,7 +274,7 @@ def solution_phase_change(
                 from_phase=solution.national_phase,
                 to_phase=to_phase,
                 note=note,
-                changed_by=user,
+                changed_by=user if getattr(user, "pk", None) else None,
             )
             solution.national_phase = to_phase
             solution.version += 1
