@@ -33,10 +33,8 @@ class StatusChangeForm(forms.Form):
 
     def __init__(self, *args, allowed=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if allowed is not None:
-            self.fields["to_status"].choices = [
-                (value, label) for value, label in Status.choices if value in allowed
-            ]
+        choices = [(v, label) for v, label in Status.choices if allowed is None or v in allowed]
+        self.fields["to_status"].choices = [("", _("– choose –")), *choices]
 
 
 class IdListField(forms.TypedMultipleChoiceField):
