@@ -155,6 +155,9 @@ MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
+# A readiness report for a large municipality posts three fields per organisation and item
+# (Bergen: ~450 answers for one solution, ~1 400 fields); Django's default of 1 000 is too low.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 # Strict Content-Security-Policy: everything is served from our own origin.
 CONTENT_SECURITY_POLICY = {

@@ -57,7 +57,9 @@ class StatusChangeFilterSet(filters.FilterSet):
 
 
 class ReadinessReportFilterSet(filters.FilterSet):
-    solution = filters.CharFilter(field_name="solution__code")
+    solution = filters.ModelChoiceFilter(
+        queryset=Solution.objects.all(), to_field_name="code", label=_("Solution")
+    )
     solution_id = filters.NumberFilter(field_name="solution_id")
     municipality = filters.CharFilter(field_name="municipality__number")
     municipality_id = filters.NumberFilter(field_name="municipality_id")

@@ -409,7 +409,7 @@ def report_detail(request, pk):
         and scope.role in services.OVERRIDE_ROLES
         and ReadinessReport.objects.editable_by(request.user).filter(pk=pk).exists()
     )
-    answered = sum(1 for a in answers if a.answer)
+    answered = report.answers.exclude(answer="").count()
     return render(
         request,
         "rollout/report_detail.html",
@@ -420,7 +420,7 @@ def report_detail(request, pk):
             "can_review": can_review,
             "review_form": ReviewForm(initial={"version": report.version}),
             "answered": answered,
-            "total": len(answers),
+            "total": len(form.answers),
         },
     )
 

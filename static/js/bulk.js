@@ -10,5 +10,13 @@
         });
       });
     });
+    document.querySelectorAll("select[data-fill-answers]").forEach(function (chooser) {
+      chooser.addEventListener("change", function () {
+        if (!chooser.value) return;
+        document.querySelectorAll("td.answer select").forEach(function (select) {
+          if (!select.value) select.value = chooser.value;
+        });
+      });
+    });
   });
 })();

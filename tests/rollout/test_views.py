@@ -236,3 +236,18 @@ def test_approved_readiness_feeds_the_area_verdict(contact, coordinator, org_ber
     assert ready.passed and not agreements.passed and not after.can_start
     page = client_for(coordinator).get(reverse("rollout:area_detail", args=["pll", "helse-bergen"]))
     assert page.status_code == 200 and page.context["readiness"].ready == 1
+
+
+def test_a_large_municipality_can_save_its_readiness_report(contact):
+    OrganisationFactory.create_batch(120, municipality__number="4601")
+    report = services.report_create(
+        user=contact, solution=sol("pll"), municipality=contact.municipalities.get()
+    )
+    answers = list(report.answers.all())
+    assert len(answers) * 3 > 1000  # more fields than Django's default limit
+    data = {"version": report.version}
+    for a in answers:
+        data[f"a{a.pk}_answer"] = "klar"
+    response = client_for(contact).post(reverse("rollout:report_detail", args=[report.pk]), data)
+    assert response.status_code == 302
+    assert report.answers.filter(answer="klar").count() == len(answers)
