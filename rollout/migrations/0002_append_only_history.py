@@ -18,7 +18,8 @@ def create(apps, schema_editor):
                 $$ LANGUAGE plpgsql;
                 CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
                     FOR EACH ROW EXECUTE FUNCTION {table}_append_only();
-                """
+                """,
+                params=None,  # no placeholders: the % is PL/pgSQL's own
             )
         elif vendor == "sqlite":
             for op in ("UPDATE", "DELETE"):
