@@ -61,13 +61,8 @@ class VendorAdmin(admin.ModelAdmin):
     inlines = [RecordSystemInline]
 
 
-@admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
-    """Read-only here: organisations change through the application, which keeps the rules."""
-
-    list_display = ["name", "orgnr", "type", "municipality", "health_trust", "is_active"]
-    list_filter = ["type", "is_active", "is_synthetic", "health_trust"]
-    search_fields = ["name", "orgnr"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through the services, which keep rules and history."""
 
     def has_add_permission(self, request):
         return False
@@ -77,6 +72,13 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(ReadOnlyAdmin):
+    list_display = ["name", "orgnr", "type", "municipality", "health_trust", "is_active"]
+    list_filter = ["type", "is_active", "is_synthetic", "health_trust"]
+    search_fields = ["name", "orgnr"]
 
 
 @admin.register(User)

@@ -23,3 +23,11 @@ class VersionConflict(Exception):
 def check_version(obj, expected_version: int | None) -> None:
     if expected_version is None or int(expected_version) != obj.version:
         raise VersionConflict(obj, expected_version)
+
+
+def show_conflict(form, conflict: VersionConflict) -> None:
+    """Keep what the user typed, say that someone saved first, and let the next save be a
+    deliberate one over the newer version."""
+    form.add_error(None, str(conflict))
+    form.data = form.data.copy()
+    form.data["version"] = conflict.current.version

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import scoping, selectors, services
 from .choices import Role
-from .concurrency import VersionConflict
+from .concurrency import VersionConflict, show_conflict
 from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm
 from .imports import ImportFileError, import_organisations
@@ -218,10 +218,7 @@ def organisation_edit(request, pk):
             )
         except VersionConflict as exc:
             conflict = _conflict_rows(form, exc.current)
-            form.add_error(None, str(exc))
-            # Let the next save be a deliberate one over the newer version.
-            form.data = form.data.copy()
-            form.data["version"] = exc.current.version
+            show_conflict(form, exc)
         except Organisation.DoesNotExist as exc:
             raise Http404 from exc
         except ValidationError as exc:

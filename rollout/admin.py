@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from actors.admin import ReadOnlyAdmin
+
 from .models import (
     AreaRollout,
     Prerequisite,
@@ -30,19 +32,6 @@ class SolutionAdmin(admin.ModelAdmin):
     readonly_fields = ["national_phase"]
     filter_horizontal = ["organisation_types", "requires"]
     inlines = [PrerequisiteInline, SupportInline]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rollout records change only through the services, which keep rules and history."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RolloutStatus)

@@ -74,15 +74,41 @@ def missing_prerequisites(organisation: Organisation, solution: Solution) -> lis
             continue
         status = current_status(organisation, required).status
         if status != Status.IN_USE:
-            missing.append(
-                _("%(solution)s is not in use at %(org)s (status: %(status)s)")
-                % {
-                    "solution": required.name,
-                    "org": organisation.name,
-                    "status": Status(status).label,
-                }
-            )
+            missing.append(_missing_message(required, organisation, status))
     return missing
+
+
+def _missing_message(required: Solution, organisation: Organisation, status: str) -> str:
+    return _("%(solution)s is not in use at %(org)s (status: %(status)s)") % {
+        "solution": required.name,
+        "org": organisation.name,
+        "status": Status(status).label,
+    }
+
+
+def _override_to_record(to_status: str, missing: list[str], override_reason: str, scope) -> str:
+    """Refuse a change whose prerequisites are unmet unless a coordinator overrides it with
+    a reason; return the override reason to keep in the history ('' when none was needed)."""
+    override_reason = override_reason.strip()
+    if to_status not in NEEDS_PREREQUISITES or not missing:
+        return ""
+    if not override_reason:
+        raise ValidationError(
+            {
+                "to_status": [
+                    *missing,
+                    _(
+                        "A rollout coordinator can let the change through with a written "
+                        "reason for the override."
+                    ),
+                ]
+            }
+        )
+    if scope.role not in OVERRIDE_ROLES:
+        raise ValidationError(
+            {"override_reason": _("Only a rollout coordinator can override prerequisites.")}
+        )
+    return override_reason
 
 
 def status_change(
@@ -121,29 +147,12 @@ def status_change(
             check_version(row, expected_version)
         _check_transition(row, to_status, reason, effective_date)
         effective_date = effective_date or today()
-        override_reason = override_reason.strip()
-        if to_status in NEEDS_PREREQUISITES:
-            missing = missing_prerequisites(organisation, solution)
-            if missing and not override_reason:
-                raise ValidationError(
-                    {
-                        "to_status": [
-                            *missing,
-                            _(
-                                "A rollout coordinator can let the change through with a "
-                                "written reason for the override."
-                            ),
-                        ]
-                    }
-                )
-            if missing and scope.role not in OVERRIDE_ROLES:
-                raise ValidationError(
-                    {"override_reason": _("Only a rollout coordinator can override prerequisites.")}
-                )
-            if not missing:
-                override_reason = ""
-        else:
-            override_reason = ""
+        missing = (
+            missing_prerequisites(organisation, solution)
+            if to_status in NEEDS_PREREQUISITES
+            else []
+        )
+        override_reason = _override_to_record(to_status, missing, override_reason, scope)
         from_status = row.status
         row.status, row.reason, row.effective_date = to_status, reason.strip(), effective_date
         row.updated_by = user if getattr(user, "pk", None) else None
@@ -181,7 +190,7 @@ def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> 
     if effective_date is not None:
         if effective_date > today():
             errors["effective_date"] = [_("The date cannot be in the future.")]
-        elif row.pk and effective_date < row.effective_date:
+        elif row.version and effective_date < row.effective_date:
             errors["effective_date"] = [
                 _("The current status is dated %(d)s; a change cannot be dated earlier.")
                 % {"d": row.effective_date.strftime("%d.%m.%Y")}
@@ -606,57 +615,18 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
                 row = state(organisation.pk, solution.pk)
                 _check_transition(row, change.to_status, change.reason, change.effective_date)
                 effective_date = change.effective_date or today()
-                # _check_transition compares dates for stored rows; a row first written in
-                # this batch has a date too.
-                if row.pk is None and row.version and effective_date < row.effective_date:
-                    raise ValidationError(
-                        {
-                            "effective_date": [
-                                _(
-                                    "The current status is dated %(d)s; a change cannot be "
-                                    "dated earlier."
-                                )
-                                % {"d": row.effective_date.strftime("%d.%m.%Y")}
-                            ]
-                        }
+                missing = [
+                    _missing_message(
+                        required, organisation, state(organisation.pk, required.pk).status
                     )
-                override_reason = change.override_reason.strip()
-                if change.to_status in NEEDS_PREREQUISITES:
-                    missing = [
-                        _("%(solution)s is not in use at %(org)s (status: %(status)s)")
-                        % {
-                            "solution": required.name,
-                            "org": organisation.name,
-                            "status": Status(state(organisation.pk, required.pk).status).label,
-                        }
-                        for required, types in requires[solution.pk]
-                        if organisation.type_id in types
-                        and state(organisation.pk, required.pk).status != Status.IN_USE
-                    ]
-                    if missing and not override_reason:
-                        raise ValidationError(
-                            {
-                                "to_status": [
-                                    *missing,
-                                    _(
-                                        "A rollout coordinator can let the change through with "
-                                        "a written reason for the override."
-                                    ),
-                                ]
-                            }
-                        )
-                    if missing and scope.role not in OVERRIDE_ROLES:
-                        raise ValidationError(
-                            {
-                                "override_reason": _(
-                                    "Only a rollout coordinator can override prerequisites."
-                                )
-                            }
-                        )
-                    if not missing:
-                        override_reason = ""
-                else:
-                    override_reason = ""
+                    for required, types in requires[solution.pk]
+                    if change.to_status in NEEDS_PREREQUISITES
+                    and organisation.type_id in types
+                    and state(organisation.pk, required.pk).status != Status.IN_USE
+                ]
+                override_reason = _override_to_record(
+                    change.to_status, missing, change.override_reason, scope
+                )
             except ValidationError as exc:
                 label = solution.short_name if solution else change.solution_id
                 errors.append(f"#{number} {organisation.name} / {label}: {' '.join(exc.messages)}")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actors import scoping
 from actors.choices import Role
-from actors.concurrency import VersionConflict
+from actors.concurrency import VersionConflict, show_conflict
 from actors.forms import OrganisationImportForm
 from actors.imports import ImportFileError
 from actors.models import HealthTrust, Organisation
@@ -178,9 +178,7 @@ def status_change(request, pk, code):
             )
         except VersionConflict as exc:
             conflict = exc.current
-            form.add_error(None, str(exc))
-            form.data = form.data.copy()
-            form.data["version"] = exc.current.version
+            show_conflict(form, exc)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -303,9 +301,7 @@ def area_edit(request, code, trust):
                 **{f: form.cleaned_data[f] for f in services.AREA_FIELDS},
             )
         except VersionConflict as exc:
-            form.add_error(None, str(exc))
-            form.data = form.data.copy()
-            form.data["version"] = exc.current.version
+            show_conflict(form, exc)
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
@@ -395,9 +391,7 @@ def report_detail(request, pk):
                     messages.success(request, _("Draft saved."))
                 return redirect(report)
             except VersionConflict as exc:
-                form.add_error(None, str(exc))
-                form.data = form.data.copy()
-                form.data["version"] = exc.current.version
+                show_conflict(form, exc)
             except ValidationError as exc:
                 # Keep what was typed: the draft is saved, only the submission was refused.
                 form.add_error(None, exc)
