@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .choices import Role
 
@@ -92,9 +92,16 @@ class Scope:
                 ids = Catchment.objects.filter(health_trust_id__in=self.trust_ids).values(
                     "municipality_id"
                 )
-                return qs.filter(**{f"{municipality_path}__in": ids})
-            if self.role == Role.MUNICIPALITY_CONTACT:
-                return qs.filter(**{f"{municipality_path}__in": self.municipality_ids})
+            elif self.role == Role.MUNICIPALITY_CONTACT:
+                ids = self.municipality_ids
+            else:
+                return qs.none()
+            # One or more paths (many-to-many too): any of them in reach, no duplicate rows.
+            paths = [municipality_path] if isinstance(municipality_path, str) else municipality_path
+            reach = Q()
+            for path in paths:
+                reach |= Q(**{f"{path}__in": ids})
+            return qs.filter(pk__in=model.objects.filter(reach).values("pk"))
         elif trust_path:
             if self.role == Role.COORDINATOR:
                 return qs.filter(**{f"{trust_path}__in": self.trust_ids})

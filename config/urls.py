@@ -7,11 +7,13 @@ from rest_framework.routers import DefaultRouter
 
 from actors.api.urls import register as register_actors_api
 from actors.forms import LoginForm
+from benefits.api.urls import register as register_benefits_api
 from rollout.api.urls import register as register_rollout_api
 
 api_router = DefaultRouter()
 register_actors_api(api_router)
 register_rollout_api(api_router)
+register_benefits_api(api_router)
 
 # Swagger UI's page carries one small inline <style>; allow exactly that block by its hash.
 SWAGGER_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
@@ -33,5 +35,6 @@ urlpatterns = [
     path("api/v1/docs/", swagger_view, name="api-docs"),
     path("api/v1/", include(api_router.urls)),
     path("innforing/", include("rollout.urls")),
+    path("avtaler-og-gevinster/", include("benefits.urls")),
     path("", include("actors.urls")),
 ]

@@ -243,8 +243,10 @@ def approved_ready_organisations(solution: Solution, organisations) -> set[int]:
 
 
 def agreement_covered_organisations(solution: Solution, organisations) -> set[int]:
-    """Organisations covered by a signed intention agreement (filled in by benefits)."""
-    return set()
+    """Organisations covered by a signed intention agreement for the solution."""
+    from benefits.selectors import covered_organisation_ids
+
+    return covered_organisation_ids(solution, organisations)
 
 
 def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
