@@ -10,8 +10,8 @@ from actors.models import HealthTrust, Municipality
 from benefits import selectors, services
 from benefits.choices import AgreementStatus, ReportStatus
 from benefits.models import AgreementChange, Benefit, BenefitGoal, IntentAgreement
-from rollout import services as rollout_services
 from rollout import selectors as rollout_selectors
+from rollout import services as rollout_services
 from rollout.choices import Status
 from rollout.models import Solution
 from tests.factories import OrganisationFactory
@@ -25,7 +25,10 @@ def munis(*numbers):
     return list(Municipality.objects.filter(number__in=numbers))
 
 
-def sign(user, *numbers, solutions=(), organisations=(), signed=D(2020, 5, 1), **extra):
+SIGNED = D(2020, 5, 1)
+
+
+def sign(user, *numbers, solutions=(), organisations=(), signed=SIGNED, **extra):
     return services.agreement_save(
         user=user,
         agreement_id=None,
