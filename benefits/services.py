@@ -120,8 +120,6 @@ def agreement_save(
         municipalities = list(municipalities)
         organisations = list(organisations)
         _check_agreement(agreement, len(municipalities) + len(organisations))
-        if document is not None:
-            agreement.document = document
         agreement.version = (agreement.version or 0) + (1 if before else 0)
         agreement.full_clean(exclude=["document"])
         agreement.save()
@@ -132,6 +130,10 @@ def agreement_save(
             raise ValidationError(
                 {"municipalities": _("The parties must include someone in your areas.")}
             )
+        if document is not None:
+            # Stored only once everything else is accepted: a refused save leaves no file.
+            agreement.document = document
+            agreement.save(update_fields=["document"])
         after = _snapshot(agreement)
         changed = [k for k in after if before is None or before.get(k) != after[k]]
         if document is not None:
@@ -239,7 +241,8 @@ def benefit_report_review(
         if not approve and not comment.strip():
             raise ValidationError({"comment": _("Say what must be corrected.")})
         report.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
-        report.reviewed_at, report.reviewed_by = timezone.now(), user
+        report.reviewed_at = timezone.now()
+        report.reviewed_by = user if getattr(user, "pk", None) else None
         report.review_comment = comment.strip()
         report.version += 1
         report.save()

@@ -1,2 +1,9 @@
+from . import views
+
+
 def register(router) -> None:
     """Benefits endpoints on the project's one API router (config/urls.py)."""
+    router.register("agreements", views.IntentAgreementViewSet, basename="intentagreement")
+    router.register("benefit-goals", views.BenefitGoalViewSet, basename="benefitgoal")
+    router.register("benefits", views.BenefitViewSet, basename="benefit")
+    router.register("benefit-reports", views.BenefitReportViewSet, basename="benefitreport")

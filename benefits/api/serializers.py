@@ -1,0 +1,418 @@
+"""Serializers of the benefits API. Output serializers describe the stored rows; the input
+serializers only check the shape of a request (and that named parties are in the user's
+reach), the rules live in benefits.services."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from actors.models import Municipality, Organisation
+from rollout.api.serializers import EnumChoiceField
+from rollout.models import Solution
+
+from ..choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
+from ..models import DEFAULT_PROGRAMME, Benefit, BenefitGoal, BenefitReport, IntentAgreement
+from ..selectors import late_baseline_warning
+
+
+def _user(serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class BenefitsEnumChoiceField(EnumChoiceField):
+    """An EnumChoiceField documented as `Benefit<Choices>Choice`: benefits' ReportStatus is
+    another enum than rollout's, and the schema must not mix the two up."""
+
+
+class BenefitsEnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = BenefitsEnumChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        choices = self.target.choices_class
+        component = ResolvedComponent(
+            name=f"Benefit{choices.__name__}Choice",
+            type=ResolvedComponent.SCHEMA,
+            schema={
+                "type": "string",
+                "enum": list(choices.values),
+                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
+            },
+            object=choices,
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+# --- intention agreements -------------------------------------------------------------
+
+
+class PartySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["municipality", "organisation"])
+    number = serializers.CharField(help_text=_("Municipality number or organisation number."))
+    name = serializers.CharField()
+
+
+class IntentAgreementSerializer(serializers.ModelSerializer):
+    status = EnumChoiceField(AgreementStatus, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    municipalities = serializers.SlugRelatedField(
+        slug_field="number",
+        many=True,
+        read_only=True,
+        help_text=_("Numbers of the municipalities that are parties."),
+    )
+    organisations = serializers.SlugRelatedField(
+        slug_field="orgnr",
+        many=True,
+        read_only=True,
+        help_text=_("Organisation numbers of the organisations that are parties."),
+    )
+    parties = serializers.SerializerMethodField(help_text=_("The parties with their names."))
+    solutions = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        read_only=True,
+        help_text=_("Codes of the solutions; empty means the whole programme."),
+    )
+    has_document = serializers.SerializerMethodField()
+    document_url = serializers.SerializerMethodField(
+        help_text=_("Where to download the signed PDF; null when none is uploaded.")
+    )
+
+    class Meta:
+        model = IntentAgreement
+        fields = [
+            "id",
+            "title",
+            "programme",
+            "status",
+            "status_label",
+            "sent_date",
+            "signed_date",
+            "ended_date",
+            "municipalities",
+            "organisations",
+            "parties",
+            "solutions",
+            "clause_benefits",
+            "clause_financing",
+            "clause_risk_sharing",
+            "has_document",
+            "document_url",
+            "contact_person",
+            "contact_email",
+            "notes",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(PartySerializer(many=True))
+    def get_parties(self, obj):
+        return [
+            {"kind": "municipality", "number": m.number, "name": m.name}
+            for m in obj.municipalities.all()
+        ] + [
+            {"kind": "organisation", "number": o.orgnr, "name": o.name}
+            for o in obj.organisations.all()
+        ]
+
+    def get_has_document(self, obj) -> bool:
+        return bool(obj.document)
+
+    def get_document_url(self, obj) -> str | None:
+        if not obj.document:
+            return None
+        url = reverse("intentagreement-document", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class IntentAgreementWriteSerializer(serializers.Serializer):
+    """An agreement as sent on create (POST) and change (PUT, or PATCH with only the fields
+    that change). JSON, or multipart when a signed PDF is uploaded with it."""
+
+    title = serializers.CharField(max_length=200)
+    programme = serializers.CharField(max_length=200, default=DEFAULT_PROGRAMME)
+    status = EnumChoiceField(AgreementStatus, default=AgreementStatus.DRAFT)
+    sent_date = serializers.DateField(allow_null=True, default=None)
+    signed_date = serializers.DateField(allow_null=True, default=None)
+    ended_date = serializers.DateField(allow_null=True, default=None)
+    clause_benefits = serializers.BooleanField(default=False)
+    clause_financing = serializers.BooleanField(default=False)
+    clause_risk_sharing = serializers.BooleanField(default=False)
+    contact_person = serializers.CharField(max_length=200, allow_blank=True, default="")
+    contact_email = serializers.EmailField(allow_blank=True, default="")
+    notes = serializers.CharField(allow_blank=True, default="")
+    municipalities = serializers.SlugRelatedField(
+        slug_field="number",
+        many=True,
+        queryset=Municipality.objects.none(),
+        default=list,
+        help_text=_("Numbers of the party municipalities (ones you can see)."),
+    )
+    organisations = serializers.SlugRelatedField(
+        slug_field="orgnr",
+        many=True,
+        queryset=Organisation.objects.none(),
+        default=list,
+        help_text=_("Organisation numbers of the party organisations (ones you can see)."),
+    )
+    solutions = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        queryset=Solution.objects.all(),
+        default=list,
+        help_text=_("Solution codes; none means the whole programme."),
+    )
+    document = serializers.FileField(
+        required=False,
+        help_text=_("The signed agreement as PDF, at most 10 MB (multipart only)."),
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        user = _user(self)
+        fields["municipalities"].child_relation.queryset = Municipality.objects.visible_to(user)
+        fields["organisations"].child_relation.queryset = Organisation.objects.visible_to(user)
+        return fields
+
+
+class CoverageRowSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        help_text=_("`nation`, the county number or the health-trust area code.")
+    )
+    name = serializers.CharField()
+    population = serializers.IntegerField()
+    covered_population = serializers.IntegerField(
+        help_text=_("Residents of municipalities that are a party to a signed agreement.")
+    )
+    share = serializers.FloatField(help_text=_("covered_population / population"))
+    gap = serializers.IntegerField(help_text=_("Residents still needed to reach the threshold."))
+    municipalities = serializers.IntegerField()
+    covered_municipalities = serializers.IntegerField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    nation = CoverageRowSerializer()
+    by_county = CoverageRowSerializer(many=True)
+    by_area = CoverageRowSerializer(
+        many=True,
+        help_text=_("Per health-trust area, by catchment population (Oslo counts in two)."),
+    )
+    threshold = serializers.FloatField()
+    above_threshold = serializers.BooleanField()
+    municipality_share = serializers.FloatField()
+
+
+# --- benefit register -----------------------------------------------------------------
+
+
+class BenefitGoalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BenefitGoal
+        fields = ["id", "code", "name", "sort_order"]
+        read_only_fields = fields
+
+
+class TargetSerializer(serializers.Serializer):
+    value = serializers.DecimalField(
+        source="target_value", max_digits=12, decimal_places=2, allow_null=True
+    )
+    date = serializers.DateField(source="target_date", allow_null=True)
+
+
+class BenefitSerializer(serializers.ModelSerializer):
+    goal = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    goal_name = serializers.CharField(source="goal.name", read_only=True)
+    direction = EnumChoiceField(Direction, read_only=True)
+    direction_label = serializers.CharField(source="get_direction_display", read_only=True)
+    solutions = serializers.SlugRelatedField(
+        slug_field="code",
+        many=True,
+        read_only=True,
+        help_text=_("Codes of the solutions the benefit comes from."),
+    )
+    target = TargetSerializer(
+        source="*", read_only=True, help_text=_("Target value (in the unit) and by when.")
+    )
+
+    class Meta:
+        model = Benefit
+        fields = [
+            "id",
+            "goal",
+            "goal_name",
+            "name",
+            "description",
+            "indicator",
+            "unit",
+            "direction",
+            "direction_label",
+            "solutions",
+            "owner",
+            "baseline_required",
+            "target",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class RealisationSerializer(serializers.Serializer):
+    reporter = serializers.CharField()
+    municipality = serializers.CharField(help_text=_("Municipality number."))
+    organisation = serializers.CharField(
+        allow_null=True, help_text=_("Organisation number; null when the municipality reports.")
+    )
+    baseline = serializers.DecimalField(max_digits=14, decimal_places=2)
+    latest = serializers.DecimalField(max_digits=14, decimal_places=2)
+    improvement = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text=_("Positive when the indicator improved.")
+    )
+
+
+class AreaRealisationSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    expected = serializers.IntegerField()
+    reported = serializers.IntegerField()
+
+
+class BenefitSummarySerializer(serializers.Serializer):
+    total_improvement = serializers.DecimalField(max_digits=16, decimal_places=2)
+    expected = serializers.IntegerField(
+        help_text=_("Organisations you can see that have one of the benefit's solutions in use.")
+    )
+    reported = serializers.IntegerField(
+        help_text=_("Organisations with an approved baseline and follow-up.")
+    )
+    coverage = serializers.FloatField(help_text=_("reported / expected"))
+    by_area = AreaRealisationSerializer(many=True)
+    realisations = RealisationSerializer(many=True)
+
+
+# --- benefit reports ------------------------------------------------------------------
+
+
+class BenefitReportSerializer(serializers.ModelSerializer):
+    benefit_name = serializers.CharField(source="benefit.name", read_only=True)
+    municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    municipality_name = serializers.CharField(source="municipality.name", read_only=True)
+    organisation = serializers.SlugRelatedField(
+        slug_field="orgnr",
+        read_only=True,
+        help_text=_("Organisation number; null when the municipality reports as a whole."),
+    )
+    organisation_name = serializers.CharField(
+        source="organisation.name", read_only=True, allow_null=True, default=None
+    )
+    kind = EnumChoiceField(MeasurementKind, read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status = BenefitsEnumChoiceField(ReportStatus, read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    has_attachment = serializers.SerializerMethodField()
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    late_baseline_warning = serializers.SerializerMethodField(
+        help_text=_(
+            "Set when this baseline was measured after the organisation started trying or "
+            "using the solution; empty otherwise."
+        )
+    )
+
+    class Meta:
+        model = BenefitReport
+        fields = [
+            "id",
+            "benefit",
+            "benefit_name",
+            "municipality",
+            "municipality_name",
+            "organisation",
+            "organisation_name",
+            "kind",
+            "kind_label",
+            "period_start",
+            "period_end",
+            "value",
+            "method",
+            "evidence",
+            "has_attachment",
+            "status",
+            "status_label",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+            "late_baseline_warning",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_has_attachment(self, obj) -> bool:
+        return bool(obj.attachment)
+
+    def get_late_baseline_warning(self, obj) -> str:
+        return late_baseline_warning(obj)
+
+
+class BenefitReportWriteSerializer(serializers.Serializer):
+    """A measurement as sent on create, or the fields that change on PATCH."""
+
+    benefit = serializers.PrimaryKeyRelatedField(queryset=Benefit.objects.all())
+    municipality = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=Municipality.objects.none(),
+        required=False,
+        help_text=_(
+            "Number of a municipality you may report for; taken from the organisation when "
+            "one is given."
+        ),
+    )
+    organisation = serializers.SlugRelatedField(
+        slug_field="orgnr",
+        queryset=Organisation.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text=_("Organisation number; leave out when the municipality reports as a whole."),
+    )
+    kind = EnumChoiceField(MeasurementKind)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    value = serializers.DecimalField(max_digits=12, decimal_places=2)
+    method = serializers.CharField(max_length=300)
+    evidence = serializers.CharField(required=False, allow_blank=True)
+    attachment = serializers.FileField(
+        required=False, help_text=_("Documentation as PDF, at most 10 MB (multipart only).")
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        user = _user(self)
+        fields["municipality"].queryset = Municipality.objects.editable_by(user)
+        fields["organisation"].queryset = Organisation.objects.editable_by(user)
+        return fields
+
+    def validate(self, attrs):
+        if not self.partial and not attrs.get("municipality") and not attrs.get("organisation"):
+            raise serializers.ValidationError(
+                {"municipality": _("Give the municipality or the organisation that reports.")}
+            )
+        return attrs
+
+
+class BenefitReviewSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("Required when the report is returned: what must be corrected."),
+    )

@@ -1,0 +1,405 @@
+"""The benefits API: intention agreements (with their PDF, national coverage and export),
+the benefit register (with realisation summaries and export) and benefit reports.
+
+Every queryset starts from the user's scope (`visible_to` for reads, `editable_by` for
+writes), so objects outside it answer 404. Every write goes through benefits.services,
+the same functions the UI uses; versioned records need `If-Match` with the ETag of the
+last GET (428 when missing, 412 when stale). Agreements are written by rollout
+coordinators and administrators only; benefit reports by every role that edits, within
+its scope, and reviewed by coordinators, administrators and the directorate.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from actors import scoping
+from actors.api.concurrency import expected_version
+from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
+
+from .. import exports, selectors, services
+from ..filtersets import BenefitFilterSet, BenefitReportFilterSet, IntentAgreementFilterSet
+from ..models import Benefit, BenefitGoal, BenefitReport, IntentAgreement
+from . import serializers
+
+FORMAT = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=list(exports.FORMATS),
+    description="`xlsx` (Excel, the default) or `csv` (UTF-8 with BOM, comma-separated).",
+)
+FILE = {
+    (200, exports.CONTENT_TYPES[exports.XLSX]): OpenApiTypes.BINARY,
+    (200, "text/csv"): OpenApiTypes.BINARY,
+    400: OpenApiResponse(description="Unknown format."),
+}
+NO_ROLE = {403: OpenApiResponse(description="Your user has no role.")}
+PARSERS = [JSONParser, MultiPartParser, FormParser]
+
+
+class FileNegotiation(DefaultContentNegotiation):
+    """For downloads: `?format=` names the file type (csv, xlsx), not a renderer, and the
+    file is sent whatever the Accept header says. Errors answer as JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def export_format(request) -> str:
+    fmt = request.query_params.get("format") or exports.XLSX
+    if fmt not in exports.FORMATS:
+        raise ValidationError({"format": [_("Choose csv or xlsx.")]})
+    return fmt
+
+
+def require_role(request) -> None:
+    if not scoping.scope_for(request.user).role:
+        raise PermissionDenied(_("Your user has no role yet; ask an administrator."))
+
+
+class AgreementWrites(permissions.BasePermission):
+    """Only rollout coordinators and administrators maintain agreements (403 for others)."""
+
+    message = gettext_lazy("Only rollout coordinators maintain intention agreements.")
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        scope = scoping.scope_for(request.user)
+        return scope.can_edit and scope.role in services.AGREEMENT_EDITORS
+
+
+class BenefitReportWrites(permissions.BasePermission):
+    """Roles that edit report within their scope; coordinators, administrators and the
+    directorate review (403 for others)."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        scope = scoping.scope_for(request.user)
+        if view.action == "review":
+            self.message = _("Only the directorate or a coordinator reviews benefit reports.")
+            return scope.role in services.BENEFIT_REVIEWERS
+        self.message = _("Your role cannot report benefits.")
+        return scope.can_edit
+
+
+# --- intention agreements -------------------------------------------------------------
+
+
+class IntentAgreementViewSet(RolloutViewSet):
+    """Intention agreements with municipalities and organisations: the ones with a party
+    in your scope. Rollout coordinators create and change them (JSON, or multipart with
+    the signed PDF as `document`)."""
+
+    serializer_class = serializers.IntentAgreementSerializer
+    filterset_class = IntentAgreementFilterSet
+    permission_classes = [permissions.IsAuthenticated, AgreementWrites]
+    parser_classes = PARSERS
+    write_actions = frozenset({"update", "partial_update"})
+
+    def base_queryset(self):
+        return IntentAgreement.objects.prefetch_related(
+            "municipalities", "organisations", "solutions"
+        ).order_by("-signed_date", "title", "pk")
+
+    def fresh(self, agreement):
+        return self.base_queryset().get(pk=agreement.pk)
+
+    def _save(self, request, data: dict, agreement=None, version=None):
+        """Hand the request's fields to the service; parties left out of a PATCH stay."""
+        document = data.pop("document", None)
+        relations = {}
+        for name in ("municipalities", "organisations", "solutions"):
+            value = data.pop(name, None)
+            if value is None:
+                value = list(getattr(agreement, name).all()) if agreement else []
+            relations[name] = value
+        with service_errors():
+            saved = services.agreement_save(
+                user=request.user,
+                agreement_id=agreement.pk if agreement else None,
+                expected_version=version,
+                fields=data,
+                document=document,
+                **relations,
+            )
+        return self.fresh(saved)
+
+    @extend_schema(
+        request=serializers.IntentAgreementWriteSerializer,
+        responses={201: serializers.IntentAgreementSerializer, **REFUSED},
+    )
+    def create(self, request, *args, **kwargs):
+        data = dict(validated(serializers.IntentAgreementWriteSerializer, request))
+        agreement = self._save(request, data)
+        return self.respond(agreement, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.IntentAgreementWriteSerializer,
+        responses={200: serializers.IntentAgreementSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def update(self, request, *args, partial=False, **kwargs):
+        version = expected_version(request)
+        agreement = self.get_object()
+        data = dict(validated(serializers.IntentAgreementWriteSerializer, request, partial=partial))
+        return self.respond(self._save(request, data, agreement, version))
+
+    @extend_schema(
+        request=serializers.IntentAgreementWriteSerializer,
+        responses={200: serializers.IntentAgreementSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Outside your scope, or no document uploaded."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=FileNegotiation)
+    def document(self, request, pk=None):
+        """The signed agreement (PDF), for everyone who can see the agreement."""
+        agreement = self.get_object()
+        if not agreement.document:
+            raise NotFound(_("No signed document has been uploaded for this agreement."))
+        try:
+            handle = agreement.document.open("rb")
+        except OSError as exc:
+            raise NotFound(_("The document file is missing; upload it again.")) from exc
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"intensjonsavtale-{agreement.pk}.pdf",
+            content_type="application/pdf",
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "on",
+                OpenApiTypes.DATE,
+                OpenApiParameter.QUERY,
+                description="Count agreements signed by this date (default: all signed).",
+            )
+        ],
+        responses={200: serializers.CoverageSerializer, **NO_ROLE},
+        filters=False,
+    )
+    @action(detail=False, methods=["get"])
+    def coverage(self, request):
+        """Population covered by signed agreements outside the excluded region, nationally,
+        per county and per health-trust area, against the threshold (half the
+        population). National figures: the same for every role."""
+        require_role(request)
+        on = request.query_params.get("on")
+        try:
+            on = datetime.date.fromisoformat(on) if on else None
+        except ValueError as exc:
+            raise ValidationError({"on": [_("Give a date as YYYY-MM-DD.")]}) from exc
+        coverage = selectors.agreement_coverage(on)
+        return Response(serializers.CoverageSerializer(coverage).data)
+
+    @extend_schema(parameters=[FORMAT], responses=FILE, filters=True)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        url_name="export",
+        content_negotiation_class=FileNegotiation,
+    )
+    def export(self, request):
+        """The agreements you can see (narrowed by the list's filters) as Excel or CSV."""
+        fmt = export_format(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        return exports.export_agreements(request.user, fmt, queryset)
+
+
+# --- benefit register -----------------------------------------------------------------
+
+
+class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The benefit register is reference data for every user with a role."""
+
+    def base_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        qs = self.base_queryset()
+        return qs if scoping.scope_for(self.request.user).role else qs.none()
+
+
+class BenefitGoalViewSet(ReferenceViewSet):
+    """The five benefit goals (delmål) of steg 2."""
+
+    serializer_class = serializers.BenefitGoalSerializer
+
+    def base_queryset(self):
+        return BenefitGoal.objects.all()
+
+
+class BenefitViewSet(ReferenceViewSet):
+    """The benefit register: what each benefit measures, where it comes from, its owner
+    and target. The summary and the export count only reports in your scope."""
+
+    serializer_class = serializers.BenefitSerializer
+    filterset_class = BenefitFilterSet
+
+    def base_queryset(self):
+        return (
+            Benefit.objects.select_related("goal")
+            .prefetch_related("solutions")
+            .order_by("goal__sort_order", "name", "pk")
+        )
+
+    @extend_schema(responses=serializers.BenefitSummarySerializer, filters=False)
+    @action(detail=True, methods=["get"])
+    def summary(self, request, pk=None):
+        """Realised benefit: the latest approved follow-up against the same reporter's
+        approved baseline, with how many reported out of how many should have."""
+        benefit = self.get_object()
+        summary = selectors.benefit_summary(benefit, request.user)
+        realisations = [
+            {
+                "reporter": r.reporter,
+                "municipality": r.municipality.number,
+                "organisation": r.organisation.orgnr if r.organisation else None,
+                "baseline": r.baseline,
+                "latest": r.latest,
+                "improvement": r.improvement(benefit.direction),
+            }
+            for r in summary.realisations
+        ]
+        data = {
+            "total_improvement": summary.total_improvement,
+            "expected": summary.expected,
+            "reported": summary.reported,
+            "coverage": summary.coverage,
+            "by_area": summary.by_area,
+            "realisations": realisations,
+        }
+        return Response(serializers.BenefitSummarySerializer(data).data)
+
+    @extend_schema(parameters=[FORMAT], responses=FILE, filters=True)
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="export",
+        url_name="export",
+        content_negotiation_class=FileNegotiation,
+    )
+    def export(self, request):
+        """The benefit register with reported, expected and realised (in your scope)."""
+        fmt = export_format(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        return exports.export_benefits(request.user, fmt, queryset)
+
+
+# --- benefit reports ------------------------------------------------------------------
+
+
+class BenefitReportViewSet(RolloutViewSet):
+    """Baselines and follow-up measurements by municipalities and their organisations:
+    saved as drafts, submitted, then approved or returned by a coordinator or the
+    directorate. `late_baseline_warning` says when a baseline came after the start."""
+
+    serializer_class = serializers.BenefitReportSerializer
+    filterset_class = BenefitReportFilterSet
+    permission_classes = [permissions.IsAuthenticated, BenefitReportWrites]
+    parser_classes = PARSERS
+    write_actions = frozenset({"partial_update", "submit"})
+
+    def base_queryset(self):
+        return BenefitReport.objects.select_related(
+            "benefit", "municipality", "organisation", "created_by", "reviewed_by"
+        ).order_by("-period_end", "-id")
+
+    def fresh(self, report):
+        return self.base_queryset().get(pk=report.pk)
+
+    def _save(self, request, data: dict, report=None, version=None):
+        attachment = data.pop("attachment", None)
+        with service_errors():
+            saved = services.benefit_report_save(
+                user=request.user,
+                report_id=report.pk if report else None,
+                expected_version=version,
+                fields=data,
+                attachment=attachment,
+            )
+        return self.fresh(saved)
+
+    @extend_schema(
+        request=serializers.BenefitReportWriteSerializer,
+        responses={201: serializers.BenefitReportSerializer, **REFUSED},
+    )
+    def create(self, request, *args, **kwargs):
+        data = dict(validated(serializers.BenefitReportWriteSerializer, request))
+        report = self._save(request, data)
+        return self.respond(report, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.BenefitReportWriteSerializer,
+        responses={200: serializers.BenefitReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Change a draft or returned report: only the fields sent."""
+        version = expected_version(request)
+        report = self.get_object()
+        data = dict(validated(serializers.BenefitReportWriteSerializer, request, partial=True))
+        return self.respond(self._save(request, data, report, version))
+
+    @extend_schema(
+        request=None,
+        responses={200: serializers.BenefitReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Send a draft or returned report for review."""
+        version = expected_version(request)
+        report = self.get_object()
+        with service_errors():
+            report = services.benefit_report_submit(
+                user=request.user, report_id=report.pk, expected_version=version
+            )
+        return self.respond(self.fresh(report))
+
+    @extend_schema(
+        request=serializers.BenefitReviewSerializer,
+        responses={200: serializers.BenefitReportSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Approve a submitted report, or return it with a comment; the reporter is
+        notified."""
+        version = expected_version(request)
+        report = self.get_object()
+        data = validated(serializers.BenefitReviewSerializer, request)
+        with service_errors():
+            report = services.benefit_report_review(
+                user=request.user,
+                report_id=report.pk,
+                expected_version=version,
+                approve=data["approve"],
+                comment=data["comment"],
+            )
+        return self.respond(self.fresh(report))

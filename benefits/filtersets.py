@@ -1,0 +1,115 @@
+"""FilterSets for agreements, the benefit register and benefit reports (API and exports).
+
+The querysets they filter are already narrowed to the user's scope; the filters only pick
+within it. Structure filters (municipality, county, area) follow the same paths as the
+scoping: an agreement belongs to a municipality when the municipality or one of its
+organisations is a party.
+"""
+
+import django_filters as filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import MultipleChoiceField
+
+from actors.models import Catchment
+
+from .choices import AgreementStatus, MeasurementKind, ReportStatus
+from .models import Benefit, BenefitReport, IntentAgreement
+
+
+class _BlankTolerantMultipleChoiceField(MultipleChoiceField):
+    """`status=` (an "All" choice of a form) means no filter, not an invalid choice."""
+
+    def clean(self, value):
+        return super().clean([v for v in value or [] if v not in ("", None)])
+
+
+class MultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """One or more choices (`?status=a&status=b`); blank values are ignored."""
+
+    field_class = _BlankTolerantMultipleChoiceField
+
+
+def _agreements(condition: Q):
+    """Agreements matching a condition on their parties, as a subquery (no duplicate rows)."""
+    return IntentAgreement.objects.filter(condition).values("pk")
+
+
+class IntentAgreementFilterSet(filters.FilterSet):
+    status = MultipleChoiceFilter(choices=AgreementStatus.choices, label=_("Status"))
+    municipality = filters.CharFilter(
+        method="filter_municipality",
+        label=_("Municipality number: a party, or the home of an organisation that is one."),
+    )
+    county = filters.CharFilter(
+        method="filter_county", label=_("County number of a party municipality or organisation.")
+    )
+    health_trust = filters.CharFilter(
+        method="filter_health_trust",
+        label=_("Health-trust area code: parties in the area's catchment."),
+    )
+    solution = filters.CharFilter(
+        method="filter_solution",
+        label=_("Solution code: agreements naming it, and those for the whole programme."),
+    )
+    signed_from = filters.DateFilter(field_name="signed_date", lookup_expr="gte")
+    signed_to = filters.DateFilter(field_name="signed_date", lookup_expr="lte")
+
+    class Meta:
+        model = IntentAgreement
+        fields: list[str] = []
+
+    def filter_municipality(self, queryset, name, value):
+        condition = Q(municipalities__number=value) | Q(organisations__municipality__number=value)
+        return queryset.filter(pk__in=_agreements(condition))
+
+    def filter_county(self, queryset, name, value):
+        condition = Q(municipalities__county__number=value) | Q(
+            organisations__municipality__county__number=value
+        )
+        return queryset.filter(pk__in=_agreements(condition))
+
+    def filter_health_trust(self, queryset, name, value):
+        catchment = Catchment.objects.filter(health_trust__code=value).values("municipality_id")
+        condition = Q(municipalities__in=catchment) | Q(organisations__health_trust__code=value)
+        return queryset.filter(pk__in=_agreements(condition))
+
+    def filter_solution(self, queryset, name, value):
+        condition = Q(solutions__code=value) | Q(solutions=None)
+        return queryset.filter(pk__in=_agreements(condition))
+
+
+class BenefitFilterSet(filters.FilterSet):
+    goal = filters.CharFilter(field_name="goal__code", label=_("Benefit goal code"))
+    solution = filters.CharFilter(method="filter_solution", label=_("Solution code"))
+    baseline_required = filters.BooleanFilter()
+
+    class Meta:
+        model = Benefit
+        fields: list[str] = []
+
+    def filter_solution(self, queryset, name, value):
+        return queryset.filter(pk__in=Benefit.objects.filter(solutions__code=value).values("pk"))
+
+
+class BenefitReportFilterSet(filters.FilterSet):
+    benefit = filters.NumberFilter(field_name="benefit_id", label=_("Benefit id"))
+    goal = filters.CharFilter(field_name="benefit__goal__code", label=_("Benefit goal code"))
+    municipality = filters.CharFilter(field_name="municipality__number")
+    organisation = filters.CharFilter(field_name="organisation__orgnr", label=_("Orgnr"))
+    health_trust = filters.CharFilter(method="filter_health_trust")
+    kind = MultipleChoiceFilter(choices=MeasurementKind.choices)
+    status = MultipleChoiceFilter(choices=ReportStatus.choices)
+    period_from = filters.DateFilter(field_name="period_end", lookup_expr="gte")
+    period_to = filters.DateFilter(field_name="period_start", lookup_expr="lte")
+
+    class Meta:
+        model = BenefitReport
+        fields: list[str] = []
+
+    def filter_health_trust(self, queryset, name, value):
+        catchment = Catchment.objects.filter(health_trust__code=value).values("municipality_id")
+        return queryset.filter(
+            Q(organisation__health_trust__code=value)
+            | Q(organisation__isnull=True, municipality__in=catchment)
+        )
