@@ -8,6 +8,7 @@ directorate, admin. "in" objects are in Bergen / Helse Bergen; "out" objects are
 Tromsø / UNN, outside both the contact's and the area coordinator's reach.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
@@ -460,6 +461,120 @@ CASES += [
     ),
 ]
 
+AGREEMENT_EDIT_IN = dict(
+    norole=403, contact=403, coord_area=200, coord_nat=200, directorate=403, admin=200
+)
+AGREEMENT_EDIT_OUT = {**AGREEMENT_EDIT_IN, "coord_area": 404}
+REVIEW_BENEFIT_IN = dict(
+    norole=403, contact=403, coord_area=200, coord_nat=200, directorate=200, admin=200
+)
+REVIEW_BENEFIT_OUT = {**REVIEW_BENEFIT_IN, "coord_area": 404}
+READ_WITH_ROLE = dict(
+    norole=403, contact=200, coord_area=200, coord_nat=200, directorate=200, admin=200
+)
+
+CASES += [
+    Case("intentagreement-list", API_READ, api=True),
+    api("intentagreement-detail", SCOPED_IN, args=lambda o: [o["agreement_in"].pk], id="in"),
+    api("intentagreement-detail", SCOPED_OUT, args=lambda o: [o["agreement_out"].pk], id="out"),
+    api(
+        "intentagreement-detail",
+        AGREEMENT_EDIT_IN,
+        method="patch",
+        id="patch-in",
+        args=lambda o: [o["agreement_in"].pk],
+        data=lambda o: {"notes": "Oppdatert"},
+        if_match=version("agreement_in"),
+    ),
+    api(
+        "intentagreement-detail",
+        AGREEMENT_EDIT_OUT,
+        method="patch",
+        id="patch-out",
+        args=lambda o: [o["agreement_out"].pk],
+        data=lambda o: {"notes": "Oppdatert"},
+        if_match=version("agreement_out"),
+    ),
+    api(
+        "intentagreement-list",
+        {**AGREEMENT_EDIT_IN, "coord_area": 201, "coord_nat": 201, "admin": 201},
+        method="post",
+        id="create-in",
+        data=lambda o: {"title": "Ny avtale", "status": "utkast", "municipalities": ["4601"]},
+    ),
+    api("intentagreement-document", SCOPED_IN, args=lambda o: [o["agreement_in"].pk], id="in"),
+    api("intentagreement-document", SCOPED_OUT, args=lambda o: [o["agreement_out"].pk], id="out"),
+    api("intentagreement-coverage", READ_WITH_ROLE),
+    Case("intentagreement-export", API_READ, api=True),
+    Case("benefitgoal-list", API_READ, api=True),
+    api("benefitgoal-detail", REFERENCE, args=lambda o: [o["benefit"].goal_id]),
+    Case("benefit-list", API_READ, api=True),
+    api("benefit-detail", REFERENCE, args=lambda o: [o["benefit"].pk]),
+    api("benefit-summary", REFERENCE, args=lambda o: [o["benefit"].pk]),
+    Case("benefit-export", API_READ, api=True),
+    Case("benefitreport-list", API_READ, api=True),
+    api("benefitreport-detail", SCOPED_IN, args=lambda o: [o["breport_in"].pk], id="in"),
+    api("benefitreport-detail", SCOPED_OUT, args=lambda o: [o["breport_out"].pk], id="out"),
+    api(
+        "benefitreport-detail",
+        WRITE_IN,
+        method="patch",
+        id="patch-in",
+        args=lambda o: [o["bdraft_in"].pk],
+        data=lambda o: {"method": "Telling"},
+        if_match=version("bdraft_in"),
+    ),
+    api(
+        "benefitreport-submit",
+        WRITE_IN,
+        method="post",
+        id="in",
+        args=lambda o: [o["bdraft_in"].pk],
+        if_match=version("bdraft_in"),
+    ),
+    api(
+        "benefitreport-submit",
+        WRITE_OUT,
+        method="post",
+        id="out",
+        args=lambda o: [o["bdraft_out"].pk],
+        if_match=version("bdraft_out"),
+    ),
+    api(
+        "benefitreport-review",
+        REVIEW_BENEFIT_IN,
+        method="post",
+        id="in",
+        args=lambda o: [o["breport_in"].pk],
+        data=lambda o: {"approve": True},
+        if_match=version("breport_in"),
+    ),
+    api(
+        "benefitreport-review",
+        REVIEW_BENEFIT_OUT,
+        method="post",
+        id="out",
+        args=lambda o: [o["breport_out"].pk],
+        data=lambda o: {"approve": True},
+        if_match=version("breport_out"),
+    ),
+    api(
+        "benefitreport-list",
+        {**CREATE_IN},
+        method="post",
+        id="create-in",
+        data=lambda o: {
+            "benefit": o["benefit"].pk,
+            "municipality": "4601",
+            "kind": "nullpunkt",
+            "period_start": "2024-01-01",
+            "period_end": "2024-02-01",
+            "value": "12.5",
+            "method": "Telling",
+        },
+    ),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
@@ -467,7 +582,7 @@ EXEMPT = {
 
 
 @pytest.fixture
-def objects(db):
+def objects(db, settings, tmp_path):
     from actors.choices import Role
     from actors.models import County, RegionalHealthAuthority, Vendor
     from rollout import services as rollout_services
@@ -514,7 +629,64 @@ def objects(db):
             phase="planlegging",
         )
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from benefits import services as benefit_services
+    from benefits.models import Benefit, BenefitGoal
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def agreement(number):
+        return benefit_services.agreement_save(
+            user=SYSTEM_USER,
+            agreement_id=None,
+            expected_version=None,
+            fields={"title": f"Avtale {number}", "status": "utkast"},
+            municipalities=[Municipality.objects.get(number=number)],
+            organisations=[],
+            solutions=[],
+            document=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+        )
+
+    benefit = Benefit.objects.create(
+        goal=BenefitGoal.objects.first(),
+        name="Gevinst",
+        indicator="Minutter",
+        unit="min",
+        direction="lower",
+        owner="Kommunen",
+    )
+
+    def benefit_report(org, submit):
+        report = benefit_services.benefit_report_save(
+            user=SYSTEM_USER,
+            report_id=None,
+            expected_version=None,
+            fields={
+                "benefit": benefit,
+                "municipality": org.municipality,
+                "organisation": org,
+                "kind": "nullpunkt",
+                "period_start": datetime.date(2024, 1, 1),
+                "period_end": datetime.date(2024, 2, 1),
+                "value": 10,
+                "method": "Telling",
+            },
+        )
+        if submit:
+            report = benefit_services.benefit_report_submit(
+                user=SYSTEM_USER, report_id=report.pk, expected_version=report.version
+            )
+        return report
+
     return {
+        "agreement_in": agreement("4601"),
+        "agreement_out": agreement("5401"),
+        "benefit": benefit,
+        "breport_in": benefit_report(org_in, True),
+        "breport_out": benefit_report(org_out, True),
+        "bdraft_in": benefit_report(org_in, False),
+        "bdraft_out": benefit_report(org_out, False),
         "org_in": org_in,
         "org_out": org_out,
         "pll": pll,
