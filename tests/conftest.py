@@ -39,6 +39,12 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _private_files_in_tmp(settings, tmp_path):
+    # Uploaded and generated files of a test go to its own folder, never the project's.
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; test users need no such cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

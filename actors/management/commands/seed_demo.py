@@ -6,15 +6,16 @@ from actors.imports import validate_rows
 from actors.models import Municipality, Organisation
 from actors.scoping import SYSTEM_SCOPE
 from actors.services import organisations_write_import
+from benefits import demo as benefits_demo
 from rollout import demo as rollout_demo
 from rollout.models import StatusChange
 
 
 class Command(BaseCommand):
     help = (
-        "Generate the synthetic demo registry (every record flagged synthetic) and its "
-        "rollout history since 2021. Deterministic for a given --seed; running it again "
-        "changes nothing."
+        "Generate the synthetic demo registry (every record flagged synthetic), its "
+        "rollout history since 2021, intention agreements and benefit reports. Deterministic "
+        "for a given --seed; running it again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -65,6 +66,7 @@ class Command(BaseCommand):
                 f"Synthetic demo registry (seed {seed}) already in place: nothing changed."
             )
         self._seed_rollout(seed)
+        self._seed_benefits(seed)
 
     def _seed_rollout(self, seed: int) -> None:
         summary = rollout_demo.seed_rollout(seed)
@@ -78,5 +80,22 @@ class Command(BaseCommand):
                 f"Synthetic rollout history (seed {seed}): {summary.changes} status changes "
                 f"for {summary.organisations} organisations, {summary.areas} PLL areas, "
                 f"{summary.phases} national phase changes, {summary.reports} readiness reports."
+            )
+        )
+
+    def _seed_benefits(self, seed: int) -> None:
+        summary = benefits_demo.seed_benefits(seed)
+        if summary is None:
+            self.stdout.write(
+                f"Synthetic agreements and benefits (seed {seed}) already in place: "
+                "nothing changed."
+            )
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Synthetic agreements and benefits (seed {seed}): {summary.agreements} "
+                f"intention agreements ({summary.signed} signed, covering "
+                f"{summary.coverage:.1%} of the population outside Helse Midt-Norge), "
+                f"{summary.benefits} benefits, {summary.reports} benefit reports."
             )
         )
