@@ -1,0 +1,350 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from stdnum.no import orgnr as stdnum_orgnr
+
+from actors.models import County, HealthTrust, Municipality, Organisation
+from rollout.models import Solution
+
+from . import services
+from .choices import AgreementStatus, MeasurementKind
+from .models import Benefit, BenefitReport, IntentAgreement
+
+ORGANISATION_CHOICES_LIMIT = 500
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _pdf_field(label, help_text):
+    return forms.FileField(
+        label=label,
+        required=False,
+        help_text=help_text,
+        widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+
+def _check_pdf(upload, name: str):
+    """The service's rule, asked early so every error shows on the first attempt."""
+    if upload:
+        try:
+            services.validate_pdf(upload, name)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict[name]) from exc
+    return upload or None
+
+
+# --- agreements -----------------------------------------------------------------------
+
+
+class AgreementFilterForm(forms.Form):
+    """The agreement list's filter controls (choices within the user's reach). The filtering
+    itself is `IntentAgreementFilterSet`'s, the same as the API's and the export's, which
+    take these parameters by the same names."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *AgreementStatus.choices]
+    )
+    county = forms.ModelChoiceField(
+        label=_("County"),
+        required=False,
+        queryset=County.objects.none(),
+        to_field_name="number",
+        empty_label=_("All"),
+    )
+    health_trust = forms.ModelChoiceField(
+        label=_("Health-trust area"),
+        required=False,
+        queryset=HealthTrust.objects.none(),
+        to_field_name="code",
+        empty_label=_("All"),
+    )
+    solution = forms.ModelChoiceField(
+        label=_("Solution"),
+        required=False,
+        queryset=Solution.objects.all(),
+        to_field_name="code",
+        empty_label=_("All"),
+        help_text=_("Agreements for the whole programme count for every solution."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["county"].queryset = County.objects.visible_to(user)
+        self.fields["health_trust"].queryset = HealthTrust.objects.visible_to(user)
+
+
+class MunicipalityMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.number})"
+
+
+class AgreementForm(forms.ModelForm):
+    """The agreement's own fields, its parties, solutions and the signed document.
+    Saving is `services.agreement_save`; the form only reads and checks what was typed."""
+
+    municipalities = MunicipalityMultipleChoiceField(
+        label=_("Municipalities (parties)"),
+        queryset=Municipality.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text=_("Hold Ctrl (Cmd on a Mac) to choose more than one."),
+    )
+    organisations = forms.CharField(
+        label=_("Organisations (parties)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Organisation numbers separated by commas, e.g. 974 760 673, 983 974 899. "
+            "Leave empty when only municipalities are parties."
+        ),
+    )
+    solutions = forms.ModelMultipleChoiceField(
+        label=_("Solutions"),
+        queryset=Solution.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked means the whole programme."),
+    )
+    document = _pdf_field(
+        _("Signed document (PDF)"),
+        _("PDF only, at most 10 MB. Leave empty to keep the current document."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = IntentAgreement
+        fields = list(services.AGREEMENT_FIELDS)
+        widgets = {
+            "sent_date": DateInput,
+            "signed_date": DateInput,
+            "ended_date": DateInput,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        visible = Municipality.objects.visible_to(user).order_by("name")
+        self.fields["municipalities"].queryset = visible
+        agreement = self.instance
+        if not agreement.pk:
+            self.fields["document"].help_text = _("PDF only, at most 10 MB.")
+        # Parties outside the user's reach are neither shown nor dropped (see hidden_parties).
+        self.hidden_municipalities = []
+        self.hidden_organisations = []
+        if agreement.pk:
+            visible_orgs = Organisation.objects.visible_to(user)
+            self.hidden_municipalities = list(
+                agreement.municipalities.exclude(pk__in=visible.values("pk"))
+            )
+            self.hidden_organisations = list(
+                agreement.organisations.exclude(pk__in=visible_orgs.values("pk"))
+            )
+            if not self.is_bound:
+                self.initial["version"] = agreement.version
+                self.initial["municipalities"] = list(
+                    agreement.municipalities.filter(pk__in=visible.values("pk"))
+                )
+                self.initial["organisations"] = ", ".join(
+                    agreement.organisations.filter(pk__in=visible_orgs.values("pk"))
+                    .order_by("name")
+                    .values_list("orgnr", flat=True)
+                )
+                self.initial["solutions"] = list(agreement.solutions.all())
+
+    def chosen_municipality_names(self) -> list[str]:
+        """The municipalities chosen now, named (a long select hides most of them)."""
+        ids = [str(v) for v in self["municipalities"].value() or []]
+        ids = [int(v) for v in ids if v.isdigit()]
+        return list(
+            self.fields["municipalities"].queryset.filter(pk__in=ids).values_list("name", flat=True)
+        )
+
+    def chosen_organisation_names(self) -> list[str]:
+        numbers = [
+            re.sub(r"\s+", "", t) for t in re.split(r"[,;\n]+", self["organisations"].value() or "")
+        ]
+        return list(
+            Organisation.objects.visible_to(self.user)
+            .filter(orgnr__in=[n for n in numbers if n])
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+
+    @property
+    def hidden_parties(self) -> int:
+        return len(self.hidden_municipalities) + len(self.hidden_organisations)
+
+    def clean_organisations(self):
+        raw = self.cleaned_data["organisations"]
+        numbers, malformed = [], []
+        for token in re.split(r"[,;\n]+", raw or ""):
+            token = re.sub(r"\s+", "", token)
+            if not token:
+                continue
+            if stdnum_orgnr.is_valid(token):
+                numbers.append(stdnum_orgnr.compact(token))
+            else:
+                malformed.append(token)
+        if malformed:
+            raise ValidationError(
+                _("Not valid organisation numbers: %(n)s.") % {"n": ", ".join(malformed)}
+            )
+        found = {
+            o.orgnr: o for o in Organisation.objects.visible_to(self.user).filter(orgnr__in=numbers)
+        }
+        unknown = [n for n in numbers if n not in found]
+        if unknown:
+            raise ValidationError(
+                _("No organisation you can see has the number %(n)s.") % {"n": ", ".join(unknown)}
+            )
+        return list(dict.fromkeys(found[n] for n in numbers))
+
+    def clean_document(self):
+        return _check_pdf(self.cleaned_data.get("document"), "document")
+
+    def fields_for_service(self) -> dict:
+        return {name: self.cleaned_data[name] for name in services.AGREEMENT_FIELDS}
+
+    def parties(self) -> tuple[list, list]:
+        """The chosen parties plus the ones the user could not see (kept as they were)."""
+        return (
+            [*self.cleaned_data["municipalities"], *self.hidden_municipalities],
+            [*self.cleaned_data["organisations"], *self.hidden_organisations],
+        )
+
+
+# --- benefit reports ------------------------------------------------------------------
+
+
+class BenefitChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name} ({obj.unit})"
+
+
+class BenefitReportForm(forms.ModelForm):
+    """The quick form for a municipality contact: one measurement of one benefit."""
+
+    attachment = _pdf_field(
+        _("Attachment (PDF, optional)"),
+        _("The measurement report or calculation, if you have one. PDF only, at most 10 MB."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = BenefitReport
+        fields = list(services.REPORT_FIELDS)
+        field_classes = {"benefit": BenefitChoiceField}
+        localized_fields = ["value"]
+        widgets = {
+            "value": forms.TextInput(attrs={"inputmode": "decimal"}),
+            "kind": forms.RadioSelect,
+            "period_start": DateInput,
+            "period_end": DateInput,
+            "evidence": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "kind": _(
+                "A baseline is measured before the solution is taken into use; a follow-up "
+                "after, with the same method."
+            ),
+            "method": _("How you measured, e.g. “time registration, 2 weeks, 12 nurses”."),
+            "evidence": _("Anything that supports the number: sources, sample, assumptions."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["benefit"].queryset = Benefit.objects.select_related("goal")
+        self.fields["kind"].choices = MeasurementKind.choices
+        municipalities = Municipality.objects.editable_by(user).order_by("name")
+        self.fields["municipality"].queryset = municipalities
+        self.fields["municipality"].help_text = _(
+            "The municipality you report for, or that the organisation belongs to."
+        )
+        # With htmx, choosing a municipality narrows the organisation list to it.
+        self.fields["municipality"].widget.attrs.update(
+            {
+                "hx-get": reverse("benefits:report_organisation_options"),
+                "hx-target": "#id_organisation",
+                "hx-swap": "outerHTML",
+            }
+        )
+        if not self.instance.pk and not self.is_bound and len(municipalities[:2]) == 1:
+            self.initial["municipality"] = municipalities.first()
+        organisations = Organisation.objects.editable_by(user)
+        field = self.fields["organisation"]
+        field.queryset = organisations  # what may be chosen
+        field.required = False
+        field.help_text = _("Leave empty when the municipality reports as a whole.")
+        field.widget.choices = self._organisation_choices(organisations)
+        self.fields["value"].help_text = _(
+            "In the benefit's unit (shown after its name). A decimal comma is fine."
+        )
+        if self.instance.pk and not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    def _organisation_choices(self, organisations) -> list:
+        """What is offered: grouped by municipality, and only the chosen municipality's
+        organisations when one is chosen, so a coordinator's list stays short."""
+        chosen = self["municipality"].value()
+        if chosen and str(chosen).isdigit():
+            organisations = organisations.filter(municipality_id=chosen)
+        rows = organisations.select_related("municipality", "type").order_by(
+            "municipality__name", "name"
+        )[:ORGANISATION_CHOICES_LIMIT]
+        groups: dict[str, list] = {}
+        for o in rows:
+            groups.setdefault(o.municipality.name, []).append((o.pk, f"{o.name} ({o.type.name})"))
+        if len(groups) == 1:
+            return [("", _("– the municipality as a whole –")), *next(iter(groups.values()))]
+        return [("", _("– the municipality as a whole –")), *groups.items()]
+
+    def clean_attachment(self):
+        return _check_pdf(self.cleaned_data.get("attachment"), "attachment")
+
+    def clean(self):
+        data = super().clean()
+        organisation, municipality = data.get("organisation"), data.get("municipality")
+        if organisation and municipality and organisation.municipality_id != municipality.pk:
+            self.add_error(
+                "organisation",
+                _("%(o)s is in %(m)s; choose that municipality or leave this empty.")
+                % {"o": organisation.name, "m": organisation.municipality.name},
+            )
+        return data
+
+    def fields_for_service(self) -> dict:
+        return {name: self.cleaned_data[name] for name in services.REPORT_FIELDS}
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
+        widget=forms.RadioSelect,
+        label=_("Decision"),
+    )
+    comment = forms.CharField(
+        label=_("Comment to the reporter"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when you return the report: say what must be corrected."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CoverageDateForm(forms.Form):
+    on = forms.DateField(
+        label=_("Signed by"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Empty means today."),
+    )

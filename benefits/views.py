@@ -1,0 +1,712 @@
+"""Intention agreements and their coverage, the benefit register and benefit reports.
+
+Every read goes through `visible_to` / `editable_by` (or a selector that does), every write
+through `benefits.services`."""
+
+import copy
+import os
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from actors import scoping
+from actors.concurrency import VersionConflict, show_conflict
+from actors.models import HealthTrust, Municipality, Organisation, RegionalHealthAuthority
+
+from . import selectors, services
+from .choices import Direction, MeasurementKind, ReportStatus
+from .filtersets import IntentAgreementFilterSet
+from .forms import (
+    AgreementFilterForm,
+    AgreementForm,
+    BenefitReportForm,
+    CoverageDateForm,
+    ReviewForm,
+)
+from .models import Benefit, BenefitGoal, BenefitReport, IntentAgreement
+
+PAGE_SIZE = 50
+EXPORT_PATH = "/api/v1/agreements/export/"  # built by the API (benefits/api)
+CHART_REPORTERS = 30
+MISSING_LIMIT = 20_000
+MISSING_SHOWN = 25
+EDITABLE_REPORT = (ReportStatus.DRAFT, ReportStatus.RETURNED)
+COLOUR_COVERED, COLOUR_MISSING, COLOUR_BEYOND = "#12639e", "#f0a04b", "#1b8a5a"
+COLOUR_REST = "#e6ebf1"
+
+
+def _chart_height(bars: int) -> str:
+    """A CSS class giving every bar of a horizontal chart room for its label."""
+    return "" if bars <= 12 else "tall" if bars <= 20 else "xl"
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _version(raw) -> int | None:
+    return int(raw) if str(raw or "").isdigit() else None
+
+
+def _pdf_response(document) -> FileResponse:
+    """A stored PDF as a download. Files live under MEDIA_ROOT, which is never served
+    directly: this view (after its scope check) is the only way to them."""
+    if not document:
+        raise Http404
+    try:
+        handle = document.storage.open(document.name, "rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=os.path.basename(document.name),
+        content_type="application/pdf",
+    )
+
+
+def _may_edit_agreements(user) -> bool:
+    scope = scoping.scope_for(user)
+    return scope.can_edit and scope.role in services.AGREEMENT_EDITORS
+
+
+# --- agreements -----------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def agreement_list(request):
+    filters = AgreementFilterForm(request.GET or None, user=request.user)
+    filters.is_valid()
+    filterset = IntentAgreementFilterSet(
+        request.GET, queryset=IntentAgreement.objects.visible_to(request.user)
+    )
+    agreements = filterset.qs.prefetch_related(
+        Prefetch("municipalities", queryset=Municipality.objects.order_by("name")),
+        Prefetch("organisations", queryset=Organisation.objects.order_by("name")),
+        "solutions",
+    )
+    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    for agreement in page:
+        agreement.parties = [*agreement.municipalities.all(), *agreement.organisations.all()]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "benefits/agreement_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": params.urlencode(),
+            "can_create": _may_edit_agreements(request.user),
+            "export_path": EXPORT_PATH,
+        },
+    )
+
+
+def _coverage_chart(rows, threshold: float) -> dict:
+    """Covered share per row as a stacked bar from 0 to 100 %: covered up to the threshold,
+    what is missing to reach it, what is covered beyond it and the rest – so the threshold
+    is always where blue ends."""
+    t = round(threshold * 100, 1)
+    rows = sorted(rows, key=lambda r: (r.share, r.name))
+    shares = [round(r.share * 100, 1) for r in rows]
+    return {
+        "type": "bar",
+        "horizontal": True,
+        "stacked": True,
+        "labels": [r.name for r in rows],
+        "datasets": [
+            {
+                "label": _("Covered, up to %(t)s %%") % {"t": f"{t:g}"},
+                "data": [min(s, t) for s in shares],
+                "color": COLOUR_COVERED,
+            },
+            {
+                "label": _("Missing to reach %(t)s %%") % {"t": f"{t:g}"},
+                "data": [round(max(0.0, t - s), 1) for s in shares],
+                "color": COLOUR_MISSING,
+            },
+            {
+                "label": _("Covered beyond %(t)s %%") % {"t": f"{t:g}"},
+                "data": [round(max(0.0, s - t), 1) for s in shares],
+                "color": COLOUR_BEYOND,
+            },
+            {
+                # Fills every bar to 100 %, so the axis is the same whatever the figures.
+                "label": _("Not covered, beyond %(t)s %%") % {"t": f"{t:g}"},
+                "data": [round(100 - max(s, t), 1) for s in shares],
+                "color": COLOUR_REST,
+            },
+        ],
+    }
+
+
+def _by_gap(rows):
+    return sorted(rows, key=lambda r: (-r.gap, r.share, r.name))
+
+
+@login_required
+@require_safe
+def agreement_coverage(request):
+    """Are signed agreements above the threshold (half the population outside the excluded
+    region), and where are the gaps? Any role; the municipalities listed as gaps are those
+    the user can see."""
+    scope = scoping.scope_for(request.user)
+    if not scope.role:
+        raise PermissionDenied
+    date_form = CoverageDateForm(request.GET or None)
+    on = date_form.cleaned_data["on"] if date_form.is_valid() else None
+    coverage = selectors.agreement_coverage(on)
+    counties, areas = coverage.by_county, coverage.by_area
+    visible_municipalities = Municipality.objects.visible_to(request.user)
+    # National figures are the same for every role (as in the API); a limited user's own
+    # counties and areas are marked, and only areas they can open are linked.
+    trust_codes = set(HealthTrust.objects.visible_to(request.user).values_list("code", flat=True))
+    mine = set()
+    if scope.is_limited:
+        mine = set(visible_municipalities.values_list("county__number", flat=True)) | trust_codes
+    covered = selectors.covered_municipality_ids(on)
+    gaps = (
+        selectors.outside_region_municipalities()
+        .filter(pk__in=visible_municipalities.values("pk"))
+        .exclude(pk__in=covered)
+        .select_related("county")
+        .order_by("-population")[:20]
+    )
+    region = RegionalHealthAuthority.objects.filter(code=selectors.excluded_region()).first()
+    return render(
+        request,
+        "benefits/agreement_coverage.html",
+        {
+            "coverage": coverage,
+            "nation": coverage.nation,
+            "counties": _by_gap(counties),
+            "areas": _by_gap(areas),
+            "county_chart": _coverage_chart(counties, coverage.threshold),
+            "area_chart": _coverage_chart(areas, coverage.threshold),
+            "chart_height": _chart_height(max(len(counties), len(areas))),
+            "gaps": gaps,
+            "date_form": date_form,
+            "on": on,
+            "excluded_region": region.name if region else selectors.excluded_region(),
+            "mine": mine,
+            "linkable": trust_codes,
+        },
+    )
+
+
+@login_required
+@require_safe
+def agreement_detail(request, pk):
+    agreement = get_object_or_404(IntentAgreement.objects.visible_to(request.user), pk=pk)
+    municipalities = list(agreement.municipalities.select_related("county").order_by("name"))
+    organisations = list(
+        agreement.organisations.select_related("municipality", "type").order_by("name")
+    )
+    visible_municipalities = set(
+        Municipality.objects.visible_to(request.user)
+        .filter(pk__in=[m.pk for m in municipalities])
+        .values_list("pk", flat=True)
+    )
+    visible_organisations = set(
+        Organisation.objects.visible_to(request.user)
+        .filter(pk__in=[o.pk for o in organisations])
+        .values_list("pk", flat=True)
+    )
+    for m in municipalities:
+        m.linkable = m.pk in visible_municipalities
+    for o in organisations:
+        o.linkable = o.pk in visible_organisations
+    can_edit = (
+        _may_edit_agreements(request.user)
+        and IntentAgreement.objects.editable_by(request.user).filter(pk=pk).exists()
+    )
+    return render(
+        request,
+        "benefits/agreement_detail.html",
+        {
+            "agreement": agreement,
+            "municipalities": municipalities,
+            "population": sum(m.population for m in municipalities),
+            "organisations": organisations,
+            "solutions": list(agreement.solutions.all()),
+            "changes": agreement.changes.select_related("changed_by"),
+            "can_edit": can_edit,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_create(request):
+    if not _may_edit_agreements(request.user):
+        raise PermissionDenied
+    return _agreement_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request, pk):
+    agreement = get_object_or_404(IntentAgreement.objects.editable_by(request.user), pk=pk)
+    if not _may_edit_agreements(request.user):
+        raise PermissionDenied
+    return _agreement_form(request, agreement)
+
+
+def _agreement_form(request, agreement):
+    post = request.method == "POST"
+    form = AgreementForm(
+        request.POST if post else None,
+        request.FILES if post else None,
+        # The form writes what was typed into its instance; keep `agreement` as saved.
+        instance=copy.copy(agreement) if agreement else None,
+        user=request.user,
+    )
+    conflict = None
+    if post and form.is_valid():
+        municipalities, organisations = form.parties()
+        try:
+            saved = services.agreement_save(
+                user=request.user,
+                agreement_id=agreement.pk if agreement else None,
+                expected_version=form.cleaned_data["version"] if agreement else None,
+                fields=form.fields_for_service(),
+                municipalities=municipalities,
+                organisations=organisations,
+                solutions=form.cleaned_data["solutions"],
+                document=form.cleaned_data["document"],
+            )
+        except VersionConflict as exc:
+            conflict = _agreement_conflict(form, exc.current)
+            show_conflict(form, exc)
+        except IntentAgreement.DoesNotExist as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Agreement saved.") if agreement else _("Agreement created.")
+            )
+            return redirect(saved)
+    return render(
+        request,
+        "benefits/agreement_form.html",
+        {
+            "form": form,
+            "agreement": agreement,
+            "conflict": conflict,
+            "file_lost": post and bool(request.FILES) and not form.is_valid(),
+        },
+    )
+
+
+def _agreement_conflict(form, current) -> list[dict]:
+    """Fields where the saved agreement now differs from what the user typed."""
+    current = IntentAgreement.objects.get(pk=current.pk)
+    rows = []
+    for name in services.AGREEMENT_FIELDS:
+        saved, typed = getattr(current, name), form.cleaned_data.get(name)
+        if saved != typed:
+            rows.append({"label": form.fields[name].label, "saved": saved, "typed": typed})
+    municipalities, organisations = form.parties()
+    for name, saved, typed in (
+        ("municipalities", current.municipalities.all(), municipalities),
+        ("organisations", current.organisations.all(), organisations),
+        ("solutions", current.solutions.all(), form.cleaned_data["solutions"]),
+    ):
+        saved, typed = sorted(map(str, saved)), sorted(map(str, typed))
+        if saved != typed:
+            rows.append(
+                {
+                    "label": form.fields[name].label,
+                    "saved": ", ".join(saved),
+                    "typed": ", ".join(typed),
+                }
+            )
+    return rows
+
+
+@login_required
+@require_safe
+def agreement_document(request, pk):
+    agreement = get_object_or_404(IntentAgreement.objects.visible_to(request.user), pk=pk)
+    return _pdf_response(agreement.document)
+
+
+# --- benefit register -----------------------------------------------------------------
+
+
+def _levels(summary) -> dict:
+    """Averages over the reporters with a realised change, for display next to the target.
+
+    A benefit's target is a level of its indicator (e.g. 15 minutes per admission), while
+    the summary's total is a sum of changes; so the target is compared with the average
+    level now, as the share of the way from the average baseline to the target.
+    """
+    realisations = summary.realisations
+    if not realisations:
+        return {"n": 0, "progress": None}
+    n = len(realisations)
+    baseline = sum(r.baseline for r in realisations) / n
+    latest = sum(r.latest for r in realisations) / n
+    target = summary.benefit.target_value
+    progress = None
+    if target is not None and target != baseline:
+        progress = float((latest - baseline) / (target - baseline))
+    return {
+        "n": n,
+        "baseline": baseline,
+        "latest": latest,
+        "improvement": summary.total_improvement / n,
+        "progress": progress,
+    }
+
+
+@login_required
+@require_safe
+def benefit_register(request):
+    """The five goals with their benefits; each benefit's realised change with its coverage."""
+    goals = BenefitGoal.objects.prefetch_related(
+        Prefetch("benefits", queryset=Benefit.objects.prefetch_related("solutions"))
+    )
+    for goal in goals:
+        for benefit in goal.benefits.all():
+            benefit.summary = selectors.benefit_summary(benefit, request.user)
+            benefit.levels = _levels(benefit.summary)
+    return render(
+        request,
+        "benefits/benefit_register.html",
+        {"goals": goals, "can_report": scoping.scope_for(request.user).can_edit},
+    )
+
+
+@login_required
+@require_safe
+def benefit_detail(request, pk):
+    benefit = get_object_or_404(
+        Benefit.objects.select_related("goal").prefetch_related("solutions"), pk=pk
+    )
+    summary = selectors.benefit_summary(benefit, request.user)
+    realisations = sorted(
+        (
+            {
+                "r": r,
+                "change": r.latest - r.baseline,
+                "improvement": r.improvement(benefit.direction),
+            }
+            for r in summary.realisations
+        ),
+        key=lambda row: (-row["improvement"], row["r"].reporter),
+    )
+    shown = realisations[:CHART_REPORTERS]
+    chart = {
+        "type": "bar",
+        "horizontal": True,
+        "label": _("Improvement (%(unit)s)") % {"unit": benefit.unit},
+        "labels": [row["r"].reporter for row in shown],
+        "values": [float(row["improvement"]) for row in shown],
+    }
+    reports = (
+        BenefitReport.objects.visible_to(request.user)
+        .filter(benefit=benefit)
+        .select_related("municipality", "organisation")
+        .order_by("-updated_at")[:50]
+    )
+    return render(
+        request,
+        "benefits/benefit_detail.html",
+        {
+            "benefit": benefit,
+            "summary": summary,
+            "levels": _levels(summary),
+            "realisations": realisations,
+            "chart": chart,
+            "chart_height": _chart_height(len(shown)),
+            "chart_cut": len(realisations) > CHART_REPORTERS,
+            "reports": reports,
+            "can_report": scoping.scope_for(request.user).can_edit,
+            "higher_is_better": benefit.direction == Direction.HIGHER,
+        },
+    )
+
+
+@login_required
+@require_safe
+def overview(request):
+    """The directorate's picture: realised benefit against target, always with coverage;
+    who started without a baseline; what waits for review."""
+    user = request.user
+    benefits = list(Benefit.objects.select_related("goal").prefetch_related("solutions"))
+    cards = []
+    for benefit in benefits:
+        summary = selectors.benefit_summary(benefit, user)
+        cards.append({"summary": summary, "levels": _levels(summary)})
+    chart = {
+        "type": "bar",
+        "horizontal": True,
+        "labels": [c["summary"].benefit.name for c in cards],
+        "datasets": [
+            {
+                "label": _("Of the way from the baseline to the target (%)"),
+                "data": [
+                    round(c["levels"]["progress"] * 100, 1)
+                    if c["levels"]["progress"] is not None
+                    else 0
+                    for c in cards
+                ],
+                "color": COLOUR_BEYOND,
+            },
+            {
+                "label": _("Organisations reported of those expected (%)"),
+                "data": [round(c["summary"].coverage * 100, 1) for c in cards],
+                "color": COLOUR_COVERED,
+            },
+        ],
+    }
+    waiting = (
+        BenefitReport.objects.visible_to(user)
+        .filter(status=ReportStatus.SUBMITTED)
+        .select_related("benefit", "municipality", "organisation")
+        .order_by("submitted_at", "id")[:100]
+    )
+    own = (
+        BenefitReport.objects.editable_by(user)
+        .filter(status__in=EDITABLE_REPORT)
+        .select_related("benefit", "municipality", "organisation")
+        .order_by("-updated_at")[:50]
+    )
+    scope = scoping.scope_for(user)
+    # Counted in full (the selector's limit cuts across benefits), listed in part.
+    missing = selectors.missing_baselines(user, limit=MISSING_LIMIT)
+    grouped: dict = {}
+    for row in missing:
+        grouped.setdefault(row["benefit"], []).append(row)
+    missing_groups = [
+        {"benefit": benefit, "count": len(rows), "rows": rows[:MISSING_SHOWN]}
+        for benefit, rows in grouped.items()
+    ]
+    return render(
+        request,
+        "benefits/overview.html",
+        {
+            "cards": cards,
+            "chart": chart,
+            "chart_height": _chart_height(len(cards)),
+            "missing_groups": missing_groups,
+            "missing_total": len(missing),
+            "missing_capped": len(missing) >= MISSING_LIMIT,
+            "missing_shown": MISSING_SHOWN,
+            "waiting": waiting,
+            "own": own,
+            "can_review": scope.role in services.BENEFIT_REVIEWERS,
+            "can_report": scope.can_edit,
+        },
+    )
+
+
+# --- benefit reports ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_create(request):
+    if not scoping.scope_for(request.user).can_edit:
+        raise PermissionDenied
+    initial = {}
+    benefit_id = request.GET.get("benefit", "")
+    if benefit_id.isdigit() and Benefit.objects.filter(pk=benefit_id).exists():
+        initial["benefit"] = int(benefit_id)
+    return _report_form(request, None, initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_edit(request, pk):
+    report = get_object_or_404(BenefitReport.objects.editable_by(request.user), pk=pk)
+    if report.status not in EDITABLE_REPORT:
+        messages.info(request, _("A submitted or approved report cannot be changed."))
+        return redirect(report)
+    return _report_form(request, report, {})
+
+
+def _report_form(request, report, initial):
+    post = request.method == "POST"
+    form = BenefitReportForm(
+        request.POST if post else None,
+        request.FILES if post else None,
+        instance=copy.copy(report) if report else None,
+        initial=initial,
+        user=request.user,
+    )
+    if post and form.is_valid():
+        try:
+            saved = services.benefit_report_save(
+                user=request.user,
+                report_id=report.pk if report else None,
+                expected_version=form.cleaned_data["version"] if report else None,
+                fields=form.fields_for_service(),
+                attachment=form.cleaned_data["attachment"],
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except BenefitReport.DoesNotExist as exc:
+            raise Http404 from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Saved as a draft. Check it, then submit it for review."),
+            )
+            return redirect(saved)
+    benefit = None
+    benefit_id = form["benefit"].value()
+    if benefit_id and str(benefit_id).isdigit():
+        benefit = Benefit.objects.filter(pk=benefit_id).first()
+    return render(
+        request,
+        "benefits/report_form.html",
+        {
+            "form": form,
+            "report": report,
+            "benefit": benefit,
+            "file_lost": post and bool(request.FILES) and not form.is_valid(),
+        },
+    )
+
+
+@login_required
+@require_safe
+def report_organisation_options(request):
+    """The organisation select for the chosen municipality (swapped in by htmx)."""
+    if not scoping.scope_for(request.user).can_edit:
+        raise PermissionDenied
+    form = BenefitReportForm(
+        {"municipality": request.GET.get("municipality", "")}, user=request.user
+    )
+    return render(request, "benefits/_organisation_select.html", {"field": form["organisation"]})
+
+
+def _report_context(request, report, review_form=None) -> dict:
+    user = request.user
+    scope = scoping.scope_for(user)
+    editable = (
+        report.status in EDITABLE_REPORT
+        and BenefitReport.objects.editable_by(user).filter(pk=report.pk).exists()
+    )
+    baseline = None
+    if report.kind == MeasurementKind.FOLLOW_UP:
+        baseline = (
+            BenefitReport.objects.visible_to(user)
+            .filter(
+                benefit=report.benefit_id,
+                municipality=report.municipality_id,
+                organisation=report.organisation_id,
+                kind=MeasurementKind.BASELINE,
+            )
+            .exclude(status=ReportStatus.RETURNED)
+            .order_by("period_end", "id")
+            .first()
+        )
+    change = None
+    if baseline is not None:
+        change = report.value - baseline.value
+    return {
+        "report": report,
+        "warning": selectors.late_baseline_warning(report),
+        "editable": editable,
+        "can_review": report.status == ReportStatus.SUBMITTED
+        and scope.role in services.BENEFIT_REVIEWERS,
+        "review_form": review_form or ReviewForm(initial={"version": report.version}),
+        "baseline": baseline,
+        "change": change,
+        "improved": None
+        if change is None or change == Decimal(0)
+        else (change > 0) == (report.benefit.direction == Direction.HIGHER),
+    }
+
+
+def _visible_report(user, pk) -> BenefitReport:
+    return get_object_or_404(
+        BenefitReport.objects.visible_to(user).select_related(
+            "benefit__goal",
+            "municipality",
+            "organisation__type",
+            "created_by",
+            "reviewed_by",
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_safe
+def report_detail(request, pk):
+    report = _visible_report(request.user, pk)
+    return render(request, "benefits/report_detail.html", _report_context(request, report))
+
+
+@login_required
+@require_POST
+def report_submit(request, pk):
+    report = get_object_or_404(BenefitReport.objects.editable_by(request.user), pk=pk)
+    try:
+        services.benefit_report_submit(
+            user=request.user, report_id=pk, expected_version=_version(request.POST.get("version"))
+        )
+    except VersionConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Submitted for review. You are told when it is reviewed."))
+    return redirect(report)
+
+
+@login_required
+@require_POST
+def report_review(request, pk):
+    report = _visible_report(request.user, pk)
+    if scoping.scope_for(request.user).role not in services.BENEFIT_REVIEWERS:
+        raise PermissionDenied
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.benefit_report_review(
+                user=request.user,
+                report_id=pk,
+                expected_version=form.cleaned_data["version"],
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Review saved; the reporter has been told."))
+            return redirect(report)
+        report = _visible_report(request.user, pk)
+    return render(
+        request, "benefits/report_detail.html", _report_context(request, report, review_form=form)
+    )
+
+
+@login_required
+@require_safe
+def report_attachment(request, pk):
+    report = get_object_or_404(BenefitReport.objects.visible_to(request.user), pk=pk)
+    return _pdf_response(report.attachment)
