@@ -575,6 +575,91 @@ CASES += [
     ),
 ]
 
+HTML_AGREEMENT_EDIT_IN = dict(
+    norole=404, contact=403, coord_area=200, coord_nat=200, directorate=404, admin=200
+)
+HTML_REPORT_WRITERS = dict(
+    norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200
+)
+HTML_SUBMIT_IN = dict(
+    norole=404, contact=302, coord_area=302, coord_nat=302, directorate=404, admin=302
+)
+HTML_SUBMIT_OUT = {**HTML_SUBMIT_IN, "contact": 404, "coord_area": 404}
+HTML_REVIEW_IN = {**HTML_SUBMIT_IN, "contact": 403, "directorate": 302}
+HTML_REVIEW_OUT = {**HTML_REVIEW_IN, "contact": 404, "coord_area": 404}
+
+
+def pk_of(key):
+    return lambda o: [o[key].pk]
+
+
+CASES += [
+    Case("benefits:agreement_list", everyone(200)),
+    Case("benefits:benefit_register", everyone(200)),
+    Case("benefits:overview", everyone(200)),
+    Case("benefits:benefit_detail", everyone(200), args=pk_of("benefit")),
+    Case("benefits:agreement_coverage", by_role(**{**SCOPED_IN, "norole": 403})),
+    Case("benefits:agreement_create", by_role(**{**AGREEMENT_EDIT_IN, "coord_area": 200})),
+    Case("benefits:agreement_detail", by_role(**SCOPED_IN), args=pk_of("agreement_in"), id="in"),
+    Case("benefits:agreement_detail", by_role(**SCOPED_OUT), args=pk_of("agreement_out"), id="out"),
+    Case("benefits:agreement_document", by_role(**SCOPED_IN), args=pk_of("agreement_in"), id="in"),
+    Case(
+        "benefits:agreement_document", by_role(**SCOPED_OUT), args=pk_of("agreement_out"), id="out"
+    ),
+    Case(
+        "benefits:agreement_edit",
+        by_role(**HTML_AGREEMENT_EDIT_IN),
+        args=pk_of("agreement_in"),
+        id="in",
+    ),
+    Case(
+        "benefits:agreement_edit",
+        by_role(**{**EDIT_OUT, "directorate": 404}),
+        args=pk_of("agreement_out"),
+        id="out",
+    ),
+    Case("benefits:report_create", by_role(**HTML_REPORT_WRITERS)),
+    Case("benefits:report_organisation_options", by_role(**HTML_REPORT_WRITERS)),
+    Case("benefits:report_detail", by_role(**SCOPED_IN), args=pk_of("breport_in"), id="in"),
+    Case("benefits:report_detail", by_role(**SCOPED_OUT), args=pk_of("breport_out"), id="out"),
+    Case("benefits:report_attachment", by_role(**SCOPED_IN), args=pk_of("breport_in"), id="in"),
+    Case("benefits:report_attachment", by_role(**SCOPED_OUT), args=pk_of("breport_out"), id="out"),
+    Case("benefits:report_edit", by_role(**EDIT_IN), args=pk_of("bdraft_in"), id="in"),
+    Case("benefits:report_edit", by_role(**EDIT_OUT), args=pk_of("bdraft_out"), id="out"),
+    Case(
+        "benefits:report_submit",
+        by_role(**HTML_SUBMIT_IN),
+        method="post",
+        args=pk_of("bdraft_in"),
+        data=lambda o: {"version": o["bdraft_in"].version},
+        id="in",
+    ),
+    Case(
+        "benefits:report_submit",
+        by_role(**HTML_SUBMIT_OUT),
+        method="post",
+        args=pk_of("bdraft_out"),
+        data=lambda o: {"version": o["bdraft_out"].version},
+        id="out",
+    ),
+    Case(
+        "benefits:report_review",
+        by_role(**HTML_REVIEW_IN),
+        method="post",
+        args=pk_of("breport_in"),
+        data=lambda o: {"decision": "approve", "version": o["breport_in"].version},
+        id="in",
+    ),
+    Case(
+        "benefits:report_review",
+        by_role(**HTML_REVIEW_OUT),
+        method="post",
+        args=pk_of("breport_out"),
+        data=lambda o: {"decision": "approve", "version": o["breport_out"].version},
+        id="out",
+    ),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
@@ -672,6 +757,7 @@ def objects(db, settings, tmp_path):
                 "value": 10,
                 "method": "Telling",
             },
+            attachment=SimpleUploadedFile("m.pdf", b"%PDF-1.4\n%%EOF\n"),
         )
         if submit:
             report = benefit_services.benefit_report_submit(
