@@ -189,6 +189,7 @@ class BenefitSummary:
     expected: int
     reported: int
     by_area: list[dict]
+    by_county: list[dict]
 
     @property
     def total_improvement(self) -> Decimal:
@@ -206,7 +207,9 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
     reports = (
         BenefitReport.objects.visible_to(user)
         .filter(benefit=benefit, status=ReportStatus.APPROVED)
-        .select_related("municipality", "organisation__health_trust")
+        .select_related(
+            "municipality", "organisation__health_trust", "organisation__municipality__county"
+        )
         .order_by("period_end", "id")
     )
     baseline: dict[tuple, BenefitReport] = {}
@@ -237,22 +240,38 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
         )
         .distinct()
     )
-    expected_by_area = _count_by(expected_orgs, "health_trust__name")
-    reported_by_area: dict[str, int] = defaultdict(int)
-    for r in realisations:
-        if r.organisation is not None:
-            reported_by_area[r.organisation.health_trust.name] += 1
-    by_area = [
-        {"area": area, "expected": n, "reported": reported_by_area.get(area, 0)}
-        for area, n in sorted(expected_by_area.items())
-    ]
+    by_area = _reporting_by(
+        expected_orgs, realisations, "health_trust__name", lambda o: o.health_trust.name, "area"
+    )
+    by_county = _reporting_by(
+        expected_orgs,
+        realisations,
+        "municipality__county__name",
+        lambda o: o.municipality.county.name,
+        "county",
+    )
     return BenefitSummary(
         benefit,
         realisations,
-        expected=sum(expected_by_area.values()),
+        expected=sum(row["expected"] for row in by_area),
         reported=sum(1 for r in realisations if r.organisation is not None),
         by_area=by_area,
+        by_county=by_county,
     )
+
+
+def _reporting_by(expected_orgs, realisations, path: str, key_of, label: str) -> list[dict]:
+    """Per area or county: how many should report (have the solution in use) and how many
+    did (an approved baseline and follow-up)."""
+    expected = _count_by(expected_orgs, path)
+    reported: dict[str, int] = defaultdict(int)
+    for r in realisations:
+        if r.organisation is not None:
+            reported[key_of(r.organisation)] += 1
+    return [
+        {label: name, "expected": n, "reported": reported.get(name, 0)}
+        for name, n in sorted(expected.items())
+    ]
 
 
 def _count_by(queryset, field_path: str) -> dict[str, int]:

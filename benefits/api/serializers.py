@@ -282,6 +282,12 @@ class AreaRealisationSerializer(serializers.Serializer):
     reported = serializers.IntegerField()
 
 
+class CountyRealisationSerializer(serializers.Serializer):
+    county = serializers.CharField()
+    expected = serializers.IntegerField()
+    reported = serializers.IntegerField()
+
+
 class BenefitSummarySerializer(serializers.Serializer):
     total_improvement = serializers.DecimalField(max_digits=16, decimal_places=2)
     expected = serializers.IntegerField(
@@ -292,6 +298,7 @@ class BenefitSummarySerializer(serializers.Serializer):
     )
     coverage = serializers.FloatField(help_text=_("reported / expected"))
     by_area = AreaRealisationSerializer(many=True)
+    by_county = CountyRealisationSerializer(many=True)
     realisations = RealisationSerializer(many=True)
 
 

@@ -292,6 +292,7 @@ class BenefitViewSet(ReferenceViewSet):
             "reported": summary.reported,
             "coverage": summary.coverage,
             "by_area": summary.by_area,
+            "by_county": summary.by_county,
             "realisations": realisations,
         }
         return Response(serializers.BenefitSummarySerializer(data).data)

@@ -277,6 +277,7 @@ def test_review_and_realisation_with_coverage(contact, directorate, benefit, org
     assert summary.total_improvement == Decimal("12")  # lower is better: 30 → 18
     assert (summary.reported, summary.expected) == (1, 2)
     assert summary.by_area == [{"area": "Helse Bergen HF", "expected": 2, "reported": 1}]
+    assert summary.by_county == [{"county": "Vestland", "expected": 2, "reported": 1}]
     missing = selectors.missing_baselines(directorate)
     assert [row["organisation"] for row in missing] == [other]
 
