@@ -1,5 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from actors import demo
 from actors.imports import validate_rows
@@ -9,6 +9,14 @@ from actors.services import organisations_write_import
 from benefits import demo as benefits_demo
 from rollout import demo as rollout_demo
 from rollout.models import StatusChange
+
+
+def refresh_planner_statistics() -> None:
+    """After tens of thousands of rows are bulk-inserted, PostgreSQL's planner still
+    believes the tables are empty and picks plans that take minutes; ANALYZE fixes that."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 class Command(BaseCommand):
@@ -66,6 +74,7 @@ class Command(BaseCommand):
                 f"Synthetic demo registry (seed {seed}) already in place: nothing changed."
             )
         self._seed_rollout(seed)
+        refresh_planner_statistics()
         self._seed_benefits(seed)
 
     def _seed_rollout(self, seed: int) -> None:
