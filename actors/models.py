@@ -372,3 +372,58 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class JobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return scoping.jobs_visible(user, self)
+
+
+class Job(models.Model):
+    """Progress of long work done by Celery (recomputations, back-fills, exports). The
+    result backend does not exist in eager mode, so this table is what the UI polls."""
+
+    class Kind(models.TextChoices):
+        COVERAGE_RECOMPUTE = "coverage_recompute", _("Recompute coverage targets")
+        COVERAGE_BACKFILL = "coverage_backfill", _("Back-fill coverage history")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.QUEUED)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["kind", "state"])]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def progress(self) -> float:
+        if self.state == self.State.DONE:
+            return 1.0
+        return self.done / self.total if self.total else 0.0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

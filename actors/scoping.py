@@ -173,6 +173,29 @@ def _compute(user) -> Scope:
     return NO_SCOPE
 
 
+# Job kinds whose work concerns everyone (not one person's files): visible to the roles
+# that may start them, whoever did.
+SHARED_JOB_KINDS = ("coverage_recompute", "coverage_backfill")
+
+
+def can_recompute_targets(user) -> bool:
+    """Coordinators, the directorate and administrators may ask for a recomputation."""
+    return scope_for(user).role in (Role.COORDINATOR, Role.DIRECTORATE, Role.ADMIN)
+
+
+def jobs_visible(user, qs: QuerySet) -> QuerySet:
+    """A user's own jobs; shared jobs for those who may start them; everything for admins."""
+    scope = scope_for(user)
+    if scope.role == Role.ADMIN:
+        return qs
+    if not scope.role:
+        return qs.none()
+    mine = Q(created_by_id=user.pk)
+    if can_recompute_targets(user):
+        mine |= Q(kind__in=SHARED_JOB_KINDS)
+    return qs.filter(mine)
+
+
 def can_import_organisations(user) -> bool:
     """Registry imports are a coordinator's (and admin's) job."""
     scope = scope_for(user)

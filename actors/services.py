@@ -145,6 +145,13 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
 # --- organisations --------------------------------------------------------------------
 
 
+def coverage_changed() -> None:
+    """Organisations or statuses changed: coverage targets are recomputed soon (debounced)."""
+    from benefits.services import coverage_recompute_soon
+
+    coverage_recompute_soon()
+
+
 def _ensure_editable(user, organisation: Organisation) -> None:
     """Re-check, inside the writing transaction, that the result is still in the user's reach."""
     if not Organisation.objects.editable_by(user).filter(pk=organisation.pk).exists():
@@ -169,6 +176,7 @@ def organisation_create(*, user, **fields) -> Organisation:
         organisation.full_clean()
         organisation.save()
         _ensure_editable(user, organisation)
+        coverage_changed()
     return organisation
 
 
@@ -196,6 +204,7 @@ def organisation_update(
         organisation.full_clean()
         organisation.save()
         _ensure_editable(user, organisation)
+        coverage_changed()
     return organisation
 
 
@@ -222,6 +231,7 @@ def organisations_write_import(
         )
         if len(reachable) != len(set(orgnrs)):
             raise PermissionDenied(_("The import touches organisations outside your scope."))
+        coverage_changed()
 
 
 def notify(*, users, text: str, link: str = "") -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -10,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from actors.models import Municipality, Organisation, ScopedQuerySet
 from rollout.models import Solution
 
-from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
+from .choices import (
+    AgreementStatus,
+    Denominator,
+    Direction,
+    Level,
+    MeasurementKind,
+    MunicipalityRule,
+    ReportStatus,
+    TargetUnit,
+)
 
 DEFAULT_PROGRAMME = "Helhetlig samhandling – steg 2"
 
@@ -187,3 +200,125 @@ class BenefitReport(models.Model):
     @property
     def reporter_name(self) -> str:
         return self.organisation.name if self.organisation_id else self.municipality.name
+
+
+class CoverageTarget(models.Model):
+    """A result target (resultatmål) as data: a ratio over organisations or municipalities,
+    a threshold and a deadline. See benefits/coverage.py for how it is counted."""
+
+    code = models.SlugField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=300, blank=True, help_text=_("Where the target is set.")
+    )
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="targets", verbose_name=_("solution")
+    )
+    unit = models.CharField(_("counts"), max_length=20, choices=TargetUnit)
+    organisation_types = models.ManyToManyField(
+        "actors.OrganisationType", related_name="+", verbose_name=_("organisation types")
+    )
+    achieved_statuses = models.JSONField(
+        _("achieved statuses"),
+        default=list,
+        help_text=_('The rollout statuses that count as achieved, e.g. ["i_bruk"].'),
+    )
+    denominator = models.CharField(
+        _("denominator"), max_length=20, choices=Denominator, default=Denominator.ALL
+    )
+    municipality_rule = models.CharField(
+        _("when a municipality counts"),
+        max_length=10,
+        choices=MunicipalityRule,
+        default=MunicipalityRule.ALL,
+        help_text=_("Only for targets that count municipalities."),
+    )
+    threshold = models.DecimalField(
+        _("threshold"),
+        max_digits=4,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Share to reach, e.g. 0.800 for 80 %."),
+    )
+    deadline = models.DateField(_("deadline"))
+    per_area = models.BooleanField(
+        _("tracked per area"),
+        default=False,
+        help_text=_("Each health-trust area is followed against the threshold on its own."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["sort_order", "deadline", "name"]
+        verbose_name = _("coverage target")
+        verbose_name_plural = _("coverage targets")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("benefits:target_detail", args=[self.code])
+
+    def clean(self) -> None:
+        from rollout.choices import Status
+
+        statuses = self.achieved_statuses
+        if not isinstance(statuses, list) or not statuses:
+            raise ValidationError(
+                {"achieved_statuses": _("Name at least one status, as a list of codes.")}
+            )
+        unknown = [s for s in statuses if s not in Status.values]
+        if unknown:
+            raise ValidationError(
+                {
+                    "achieved_statuses": _("Unknown status %(s)s. Known: %(known)s.")
+                    % {"s": ", ".join(map(str, unknown)), "known": ", ".join(Status.values)}
+                }
+            )
+        if Status.NOT_STARTED in statuses or Status.NOT_RELEVANT in statuses:
+            raise ValidationError(
+                {
+                    "achieved_statuses": _(
+                        "“Not started” and “not relevant” cannot count as achieved."
+                    )
+                }
+            )
+
+
+class CoverageSnapshot(models.Model):
+    """One target's numerator and denominator on one day at one level (the nation, a
+    regional health authority, an area, a county or a municipality). Computed by Celery;
+    recomputing a day replaces its rows."""
+
+    target = models.ForeignKey(CoverageTarget, on_delete=models.CASCADE, related_name="snapshots")
+    day = models.DateField(_("date"))
+    level = models.CharField(_("level"), max_length=20, choices=Level)
+    scope_id = models.PositiveIntegerField(
+        _("scope"),
+        default=0,
+        help_text=_("The region, area, county or municipality; 0 for the nation."),
+    )
+    numerator = models.PositiveIntegerField(_("achieved"))
+    denominator = models.PositiveIntegerField(_("of"))
+    computed_at = models.DateTimeField(_("computed"), auto_now=True)
+
+    class Meta:
+        ordering = ["target", "level", "scope_id", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "day", "level", "scope_id"], name="snapshot_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["target", "level", "scope_id", "day"])]
+        verbose_name = _("coverage snapshot")
+        verbose_name_plural = _("coverage snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.target.code} {self.day} {self.level}:{self.scope_id} {self.numerator}/{self.denominator}"
+
+    @property
+    def ratio(self) -> float:
+        return self.numerator / self.denominator if self.denominator else 0.0

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
-from actors.models import Municipality, Organisation
+from actors.models import Job, Municipality, Organisation
+from rollout.models import StatusChange
+from rollout.selectors import month_ends
+from rollout.services import today as rollout_today
 
 from .choices import AgreementStatus, ReportStatus
-from .models import AgreementChange, BenefitReport, IntentAgreement
+from .models import (
+    AgreementChange,
+    BenefitReport,
+    CoverageSnapshot,
+    CoverageTarget,
+    IntentAgreement,
+)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 AGREEMENT_FIELDS = (
@@ -256,3 +269,200 @@ def benefit_report_review(
                 link=report.get_absolute_url(),
             )
     return report
+
+
+# --- coverage targets -----------------------------------------------------------------
+
+EVERY = ("day", "week", "month")
+BACKFILL_CHUNK_DAYS = 62  # days computed per pass (bounded memory, visible progress)
+
+
+def target_save(*, user, target: CoverageTarget, organisation_types=None) -> CoverageTarget:
+    """Create or change a target. Its snapshots follow its rules: a new target, or one whose
+    counting changed, gets its history back-filled (and old snapshots dropped)."""
+    scope = scoping.scope_for(user)
+    if scope.role != Role.ADMIN:
+        raise PermissionDenied(_("Only administrators change coverage targets."))
+    counting = ("solution_id", "unit", "achieved_statuses", "denominator", "municipality_rule")
+    with transaction.atomic():
+        before = CoverageTarget.objects.filter(pk=target.pk).first() if target.pk else None
+        target.full_clean()
+        if before is not None:
+            target.version = before.version + 1
+        target.save()
+        old_types = set(before.organisation_types.values_list("pk", flat=True)) if before else None
+        if organisation_types is not None:
+            target.organisation_types.set(organisation_types)
+        new_types = set(target.organisation_types.values_list("pk", flat=True))
+        changed = (
+            before is None
+            or old_types != new_types
+            or any(getattr(before, f) != getattr(target, f) for f in counting)
+        )
+        if changed:
+            target.snapshots.all().delete()
+            coverage_job_request(
+                user=user, kind=Job.Kind.COVERAGE_BACKFILL, params={"targets": [target.code]}
+            )
+    return target
+
+
+def snapshots_store(target: CoverageTarget, values_by_day: dict) -> int:
+    """Replace the target's snapshots for these days (re-running a day never duplicates)."""
+    rows = [
+        CoverageSnapshot(
+            target=target, day=day, level=level, scope_id=scope_id, numerator=num, denominator=den
+        )
+        for day, values in values_by_day.items()
+        for (level, scope_id), (num, den) in values.items()
+    ]
+    with transaction.atomic():
+        CoverageSnapshot.objects.filter(target=target, day__in=list(values_by_day)).delete()
+        CoverageSnapshot.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def backfill_days(start: datetime.date, end: datetime.date, every: str) -> list[datetime.date]:
+    """The days to compute between start and end (both included): every day, every Sunday,
+    or every month end; `end` is always one of them."""
+    if start > end:
+        return []
+    if every == "month":
+        return month_ends(start, end)
+    days = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+    if every == "week":
+        days = [d for d in days if d.weekday() == 6 or d == end]
+    return days
+
+
+def _job_targets(params: dict):
+    targets = CoverageTarget.objects.filter(is_active=True)
+    if params.get("targets"):
+        targets = targets.filter(code__in=params["targets"])
+    return list(targets.select_related("solution").prefetch_related("organisation_types"))
+
+
+def _job_params(kind: str, params: dict) -> dict:
+    """Check a job's parameters before it is queued; errors say what to fix."""
+    clean: dict = {}
+    codes = params.get("targets") or []
+    if codes:
+        known = set(CoverageTarget.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise ValidationError(
+                {"targets": _("Unknown target: %(c)s.") % {"c": ", ".join(unknown)}}
+            )
+        clean["targets"] = sorted(set(codes))
+    if kind == Job.Kind.COVERAGE_BACKFILL:
+        every = params.get("every") or "month"
+        if every not in EVERY:
+            raise ValidationError({"every": _("Choose day, week or month.")})
+        end = params.get("end") or rollout_today()
+        start = params.get("start")
+        if isinstance(start, str) or isinstance(end, str):
+            try:
+                start = datetime.date.fromisoformat(start) if isinstance(start, str) else start
+                end = datetime.date.fromisoformat(end) if isinstance(end, str) else end
+            except ValueError as exc:
+                raise ValidationError({"start": _("Give dates as YYYY-MM-DD.")}) from exc
+        if end > rollout_today():
+            raise ValidationError({"end": _("The end cannot be in the future.")})
+        if start is not None and start > end:
+            raise ValidationError({"start": _("The start must be on or before the end.")})
+        clean.update(every=every, start=start.isoformat() if start else None, end=end.isoformat())
+    elif kind == Job.Kind.COVERAGE_RECOMPUTE:
+        day = params.get("day")
+        clean["day"] = day if isinstance(day, str) else (day or rollout_today()).isoformat()
+    if params.get("trigger"):
+        clean["trigger"] = params["trigger"]
+    return clean
+
+
+def coverage_job_request(*, user, kind: str, params: dict | None = None, countdown: int = 0) -> Job:
+    """Queue a recomputation or back-fill (coordinators, the directorate, administrators;
+    the system). The task is sent when the transaction commits."""
+    from .tasks import run_coverage_job
+
+    if user is not scoping.SYSTEM_USER and not scoping.can_recompute_targets(user):
+        raise PermissionDenied(_("Your role cannot start a recomputation."))
+    if kind not in (Job.Kind.COVERAGE_RECOMPUTE, Job.Kind.COVERAGE_BACKFILL):
+        raise ValidationError(_("Unknown job kind."))
+    job = Job.objects.create(
+        kind=kind,
+        params=_job_params(kind, params or {}),
+        created_by=user if getattr(user, "pk", None) else None,
+    )
+    transaction.on_commit(
+        lambda: run_coverage_job.apply_async(args=[job.pk], countdown=countdown or None)
+    )
+    return job
+
+
+def coverage_recompute_soon() -> Job | None:
+    """After statuses or organisations change: recompute today's snapshots once, a little
+    later. Debounced: while a full recomputation is still queued, later changes ride on it,
+    so a bulk change of a thousand statuses triggers one."""
+    queued = Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE, state=Job.State.QUEUED)
+    if any(not params.get("targets") for params in queued.values_list("params", flat=True)):
+        return None
+    return coverage_job_request(
+        user=scoping.SYSTEM_USER,
+        kind=Job.Kind.COVERAGE_RECOMPUTE,
+        params={"trigger": "change"},
+        countdown=settings.COVERAGE_RECOMPUTE_DELAY,
+    )
+
+
+def coverage_job_run(job: Job) -> Job:
+    """Do a queued coverage job, recording progress on the Job row as it goes."""
+    from .coverage import Structure, compute
+
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.RUNNING, started_at=timezone.now(), done=0, message=""
+    )
+    job.refresh_from_db()
+    try:
+        targets = _job_targets(job.params)
+        structure = Structure.load()
+        if job.kind == Job.Kind.COVERAGE_RECOMPUTE:
+            passes = [[datetime.date.fromisoformat(job.params["day"])]] * len(targets)
+            work = list(zip(targets, passes, strict=True))
+        else:
+            end = datetime.date.fromisoformat(job.params["end"])
+            work = []
+            for target in targets:
+                start = job.params.get("start")
+                start = datetime.date.fromisoformat(start) if start else first_history_day(target)
+                days = backfill_days(start, end, job.params["every"]) if start else [end]
+                work += [
+                    (target, days[i : i + BACKFILL_CHUNK_DAYS])
+                    for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
+                ]
+        _job_progress(job, total=len(work))
+        rows = 0
+        for target, days in work:
+            rows += snapshots_store(target, compute(target, days, structure))
+            _job_progress(job, done=job.done + 1)
+        job.result = {"targets": [t.code for t in targets], "snapshots": rows}
+        job.state, job.finished_at = Job.State.DONE, timezone.now()
+        job.message = _("%(n)s snapshots for %(t)s targets.") % {"n": rows, "t": len(targets)}
+        job.save(update_fields=["result", "state", "finished_at", "message"])
+    except Exception as exc:
+        Job.objects.filter(pk=job.pk).update(
+            state=Job.State.FAILED, finished_at=timezone.now(), message=str(exc)[:500]
+        )
+        raise
+    return job
+
+
+def _job_progress(job: Job, **values) -> None:
+    for key, value in values.items():
+        setattr(job, key, value)
+    job.save(update_fields=list(values))
+
+
+def first_history_day(target: CoverageTarget) -> datetime.date | None:
+    return StatusChange.objects.filter(solution_id=target.solution_id).aggregate(
+        first=Min("effective_date")
+    )["first"]

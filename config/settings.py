@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -209,7 +210,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_BEAT_SCHEDULE: dict = {}
+# The static schedule (`make beat`): today's coverage snapshots every night.
+CELERY_BEAT_SCHEDULE = {
+    "coverage-nightly": {
+        "task": "benefits.tasks.nightly_coverage",
+        "schedule": crontab(hour=2, minute=15),
+    },
+}
+# Seconds a recomputation waits after a status change, so a burst of changes makes one.
+# Keep it well below the broker's visibility timeout.
+COVERAGE_RECOMPUTE_DELAY = int(os.environ.get("COVERAGE_RECOMPUTE_DELAY", "60"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

@@ -16,7 +16,7 @@ from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
 from actors.models import HealthTrust, Organisation, User
-from actors.services import notify
+from actors.services import coverage_changed, notify
 
 from .choices import (
     NEEDS_PREREQUISITES,
@@ -170,6 +170,7 @@ def status_change(
             source=source,
             prerequisite_override=override_reason,
         )
+        coverage_changed()
     return row
 
 
@@ -671,4 +672,5 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
             batch_size=chunk,
         )
         StatusChange.objects.bulk_create(history, batch_size=chunk)
+        coverage_changed()
     return len(history)
