@@ -317,7 +317,8 @@ class CoverageSnapshot(models.Model):
         verbose_name_plural = _("coverage snapshots")
 
     def __str__(self) -> str:
-        return f"{self.target.code} {self.day} {self.level}:{self.scope_id} {self.numerator}/{self.denominator}"
+        where = f"{self.level}:{self.scope_id}"
+        return f"{self.target.code} {self.day} {where} {self.numerator}/{self.denominator}"
 
     @property
     def ratio(self) -> float:
