@@ -38,8 +38,12 @@ class ReferenceData:
     catchments: list[dict] = field(default_factory=list)
 
 
+NORWEGIAN_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "Ae", "Ø": "O", "Å": "A"})
+
+
 def rha_code(name: str) -> str:
-    return slugify(name.removesuffix(" RHF"))
+    """ "Helse Sør-Øst RHF" → "helse-sor-ost" (slugify alone would drop ø and å)."""
+    return slugify(name.removesuffix(" RHF").translate(NORWEGIAN_LETTERS))
 
 
 def _rows(path: Path) -> list[dict]:

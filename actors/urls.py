@@ -15,4 +15,5 @@ urlpatterns = [
     path("virksomheter/import/", views.organisation_import, name="organisation_import"),
     path("virksomheter/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("virksomheter/<int:pk>/endre/", views.organisation_edit, name="organisation_edit"),
+    path("jobber/<int:pk>/", views.job_status, name="job_status"),
 ]

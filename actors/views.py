@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import scoping, selectors, services
 from .choices import Role
@@ -15,7 +15,7 @@ from .concurrency import VersionConflict, show_conflict
 from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm
 from .imports import ImportFileError, import_organisations
-from .models import Catchment, HealthTrust, Municipality, Organisation, User
+from .models import Catchment, HealthTrust, Job, Municipality, Organisation, User
 
 PAGE_SIZE = 50
 
@@ -42,6 +42,9 @@ def _query_without_page(request) -> str:
 def home(request):
     """The start page: what the signed-in user's role needs first."""
     scope = scoping.scope_for(request.user)
+    if scope.role == Role.DIRECTORATE:
+        # The directorate's first question: will we reach the targets, and where are we behind?
+        return redirect("benefits:target_dashboard")
     organisations = Organisation.objects.visible_to(request.user)
     context = {
         "notifications": request.user.notifications.filter(read_at=None)[:10],
@@ -283,3 +286,11 @@ def organisation_import(request):
             "back_label": _("Organisations"),
         },
     )
+
+
+@login_required
+@require_safe
+def job_status(request, pk: int):
+    """A job's progress as a small fragment; htmx polls it until the job is finished."""
+    job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
+    return render(request, "actors/_job.html", {"job": job})

@@ -61,6 +61,16 @@ FIT_WINDOW_DAYS = 365  # the pace is fitted over the last twelve months
 MIN_POINTS = 3  # fewer snapshots than this in the window: too little history
 MIN_SPAN_DAYS = 90  # and they must span at least three months
 RISK_MARGIN_DAYS = 183  # projected within half a year after the deadline: at risk
+HORIZON_YEARS = 10  # a projection further out than this is not a date worth showing
+
+
+VERDICT_TONE = {
+    Verdict.REACHED: "ok",
+    Verdict.ON_TRACK: "ok",
+    Verdict.AT_RISK: "warn",
+    Verdict.OFF_TRACK: "bad",
+    Verdict.UNKNOWN: "unknown",
+}
 
 
 # --- structure ------------------------------------------------------------------------
@@ -253,6 +263,11 @@ class Forecast:
     def verdict_label(self) -> str:
         return Verdict(self.verdict).label
 
+    @property
+    def tone(self) -> str:
+        """ok / warn / bad / unknown, for colours."""
+        return VERDICT_TONE[self.verdict]
+
 
 def forecast(
     series: list[tuple[datetime.date, float]],
@@ -302,7 +317,14 @@ def forecast(
         result.verdict = Verdict.OFF_TRACK
         result.message = _("No progress over the last twelve months: no date can be projected.")
         return result
-    result.projected = latest_day + datetime.timedelta(days=round((threshold - current) / slope))
+    days_needed = (threshold - current) / slope
+    if days_needed > HORIZON_YEARS * 365:
+        result.verdict = Verdict.OFF_TRACK
+        result.message = _(
+            "At the current pace the threshold is not reached within %(n)s years."
+        ) % {"n": HORIZON_YEARS}
+        return result
+    result.projected = latest_day + datetime.timedelta(days=round(days_needed))
     late = (result.projected - deadline).days
     if late <= 0:
         result.verdict = Verdict.ON_TRACK
@@ -339,6 +361,10 @@ class ScopeRef:
     scope_id: int
     key: str  # for URLs: "nation", "rha:helse-vest", "area:helse-bergen", "county:46", ...
     name: str
+
+    @property
+    def level_label(self) -> str:
+        return str(Level(self.level).label)
 
 
 def scope_options(user) -> list[ScopeRef]:
@@ -467,10 +493,17 @@ class BreakdownRow:
     numerator: int
     denominator: int
     threshold: Decimal
+    forecast: Forecast | None = None  # for targets tracked per area
 
     @property
     def ratio(self) -> float:
         return self.numerator / self.denominator if self.denominator else 0.0
+
+    share = ratio
+
+    @property
+    def name(self) -> str:
+        return self.scope.name
 
     @property
     def gap(self) -> int:
@@ -478,7 +511,8 @@ class BreakdownRow:
 
 
 def breakdown(target: CoverageTarget, options: list[ScopeRef], level: str) -> list[BreakdownRow]:
-    """The latest figures per area or county in the user's reach, largest gap first."""
+    """The latest figures per area or county in the user's reach, largest gap first. For a
+    target tracked per area, each area gets its own forecast (one more query)."""
     places = {o.scope_id: o for o in options if o.level == level}
     latest = CoverageSnapshot.objects.filter(target=target, level=level).order_by("-day").first()
     if latest is None:
@@ -489,6 +523,20 @@ def breakdown(target: CoverageTarget, options: list[ScopeRef], level: str) -> li
             target=target, level=level, day=latest.day, scope_id__in=list(places)
         ).values_list("scope_id", "numerator", "denominator")
     ]
+    if target.per_area and level == Level.AREA:
+        series: dict[int, list] = defaultdict(list)
+        for scope_id, day, num, den in (
+            CoverageSnapshot.objects.filter(
+                target=target, level=level, scope_id__in=list(places), denominator__gt=0
+            )
+            .order_by("day")
+            .values_list("scope_id", "day", "numerator", "denominator")
+        ):
+            series[scope_id].append((day, num / den))
+        for row in rows:
+            row.forecast = forecast(
+                series[row.scope.scope_id], float(target.threshold), target.deadline
+            )
     return sorted(rows, key=lambda r: (-r.gap, r.ratio, r.scope.name))
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import target_views, views
 
 app_name = "benefits"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("avtaler/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("avtaler/<int:pk>/endre/", views.agreement_edit, name="agreement_edit"),
     path("avtaler/<int:pk>/dokument/", views.agreement_document, name="agreement_document"),
+    path("resultatmal/", target_views.target_dashboard, name="target_dashboard"),
+    path("resultatmal/beregn/", target_views.target_recompute, name="target_recompute"),
+    path("resultatmal/<slug:code>/", target_views.target_detail, name="target_detail"),
     path("gevinster/", views.benefit_register, name="benefit_register"),
     path("gevinster/oversikt/", views.overview, name="overview"),
     path("gevinster/<int:pk>/", views.benefit_detail, name="benefit_detail"),

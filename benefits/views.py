@@ -22,6 +22,7 @@ from actors.concurrency import VersionConflict, show_conflict
 from actors.models import HealthTrust, Municipality, Organisation, RegionalHealthAuthority
 
 from . import selectors, services
+from .charts import share_bars
 from .choices import Direction, MeasurementKind, ReportStatus
 from .filtersets import IntentAgreementFilterSet
 from .forms import (
@@ -39,8 +40,7 @@ CHART_REPORTERS = 30
 MISSING_LIMIT = 20_000
 MISSING_SHOWN = 25
 EDITABLE_REPORT = (ReportStatus.DRAFT, ReportStatus.RETURNED)
-COLOUR_COVERED, COLOUR_MISSING, COLOUR_BEYOND = "#12639e", "#f0a04b", "#1b8a5a"
-COLOUR_REST = "#e6ebf1"
+COLOUR_COVERED, COLOUR_BEYOND = "#12639e", "#1b8a5a"
 
 
 def _chart_height(bars: int) -> str:
@@ -117,41 +117,8 @@ def agreement_list(request):
 
 
 def _coverage_chart(rows, threshold: float) -> dict:
-    """Covered share per row as a stacked bar from 0 to 100 %: covered up to the threshold,
-    what is missing to reach it, what is covered beyond it and the rest – so the threshold
-    is always where blue ends."""
-    t = round(threshold * 100, 1)
     rows = sorted(rows, key=lambda r: (r.share, r.name))
-    shares = [round(r.share * 100, 1) for r in rows]
-    return {
-        "type": "bar",
-        "horizontal": True,
-        "stacked": True,
-        "labels": [r.name for r in rows],
-        "datasets": [
-            {
-                "label": _("Covered, up to %(t)s %%") % {"t": f"{t:g}"},
-                "data": [min(s, t) for s in shares],
-                "color": COLOUR_COVERED,
-            },
-            {
-                "label": _("Missing to reach %(t)s %%") % {"t": f"{t:g}"},
-                "data": [round(max(0.0, t - s), 1) for s in shares],
-                "color": COLOUR_MISSING,
-            },
-            {
-                "label": _("Covered beyond %(t)s %%") % {"t": f"{t:g}"},
-                "data": [round(max(0.0, s - t), 1) for s in shares],
-                "color": COLOUR_BEYOND,
-            },
-            {
-                # Fills every bar to 100 %, so the axis is the same whatever the figures.
-                "label": _("Not covered, beyond %(t)s %%") % {"t": f"{t:g}"},
-                "data": [round(100 - max(s, t), 1) for s in shares],
-                "color": COLOUR_REST,
-            },
-        ],
-    }
+    return share_bars(rows, threshold)
 
 
 def _by_gap(rows):

@@ -57,6 +57,15 @@ def percent(value, digits=0):
         return "–"
 
 
+@register.filter
+def points(value, digits=1):
+    """A share difference as percentage points (0.0123 → "1,2"); the unit is in the label."""
+    try:
+        return f"{float(value) * 100:.{int(digits)}f}".replace(".", ",")
+    except (TypeError, ValueError):
+        return "–"
+
+
 @register.simple_tag
 def status_legend():
     items = format_html_join(

@@ -3,12 +3,13 @@ from django.db import connection, transaction
 
 from actors import demo
 from actors.imports import validate_rows
-from actors.models import Municipality, Organisation
+from actors.models import Job, Municipality, Organisation
 from actors.scoping import SYSTEM_SCOPE
 from actors.services import organisations_write_import
 from benefits import demo as benefits_demo
 from rollout import demo as rollout_demo
 from rollout.models import StatusChange
+from rollout.services import today as rollout_today
 
 
 def refresh_planner_statistics() -> None:
@@ -76,6 +77,7 @@ class Command(BaseCommand):
         self._seed_rollout(seed)
         refresh_planner_statistics()
         self._seed_benefits(seed)
+        self._seed_coverage()
 
     def _seed_rollout(self, seed: int) -> None:
         summary = rollout_demo.seed_rollout(seed)
@@ -108,3 +110,19 @@ class Command(BaseCommand):
                 f"{summary.benefits} benefits, {summary.reports} benefit reports."
             )
         )
+
+    def _seed_coverage(self) -> None:
+        """Month-end snapshots of every target since the history began, so the dashboard
+        has trends and forecasts from the start (done here, not by a worker)."""
+        from benefits.models import CoverageSnapshot
+        from benefits.services import coverage_job_run
+
+        if CoverageSnapshot.objects.filter(day__lt=rollout_today()).exists():
+            self.stdout.write("Coverage history already in place: nothing changed.")
+            return
+        job = Job.objects.create(
+            kind=Job.Kind.COVERAGE_BACKFILL,
+            params={"every": "month", "start": None, "end": rollout_today().isoformat()},
+        )
+        coverage_job_run(job)
+        self.stdout.write(self.style.SUCCESS(f"Coverage history: {job.message}"))

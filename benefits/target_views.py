@@ -1,0 +1,265 @@
+"""The coverage-target dashboard (the directorate's start page), a target's page with its
+trend, forecast, breakdown and who is missing, and starting a recomputation.
+
+Figures come from the stored snapshots (benefits.coverage); the lists of who is missing
+are read live from the current statuses, within the user's reach."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from actors import scoping
+from actors.models import Job
+from rollout.choices import Status
+from rollout.models import RolloutStatus
+
+from . import coverage, services
+from .charts import share_bars
+from .choices import Level, TargetUnit
+from .models import CoverageTarget
+
+PAGE_SIZE = 100
+COLOUR_ACTUAL, COLOUR_FORECAST, COLOUR_THRESHOLD = "#12639e", "#5fb98a", "#7a4a00"
+
+
+def _chosen_scope(request) -> tuple[list[coverage.ScopeRef], coverage.ScopeRef]:
+    """The place the user asked for (?scope=), within reach; otherwise their default."""
+    options = coverage.scope_options(request.user)
+    if not options:
+        raise PermissionDenied(_("Your user has no role."))
+    key = request.GET.get("scope")
+    if key:
+        for option in options:
+            if option.key == key:
+                return options, option
+        raise Http404(_("No such place within your reach."))
+    return options, coverage.default_scope(request.user, options)
+
+
+def _month_label(day: datetime.date) -> str:
+    return day.strftime("%m.%Y")
+
+
+def _monthly(series):
+    """The last snapshot of each month (the latest one too), for charts."""
+    by_month = {}
+    for day, num, den in series:
+        by_month[(day.year, day.month)] = (day, num, den)
+    return [by_month[k] for k in sorted(by_month)]
+
+
+def _percent(num: int, den: int) -> float | None:
+    return round(num / den * 100, 1) if den else None
+
+
+def _months_between(start: datetime.date, end: datetime.date) -> list[tuple[int, int]]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def trend_chart(status: coverage.TargetStatus, compact: bool = False) -> dict:
+    """The ratio per month with the threshold, the forecast at the current pace and the
+    deadline marked."""
+    target, forecast = status.target, status.forecast
+    points = _monthly(status.series)
+    if not points:
+        return {}
+    end = target.deadline
+    if forecast.projected and not compact:
+        end = max(end, min(forecast.projected, target.deadline + datetime.timedelta(days=730)))
+    end = max(end, points[-1][0])
+    months = _months_between(points[0][0], end)
+    index = {m: i for i, m in enumerate(months)}
+    actual = [None] * len(months)
+    for day, num, den in points:
+        actual[index[(day.year, day.month)]] = _percent(num, den)
+    threshold = round(float(target.threshold) * 100, 1)
+    datasets = [
+        {"label": _("Achieved (%)"), "data": actual, "color": COLOUR_ACTUAL},
+        {
+            "label": _("Threshold %(t)s %%") % {"t": f"{threshold:g}"},
+            "data": [threshold] * len(months),
+            "color": COLOUR_THRESHOLD,
+            "dashed": True,
+        },
+    ]
+    if forecast.pace_per_month and forecast.pace_per_month > 0 and forecast.current is not None:
+        latest_day = points[-1][0]
+        start = index[(latest_day.year, latest_day.month)]
+        line = [None] * len(months)
+        for i in range(start, len(months)):
+            value = (forecast.current + forecast.pace_per_month * (i - start)) * 100
+            line[i] = round(min(value, 100.0), 1)
+        datasets.insert(
+            1,
+            {
+                "label": _("At the current pace"),
+                "data": line,
+                "color": COLOUR_FORECAST,
+                "dashed": True,
+            },
+        )
+    deadline_month = (target.deadline.year, target.deadline.month)
+    markers = []
+    if deadline_month in index:
+        markers.append(
+            {
+                "index": index[deadline_month],
+                "label": _("Deadline %(d)s") % {"d": target.deadline.strftime("%d.%m.%Y")},
+            }
+        )
+    return {
+        "type": "line",
+        "labels": [f"{m:02d}.{y}" for y, m in months],
+        "datasets": datasets,
+        "percent": True,
+        "markers": markers,
+        "noLegend": compact,
+    }
+
+
+def _chart_height(bars: int) -> str:
+    return "" if bars <= 12 else "tall" if bars <= 20 else "xl"
+
+
+def _latest_job(user) -> Job | None:
+    return (
+        Job.objects.visible_to(user)
+        .filter(kind__in=scoping.SHARED_JOB_KINDS)
+        .select_related("created_by")
+        .first()
+    )
+
+
+def _card(status: coverage.TargetStatus) -> dict:
+    return {
+        "status": status,
+        "chart": trend_chart(status, compact=True),
+    }
+
+
+@login_required
+@require_safe
+def target_dashboard(request):
+    """A card per target at the chosen place: where we are, whether we will make it."""
+    options, chosen = _chosen_scope(request)
+    targets = list(CoverageTarget.objects.filter(is_active=True).select_related("solution"))
+    cards = [_card(s) for s in coverage.target_statuses(targets, chosen)]
+    return render(
+        request,
+        "benefits/target_dashboard.html",
+        {
+            "cards": cards,
+            "options": options,
+            "chosen": chosen,
+            "job": _latest_job(request.user),
+            "can_recompute": scoping.can_recompute_targets(request.user),
+        },
+    )
+
+
+@login_required
+@require_safe
+def target_detail(request, code: str):
+    """One target: the trend and forecast at a place, the breakdown by area and county
+    (largest gap first) and exactly who is not yet counted."""
+    target = get_object_or_404(CoverageTarget.objects.select_related("solution"), code=code)
+    options, chosen = _chosen_scope(request)
+    (status,) = coverage.target_statuses([target], chosen)
+    areas = coverage.breakdown(target, options, Level.AREA)
+    counties = coverage.breakdown(target, options, Level.COUNTY)
+    context = {
+        "target": target,
+        "status": status,
+        "chart": trend_chart(status),
+        "options": options,
+        "chosen": chosen,
+        "areas": areas,
+        "counties": counties,
+        "area_chart": share_bars(areas, target.threshold, achieved=True),
+        "county_chart": share_bars(counties, target.threshold, achieved=True),
+        "area_height": _chart_height(len(areas)),
+        "county_height": _chart_height(len(counties)),
+        "type_names": ", ".join(t.name for t in target.organisation_types.all()),
+        "achieved_names": ", ".join(str(Status(s).label) for s in target.achieved_statuses),
+        "job": _latest_job(request.user),
+        "can_recompute": scoping.can_recompute_targets(request.user),
+    }
+    if target.unit == TargetUnit.ORGANISATIONS:
+        page = Paginator(
+            coverage.missing_organisations(target, request.user, chosen).order_by(
+                "municipality__name", "type__sort_order", "name"
+            ),
+            PAGE_SIZE,
+        ).get_page(request.GET.get("page"))
+        _mark_waiting(target, page.object_list)
+        context["page"] = page
+    else:
+        gaps = coverage.missing_municipalities(target, request.user, chosen)
+        context["page"] = Paginator(gaps, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context["query"] = params.urlencode()
+    return render(request, "benefits/target_detail.html", context)
+
+
+def _mark_waiting(target: CoverageTarget, organisations) -> None:
+    """Set `waiting_for` on each organisation: the required solutions (prerequisites) not
+    yet in use there. One query for the page."""
+    organisations = list(organisations)
+    required = [
+        (r, {t.pk for t in r.organisation_types.all()})
+        for r in target.solution.requires.prefetch_related("organisation_types")
+    ]
+    in_use = set()
+    if required:
+        in_use = set(
+            RolloutStatus.objects.filter(
+                organisation__in=[o.pk for o in organisations],
+                solution__in=[r.pk for r, _types in required],
+                status=Status.IN_USE,
+            ).values_list("organisation_id", "solution_id")
+        )
+    for o in organisations:
+        o.waiting_for = [
+            r.short_name
+            for r, types in required
+            if o.type_id in types and (o.pk, r.pk) not in in_use
+        ]
+
+
+@login_required
+@require_POST
+def target_recompute(request):
+    """Start a recomputation of today's snapshots (or a back-fill) from the UI."""
+    back = request.POST.get("next") or reverse("benefits:target_dashboard")
+    if not back.startswith("/"):
+        back = reverse("benefits:target_dashboard")
+    kind = (
+        Job.Kind.COVERAGE_BACKFILL
+        if request.POST.get("kind") == "backfill"
+        else Job.Kind.COVERAGE_RECOMPUTE
+    )
+    params = {"targets": [c for c in request.POST.getlist("targets") if c]}
+    if kind == Job.Kind.COVERAGE_BACKFILL:
+        params["every"] = request.POST.get("every") or "month"
+    try:
+        services.coverage_job_request(user=request.user, kind=kind, params=params)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The recomputation has started; progress is shown below."))
+    return redirect(back)
