@@ -38,7 +38,8 @@ def test_cache_and_celery_broker_use_redis():
     assert "RedisCache" in settings.CACHES["default"]["BACKEND"]
     cache.set("infrastructure-check", {"ø": 1}, 30)
     assert cache.get("infrastructure-check") == {"ø": 1}
-    assert not celery_app.conf.task_always_eager
+    # Configured for a real broker (tests/conftest.py runs unit tests' tasks in-process).
+    assert not settings.CELERY_TASK_ALWAYS_EAGER
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         assert conn.transport.driver_type == "redis"
