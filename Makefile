@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= 1
 
-.PHONY: run test install setup lint format worker beat messages check clean
+.PHONY: run test install setup lint format worker beat messages check benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ messages: install
 check: install
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Coverage benchmark at 10x the registry; PostgreSQL only (see README.md, Benchmark).
+BENCHMARK_ARGS ?= --check
+benchmark: install
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL to a PostgreSQL database (see README.md, Benchmark)." >&2; exit 1; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py benchmark_coverage $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

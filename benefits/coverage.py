@@ -369,7 +369,8 @@ class ScopeRef:
 
 def scope_options(user) -> list[ScopeRef]:
     """The places whose figures the user may see: the nation and the regions (aggregates
-    for everyone with a role), and the areas, counties and municipalities in their reach."""
+    for everyone with a role), and the areas, counties and municipalities in their reach.
+    Six small queries."""
     from actors import scoping
 
     scope = scoping.scope_for(user)
@@ -388,11 +389,10 @@ def scope_options(user) -> list[ScopeRef]:
         ScopeRef(Level.COUNTY, c.pk, f"county:{c.number}", c.name)
         for c in visible_counties(user).order_by("number")
     ]
-    if scope.is_limited:
-        options += [
-            ScopeRef(Level.MUNICIPALITY, m.pk, f"municipality:{m.number}", m.name)
-            for m in Municipality.objects.visible_to(user).order_by("name")
-        ]
+    options += [
+        ScopeRef(Level.MUNICIPALITY, m.pk, f"municipality:{m.number}", m.name)
+        for m in Municipality.objects.visible_to(user).order_by("name")
+    ]
     return options
 
 
@@ -583,37 +583,48 @@ class MunicipalityGap:
 
 
 def missing_municipalities(target: CoverageTarget, user, scope: ScopeRef) -> list[MunicipalityGap]:
-    """Municipalities of a municipality target, in reach and at the place, not counted, with
-    the organisations that keep each of them from counting."""
-    organisations = list(
+    """Municipalities of a municipality target, in reach and at the place, that do not count,
+    with their organisations' counts (one aggregate query). `attach_missing` then names the
+    organisations that hold back the municipalities on one page."""
+    municipalities = _at_place(Municipality.objects.visible_to(user), scope, "m")
+    rows = (
         with_status(
-            _target_organisations(target).filter(
-                municipality__in=_at_place(Municipality.objects.visible_to(user), scope, "m")
-            ),
+            _target_organisations(target).filter(municipality__in=municipalities.values("pk")),
             target.solution,
         )
-        .select_related("type")
-        .order_by("name")
+        .values("municipality_id")
+        .annotate(
+            total=Count("id"),
+            achieved=Count("id", filter=Q(current_status__in=target.achieved_statuses)),
+            excluded=Count("id", filter=Q(current_status=Status.NOT_RELEVANT)),
+        )
+        .order_by()
     )
-    cells: dict[int, Cell] = defaultdict(Cell)
-    waiting: dict[int, list] = defaultdict(list)
-    for o in organisations:
-        cell = cells[o.municipality_id]
-        cell.total += 1
-        if o.current_status in target.achieved_statuses:
-            cell.achieved += 1
-        elif o.current_status == Status.NOT_RELEVANT:
-            cell.excluded += 1
-        else:
-            waiting[o.municipality_id].append(o)
+    cells = {r["municipality_id"]: Cell(r["total"], r["achieved"], r["excluded"]) for r in rows}
     gaps = []
-    municipalities = _at_place(Municipality.objects.visible_to(user), scope, "m").order_by("name")
-    for m in municipalities:
+    for m in municipalities.select_related("county").order_by("name"):
         cell = cells.get(m.pk, Cell())
         counted, in_denominator = municipality_counts(target, cell)
         if in_denominator and not counted:
-            gaps.append(MunicipalityGap(m, cell, waiting.get(m.pk, [])))
+            gaps.append(MunicipalityGap(m, cell))
     return gaps
+
+
+def attach_missing(target: CoverageTarget, gaps: list[MunicipalityGap]) -> None:
+    """Fill `missing` of each gap: its organisations of the types not achieved and not
+    marked not relevant, with their status and reason. One query for all the gaps."""
+    by_municipality = {g.municipality.pk: g for g in gaps}
+    organisations = (
+        with_status(
+            _target_organisations(target).filter(municipality__in=list(by_municipality)),
+            target.solution,
+        )
+        .exclude(current_status__in=[*target.achieved_statuses, Status.NOT_RELEVANT])
+        .select_related("type")
+        .order_by("name")
+    )
+    for o in organisations:
+        by_municipality[o.municipality_id].missing.append(o)
 
 
 def independent_count(target: CoverageTarget) -> tuple[int, int]:

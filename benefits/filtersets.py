@@ -1,4 +1,5 @@
-"""FilterSets for agreements, the benefit register and benefit reports (API and exports).
+"""FilterSets for agreements, the benefit register, benefit reports and coverage snapshots
+(API and exports).
 
 The querysets they filter are already narrowed to the user's scope; the filters only pick
 within it. Structure filters (municipality, county, area) follow the same paths as the
@@ -6,15 +7,20 @@ scoping: an agreement belongs to a municipality when the municipality or one of 
 organisations is a party.
 """
 
+from __future__ import annotations
+
 import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import MultipleChoiceField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from actors.models import Catchment
 
-from .choices import AgreementStatus, MeasurementKind, ReportStatus
-from .models import Benefit, BenefitReport, IntentAgreement
+from .choices import AgreementStatus, Level, MeasurementKind, ReportStatus
+from .coverage import ScopeRef, scope_options
+from .models import Benefit, BenefitReport, CoverageSnapshot, IntentAgreement
 
 
 class _BlankTolerantMultipleChoiceField(MultipleChoiceField):
@@ -113,3 +119,64 @@ class BenefitReportFilterSet(filters.FilterSet):
             Q(organisation__health_trust__code=value)
             | Q(organisation__isnull=True, municipality__in=catchment)
         )
+
+
+def request_scope_options(request) -> list[ScopeRef]:
+    """The places in the user's reach (coverage.scope_options), read once per request and
+    shared by the filter and the view that names the rows."""
+    if request is None:
+        return []
+    options = getattr(request, "_coverage_scope_options", None)
+    if options is None:
+        options = scope_options(request.user)
+        request._coverage_scope_options = options
+    return options
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ScopeKeyFilter(filters.ChoiceFilter):
+    """A place by its key; the choices are the places in the requesting user's reach."""
+
+
+class CoverageSnapshotFilterSet(filters.FilterSet):
+    target = filters.CharFilter(field_name="target__code", label=_("Target code"))
+    target_id = filters.NumberFilter(field_name="target_id", label=_("Target id"))
+    level = MultipleChoiceFilter(choices=Level.choices, label=_("Level"))
+    scope_id = filters.NumberFilter(
+        label=_("Id of the region, area, county or municipality (0 for the nation).")
+    )
+    scope = ScopeKeyFilter(
+        method="filter_scope",
+        label=_(
+            "A place in your reach: nation, rha:<code>, area:<code>, county:<number> or "
+            "municipality:<number>."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Unknown place, or one outside your reach: %(value)s. Use nation, "
+                "rha:<code>, area:<code>, county:<number> or municipality:<number>."
+            )
+        },
+    )
+    day_after = filters.DateFilter(
+        field_name="day", lookup_expr="gte", label=_("From this date (included).")
+    )
+    day_before = filters.DateFilter(
+        field_name="day", lookup_expr="lte", label=_("Up to this date (included).")
+    )
+
+    class Meta:
+        model = CoverageSnapshot
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.request
+        # A callable: the places are only read when a scope is asked for.
+        self.filters["scope"].extra["choices"] = lambda: [
+            (o.key, o.name) for o in request_scope_options(request)
+        ]
+
+    def filter_scope(self, queryset, name, value):
+        place = next(o for o in request_scope_options(self.request) if o.key == value)
+        return queryset.filter(level=place.level, scope_id=place.scope_id)

@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -308,17 +308,29 @@ def target_save(*, user, target: CoverageTarget, organisation_types=None) -> Cov
 
 
 def snapshots_store(target: CoverageTarget, values_by_day: dict) -> int:
-    """Replace the target's snapshots for these days (re-running a day never duplicates)."""
+    """Replace the target's snapshots for these days (re-running a day never duplicates).
+
+    A year of daily snapshots is about a million rows, so they are written with the
+    database's bulk path (COPY on PostgreSQL, executemany elsewhere), not one model object
+    per row; the delete and the insert share one transaction."""
+    now = timezone.now()
     rows = [
-        CoverageSnapshot(
-            target=target, day=day, level=level, scope_id=scope_id, numerator=num, denominator=den
-        )
+        (target.pk, day, level, scope_id, num, den, now)
         for day, values in values_by_day.items()
         for (level, scope_id), (num, den) in values.items()
     ]
+    table = CoverageSnapshot._meta.db_table
+    columns = "target_id, day, level, scope_id, numerator, denominator, computed_at"
     with transaction.atomic():
         CoverageSnapshot.objects.filter(target=target, day__in=list(values_by_day)).delete()
-        CoverageSnapshot.objects.bulk_create(rows, batch_size=2000)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * 7)
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
     return len(rows)
 
 

@@ -210,6 +210,7 @@ def target_detail(request, code: str):
     else:
         gaps = coverage.missing_municipalities(target, request.user, chosen)
         context["page"] = Paginator(gaps, PAGE_SIZE).get_page(request.GET.get("page"))
+        coverage.attach_missing(target, list(context["page"]))
     params = request.GET.copy()
     params.pop("page", None)
     context["query"] = params.urlencode()

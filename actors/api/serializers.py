@@ -1,9 +1,12 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from actors.models import (
     County,
     HealthTrust,
+    Job,
     Municipality,
     Organisation,
     OrganisationType,
@@ -103,3 +106,72 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["is_synthetic", "version", "created_at", "updated_at"]
+
+
+# --- jobs -----------------------------------------------------------------------------
+
+
+class JobChoiceField(serializers.ChoiceField):
+    """A job's kind or state, documented as `JobKindChoice` / `JobStateChoice` (plain
+    `KindEnum` would collide with other fields called `kind`)."""
+
+    def __init__(self, choices_class, **kwargs):
+        self.choices_class = choices_class
+        super().__init__(choices=choices_class.choices, **kwargs)
+
+
+class JobChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = JobChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        choices = self.target.choices_class
+        component = ResolvedComponent(
+            name=f"Job{choices.__name__}Choice",
+            type=ResolvedComponent.SCHEMA,
+            schema={
+                "type": "string",
+                "enum": list(choices.values),
+                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
+            },
+            object=choices,
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class JobSerializer(serializers.ModelSerializer):
+    kind = JobChoiceField(Job.Kind, read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    state = JobChoiceField(Job.State, read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    params = serializers.JSONField(read_only=True, help_text=_("The parameters it runs with."))
+    result = serializers.JSONField(read_only=True, help_text=_("What it did, once done."))
+    progress = serializers.FloatField(read_only=True, help_text=_("From 0 to 1."))
+    is_finished = serializers.BooleanField(read_only=True, help_text=_("Done or failed."))
+    created_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        help_text=_("Who asked for it; null for the system (nightly run, after changes)."),
+    )
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "state",
+            "state_label",
+            "params",
+            "done",
+            "total",
+            "progress",
+            "is_finished",
+            "message",
+            "result",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

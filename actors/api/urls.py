@@ -10,3 +10,4 @@ def register(router) -> None:
     router.register("municipalities", views.MunicipalityViewSet, basename="municipality")
     router.register("vendors", views.VendorViewSet)
     router.register("organisations", views.OrganisationViewSet, basename="organisation")
+    router.register("jobs", views.JobViewSet, basename="job")

@@ -13,6 +13,7 @@ from actors.filtersets import (
 from actors.models import (
     County,
     HealthTrust,
+    Job,
     Municipality,
     Organisation,
     RegionalHealthAuthority,
@@ -32,6 +33,15 @@ class ScopeCanEdit(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         return scoping.scope_for(request.user).can_edit
+
+
+class HasRole(permissions.BasePermission):
+    """Endpoints for users with a role: a user without one gets 403 on every request."""
+
+    message = _("Your user has no role yet; ask an administrator.")
+
+    def has_permission(self, request, view):
+        return bool(scoping.scope_for(request.user).role)
 
 
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
@@ -116,3 +126,15 @@ class OrganisationViewSet(
         except Organisation.DoesNotExist as exc:
             raise Http404 from exc
         self._etag_instance = serializer.instance
+
+
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    """Long work done in the background (recomputations, back-fills): poll a job's
+    detail until `is_finished`. Your own jobs, and the shared coverage jobs when your role
+    may start them; others' answer 404."""
+
+    serializer_class = serializers.JobSerializer
+    permission_classes = [permissions.IsAuthenticated, HasRole]
+
+    def get_queryset(self):
+        return Job.objects.visible_to(self.request.user).select_related("created_by")

@@ -9,12 +9,34 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.models import Municipality, Organisation
+from actors.api.serializers import JobChoiceField
+from actors.choices import OrganisationTypeCode
+from actors.models import Job, Municipality, Organisation
 from rollout.api.serializers import EnumChoiceField
+from rollout.choices import Status
 from rollout.models import Solution
 
-from ..choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
-from ..models import DEFAULT_PROGRAMME, Benefit, BenefitGoal, BenefitReport, IntentAgreement
+from .. import services
+from ..choices import (
+    AgreementStatus,
+    Denominator,
+    Direction,
+    Level,
+    MeasurementKind,
+    MunicipalityRule,
+    ReportStatus,
+    TargetUnit,
+    Verdict,
+)
+from ..models import (
+    DEFAULT_PROGRAMME,
+    Benefit,
+    BenefitGoal,
+    BenefitReport,
+    CoverageSnapshot,
+    CoverageTarget,
+    IntentAgreement,
+)
 from ..selectors import late_baseline_warning
 
 
@@ -423,3 +445,227 @@ class BenefitReviewSerializer(serializers.Serializer):
         default="",
         help_text=_("Required when the report is returned: what must be corrected."),
     )
+
+
+# --- coverage targets -----------------------------------------------------------------
+
+
+class FiguresSerializer(serializers.Serializer):
+    """A snapshot's figures: how many count out of how many, on a day."""
+
+    day = serializers.DateField()
+    numerator = serializers.IntegerField(help_text=_("How many count (achieved)."))
+    denominator = serializers.IntegerField(help_text=_("Out of how many."))
+    ratio = serializers.FloatField(
+        allow_null=True, help_text=_("numerator / denominator; null when nothing is counted.")
+    )
+
+
+def figures(day, numerator, denominator) -> dict | None:
+    if day is None:
+        return None
+    ratio = numerator / denominator if denominator else None
+    return {"day": day, "numerator": numerator, "denominator": denominator, "ratio": ratio}
+
+
+class CoverageTargetSerializer(serializers.ModelSerializer):
+    solution = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("Code of the solution.")
+    )
+    solution_name = serializers.CharField(source="solution.name", read_only=True)
+    unit = EnumChoiceField(TargetUnit, read_only=True)
+    unit_label = serializers.CharField(source="get_unit_display", read_only=True)
+    organisation_types = serializers.SerializerMethodField(
+        help_text=_("Codes of the organisation types counted.")
+    )
+    achieved_statuses = serializers.ListField(
+        child=EnumChoiceField(Status),
+        read_only=True,
+        help_text=_("The rollout statuses that count as achieved."),
+    )
+    denominator = EnumChoiceField(Denominator, read_only=True)
+    denominator_label = serializers.CharField(source="get_denominator_display", read_only=True)
+    municipality_rule = EnumChoiceField(MunicipalityRule, read_only=True)
+    municipality_rule_label = serializers.CharField(
+        source="get_municipality_rule_display", read_only=True
+    )
+    national = serializers.SerializerMethodField(
+        help_text=_("The latest national figures; null before the first computation.")
+    )
+
+    class Meta:
+        model = CoverageTarget
+        fields = [
+            "id",
+            "code",
+            "name",
+            "description",
+            "source",
+            "solution",
+            "solution_name",
+            "unit",
+            "unit_label",
+            "organisation_types",
+            "achieved_statuses",
+            "denominator",
+            "denominator_label",
+            "municipality_rule",
+            "municipality_rule_label",
+            "threshold",
+            "deadline",
+            "per_area",
+            "sort_order",
+            "is_active",
+            "version",
+            "national",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=EnumChoiceField(OrganisationTypeCode)))
+    def get_organisation_types(self, obj):
+        return [t.code for t in obj.organisation_types.all()]
+
+    @extend_schema_field(FiguresSerializer(allow_null=True))
+    def get_national(self, obj):
+        # Annotated by the viewset's queryset (one query for the whole page).
+        return figures(
+            getattr(obj, "national_day", None),
+            getattr(obj, "national_numerator", None),
+            getattr(obj, "national_denominator", None),
+        )
+
+
+class ScopeSerializer(serializers.Serializer):
+    level = EnumChoiceField(Level)
+    level_label = serializers.SerializerMethodField()
+    scope_id = serializers.IntegerField(help_text=_("0 for the nation."))
+    key = serializers.CharField(
+        help_text=_("nation, rha:<code>, area:<code>, county:<number> or municipality:<number>")
+    )
+    name = serializers.CharField()
+
+    def get_level_label(self, obj) -> str:
+        return str(Level(obj.level).label)
+
+
+class ForecastSerializer(serializers.Serializer):
+    verdict = EnumChoiceField(Verdict)
+    verdict_label = serializers.CharField()
+    current = serializers.FloatField(allow_null=True, help_text=_("The latest ratio."))
+    pace_per_month = serializers.FloatField(
+        allow_null=True,
+        help_text=_("Share points gained per 30 days, fitted over the last twelve months."),
+    )
+    needed_per_month = serializers.FloatField(
+        allow_null=True, help_text=_("Share points needed per 30 days to make the deadline.")
+    )
+    projected = serializers.DateField(
+        allow_null=True, help_text=_("When the threshold is reached at the current pace.")
+    )
+    points = serializers.IntegerField(help_text=_("Snapshots the pace is fitted over."))
+    message = serializers.CharField()
+
+
+class TargetStatusSerializer(serializers.Serializer):
+    target = serializers.CharField(source="target.code", help_text=_("Code of the target."))
+    target_name = serializers.CharField(source="target.name")
+    scope = ScopeSerializer()
+    threshold = serializers.DecimalField(source="target.threshold", max_digits=4, decimal_places=3)
+    deadline = serializers.DateField(source="target.deadline")
+    latest = serializers.SerializerMethodField(
+        help_text=_("The latest figures at this place; null before the first computation.")
+    )
+    gap = serializers.IntegerField(help_text=_("How many more must count to reach the threshold."))
+    forecast = ForecastSerializer()
+    series = serializers.SerializerMethodField(help_text=_("Every snapshot at this place."))
+
+    @extend_schema_field(FiguresSerializer(allow_null=True))
+    def get_latest(self, obj):
+        return figures(*obj.latest) if obj.latest else None
+
+    @extend_schema_field(FiguresSerializer(many=True))
+    def get_series(self, obj):
+        return [figures(day, num, den) for day, num, den in obj.series]
+
+
+class CoverageRecomputeSerializer(serializers.Serializer):
+    targets = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=_("Target codes; leave out for every active target."),
+    )
+    day = serializers.DateField(
+        required=False, allow_null=True, help_text=_("The day to compute; today when left out.")
+    )
+
+
+class CoverageBackfillSerializer(serializers.Serializer):
+    targets = serializers.ListField(
+        child=serializers.CharField(max_length=50),
+        required=False,
+        help_text=_("Target codes; leave out for every active target."),
+    )
+    start = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_("First day; when left out, each target's first day of history."),
+    )
+    end = serializers.DateField(
+        required=False, allow_null=True, help_text=_("Last day (included); today when left out.")
+    )
+    every = serializers.ChoiceField(
+        choices=list(services.EVERY),
+        default="month",
+        help_text=_("A snapshot every day, every Sunday or every month end."),
+    )
+
+
+class JobStartedSerializer(serializers.Serializer):
+    job = serializers.IntegerField(help_text=_("The job's id."))
+    url = serializers.CharField(help_text=_("Where to follow its progress."))
+    state = JobChoiceField(Job.State)
+
+
+class CoverageSnapshotSerializer(serializers.ModelSerializer):
+    target = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, help_text=_("Code of the target.")
+    )
+    level = EnumChoiceField(Level, read_only=True)
+    scope_key = serializers.SerializerMethodField(
+        help_text=_("nation, rha:<code>, area:<code>, county:<number> or municipality:<number>")
+    )
+    scope_name = serializers.SerializerMethodField()
+    ratio = serializers.SerializerMethodField(
+        help_text=_("numerator / denominator; null when nothing is counted.")
+    )
+
+    class Meta:
+        model = CoverageSnapshot
+        fields = [
+            "id",
+            "target",
+            "day",
+            "level",
+            "scope_id",
+            "scope_key",
+            "scope_name",
+            "numerator",
+            "denominator",
+            "ratio",
+        ]
+        read_only_fields = fields
+
+    def _place(self, obj):
+        # {(level, scope id): ScopeRef}, built once per page by the viewset.
+        return self.context.get("places", {}).get((obj.level, obj.scope_id))
+
+    def get_scope_key(self, obj) -> str:
+        place = self._place(obj)
+        return place.key if place else f"{obj.level}:{obj.scope_id}"
+
+    def get_scope_name(self, obj) -> str:
+        place = self._place(obj)
+        return place.name if place else ""
+
+    def get_ratio(self, obj) -> float | None:
+        return obj.numerator / obj.denominator if obj.denominator else None

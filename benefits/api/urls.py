@@ -7,3 +7,7 @@ def register(router) -> None:
     router.register("benefit-goals", views.BenefitGoalViewSet, basename="benefitgoal")
     router.register("benefits", views.BenefitViewSet, basename="benefit")
     router.register("benefit-reports", views.BenefitReportViewSet, basename="benefitreport")
+    router.register("coverage-targets", views.CoverageTargetViewSet, basename="coveragetarget")
+    router.register(
+        "coverage-snapshots", views.CoverageSnapshotViewSet, basename="coveragesnapshot"
+    )

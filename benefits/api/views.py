@@ -7,18 +7,25 @@ the same functions the UI uses; versioned records need `If-Match` with the ETag 
 last GET (428 when missing, 412 when stale). Agreements are written by rollout
 coordinators and administrators only; benefit reports by every role that edits, within
 its scope, and reviewed by coordinators, administrators and the directorate.
+
+Coverage targets and their snapshots are read by every user with a role (snapshots of the
+places in their reach); recomputations are queued as jobs by coordinators, the directorate
+and administrators, and followed at /api/v1/jobs/<id>/.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 
+from django.db.models import OuterRef, Subquery
 from django.http import FileResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -27,11 +34,27 @@ from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import expected_version
+from actors.api.views import HasRole
+from actors.models import County, HealthTrust, Job, Municipality, RegionalHealthAuthority
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
 
-from .. import exports, selectors, services
-from ..filtersets import BenefitFilterSet, BenefitReportFilterSet, IntentAgreementFilterSet
-from ..models import Benefit, BenefitGoal, BenefitReport, IntentAgreement
+from .. import coverage, exports, selectors, services
+from ..choices import Level
+from ..filtersets import (
+    BenefitFilterSet,
+    BenefitReportFilterSet,
+    CoverageSnapshotFilterSet,
+    IntentAgreementFilterSet,
+    request_scope_options,
+)
+from ..models import (
+    Benefit,
+    BenefitGoal,
+    BenefitReport,
+    CoverageSnapshot,
+    CoverageTarget,
+    IntentAgreement,
+)
 from . import serializers
 
 FORMAT = OpenApiParameter(
@@ -404,3 +427,189 @@ class BenefitReportViewSet(RolloutViewSet):
                 comment=data["comment"],
             )
         return self.respond(self.fresh(report))
+
+
+# --- coverage targets -----------------------------------------------------------------
+
+
+class RecomputeTargets(permissions.BasePermission):
+    """Coordinators, the directorate and administrators queue recomputations (403 for
+    others); reading is for every role."""
+
+    message = gettext_lazy(
+        "Only coordinators, the directorate and administrators can start a recomputation."
+    )
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return scoping.can_recompute_targets(request.user)
+
+
+SCOPE = OpenApiParameter(
+    "scope",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description="The place: `nation`, `rha:<code>`, `area:<code>`, `county:<number>` or "
+    "`municipality:<number>`, within your reach. Default: the nation for those who see "
+    "everything, otherwise your first area.",
+)
+JOB_STARTED = {
+    202: serializers.JobStartedSerializer,
+    400: OpenApiResponse(description="Unknown target or bad dates; the messages say which."),
+    403: OpenApiResponse(description="Your role cannot start a recomputation."),
+}
+
+
+def _latest_national(field: str) -> Subquery:
+    latest = CoverageSnapshot.objects.filter(
+        target=OuterRef("pk"), level=Level.NATION, scope_id=0
+    ).order_by("-day")
+    return Subquery(latest.values(field)[:1])
+
+
+class CoverageTargetViewSet(viewsets.ReadOnlyModelViewSet):
+    """Coverage targets (resultatmål): what is counted, the threshold and the deadline, with
+    the latest national figures. `forecast` gives a target's figures and projection at a
+    place in your reach; `recompute` and `backfill` queue the computation of snapshots."""
+
+    serializer_class = serializers.CoverageTargetSerializer
+    permission_classes = [permissions.IsAuthenticated, HasRole, RecomputeTargets]
+    lookup_field = "code"
+
+    def get_queryset(self):
+        if self.action == "forecast":  # the target's own fields only
+            return CoverageTarget.objects.all()
+        return (
+            CoverageTarget.objects.select_related("solution")
+            .prefetch_related("organisation_types")
+            .annotate(
+                national_day=_latest_national("day"),
+                national_numerator=_latest_national("numerator"),
+                national_denominator=_latest_national("denominator"),
+            )
+            .order_by("sort_order", "deadline", "name", "pk")
+        )
+
+    @extend_schema(
+        parameters=[SCOPE],
+        responses={
+            200: serializers.TargetStatusSerializer,
+            404: OpenApiResponse(description="No such target, or a place outside your reach."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def forecast(self, request, code=None):
+        """The target at one place: its latest figures, every snapshot, the pace and the
+        date the threshold is projected to be reached, and a verdict."""
+        target = self.get_object()
+        options = request_scope_options(request)
+        key = request.query_params.get("scope")
+        if key:
+            place = next((o for o in options if o.key == key), None)
+            if place is None:
+                raise NotFound(
+                    _("Unknown place, or one outside your reach: %(key)s.") % {"key": key}
+                )
+        else:
+            place = coverage.default_scope(request.user, options)
+        target_status = coverage.target_statuses([target], place)[0]
+        return Response(serializers.TargetStatusSerializer(target_status).data)
+
+    def _start(self, request, kind: str, serializer_class):
+        data = validated(serializer_class, request)
+        with service_errors():
+            job = services.coverage_job_request(user=request.user, kind=kind, params=dict(data))
+        job.refresh_from_db(fields=["state"])  # without a broker it has run already
+        url = reverse("job-detail", args=[job.pk])
+        return Response(
+            {"job": job.pk, "url": url, "state": job.state},
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(url)},
+        )
+
+    @extend_schema(request=serializers.CoverageRecomputeSerializer, responses=JOB_STARTED)
+    @action(detail=False, methods=["post"])
+    def recompute(self, request):
+        """Queue a recomputation of one day's snapshots (today by default) for the named
+        targets, or every active one. Follow the job at `url`."""
+        return self._start(
+            request, Job.Kind.COVERAGE_RECOMPUTE, serializers.CoverageRecomputeSerializer
+        )
+
+    @extend_schema(request=serializers.CoverageBackfillSerializer, responses=JOB_STARTED)
+    @action(detail=False, methods=["post"])
+    def backfill(self, request):
+        """Queue snapshots from the history between two days (each target's first day of
+        history to today by default), every day, week or month end. Re-running replaces
+        the days' snapshots, never duplicates them."""
+        return self._start(
+            request, Job.Kind.COVERAGE_BACKFILL, serializers.CoverageBackfillSerializer
+        )
+
+
+# Where to name the places of snapshot rows that are not among the user's scope options
+# (municipalities for users who see everything): level → (model, key field).
+PLACE_MODELS = {
+    Level.REGION: (RegionalHealthAuthority, "code"),
+    Level.AREA: (HealthTrust, "code"),
+    Level.COUNTY: (County, "number"),
+    Level.MUNICIPALITY: (Municipality, "number"),
+}
+
+
+def snapshot_places(request, rows) -> dict[tuple[str, int], coverage.ScopeRef]:
+    """{(level, scope id): place} for the rows of a page: the user's scope options, and one
+    query per level for those among the rows that are not."""
+    places = {(o.level, o.scope_id): o for o in request_scope_options(request)}
+    missing: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if (row.level, row.scope_id) not in places and row.level in PLACE_MODELS:
+            missing[row.level].add(row.scope_id)
+    for level, ids in missing.items():
+        model, key_field = PLACE_MODELS[level]
+        for pk, key, name in model.objects.filter(pk__in=ids).values_list("pk", key_field, "name"):
+            places[(level, pk)] = coverage.ScopeRef(level, pk, f"{level}:{key}", name)
+    return places
+
+
+class CoverageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Computed coverage figures per target, day and place, for the places in your reach
+    (the nation and the regions for everyone with a role)."""
+
+    serializer_class = serializers.CoverageSnapshotSerializer
+    filterset_class = CoverageSnapshotFilterSet
+    permission_classes = [permissions.IsAuthenticated, HasRole]
+
+    def get_queryset(self):
+        return (
+            coverage.visible_snapshots(self.request.user)
+            .select_related("target")
+            .order_by("target__sort_order", "target_id", "level", "scope_id", "day")
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "scope",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description="Only this place: `nation`, `rha:<code>`, `area:<code>`, "
+                "`county:<number>` or `municipality:<number>`. A place that is unknown or "
+                "outside your reach answers 400.",
+            )
+        ],
+        responses={
+            200: serializers.CoverageSnapshotSerializer(many=True),
+            400: OpenApiResponse(description="A filter value is invalid; the messages say which."),
+        },
+    )
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = page if page is not None else list(queryset)
+        context = {**self.get_serializer_context(), "places": snapshot_places(request, rows)}
+        data = self.get_serializer_class()(rows, many=True, context=context).data
+        if page is not None:
+            return self.get_paginated_response(data)
+        return Response(data)

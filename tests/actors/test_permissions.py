@@ -79,7 +79,7 @@ def new_org_in(municipality):
 CASES = [
     Case("login", {**everyone(302), "anon": 200}),
     Case("logout", everyone(302, anon=302), method="post"),
-    Case("actors:home", everyone(200)),
+    Case("actors:home", by_role(**{**dict.fromkeys(ROLES[1:], 200), "directorate": 302})),
     Case("actors:municipality_list", everyone(200)),
     Case("actors:municipality_detail", by_role(**SCOPED_IN), args=lambda o: ["4601"], id="in"),
     Case("actors:municipality_detail", by_role(**SCOPED_OUT), args=lambda o: ["5401"], id="out"),
@@ -660,6 +660,57 @@ CASES += [
     ),
 ]
 
+# Coverage targets: figures for every role; places and who is missing within reach; the
+# recomputation for coordinators, the directorate and admins; shared jobs for them too.
+TARGET = "e-multidose-legekontor"
+TARGET_READ = {**READ_WITH_ROLE}
+TARGET_OUT = {**READ_WITH_ROLE, "contact": 404, "coord_area": 404}
+RECOMPUTE_HTML = dict(
+    norole=403, contact=403, coord_area=302, coord_nat=302, directorate=302, admin=302
+)
+RECOMPUTE_API = {**RECOMPUTE_HTML, **dict.fromkeys(["coord_area", "coord_nat", "directorate",
+                                                    "admin"], 202)}  # fmt: skip
+SHARED_JOB = {**READ_WITH_ROLE, "norole": 404, "contact": 404}
+CASES += [
+    Case("benefits:target_dashboard", by_role(**TARGET_READ)),
+    Case("benefits:target_detail", by_role(**TARGET_READ), args=lambda o: [TARGET], id="in"),
+    Case(
+        "benefits:target_detail",
+        by_role(**TARGET_OUT),
+        args=lambda o: [TARGET],
+        data=lambda o: {"scope": "area:unn"},
+        id="out",
+    ),
+    Case(
+        "benefits:target_recompute",
+        by_role(**RECOMPUTE_HTML),
+        method="post",
+        data=lambda o: {"kind": "recompute"},
+    ),
+    Case("actors:job_status", by_role(**SHARED_JOB), args=pk_of("job")),
+    Case("coveragetarget-list", API_READ | {"norole": 403}, api=True),
+    api("coveragetarget-detail", TARGET_READ, args=lambda o: [TARGET]),
+    api("coveragetarget-forecast", TARGET_READ, args=lambda o: [TARGET], id="in"),
+    api(
+        "coveragetarget-forecast",
+        TARGET_OUT,
+        args=lambda o: [TARGET],
+        data=lambda o: {"scope": "area:unn"},
+        id="out",
+    ),
+    api("coveragetarget-recompute", RECOMPUTE_API, method="post", data=lambda o: {}),
+    api("coveragetarget-backfill", RECOMPUTE_API, method="post", data=lambda o: {}),
+    api("coveragesnapshot-list", TARGET_READ, id="in"),
+    api(
+        "coveragesnapshot-list",
+        {**TARGET_READ, "contact": 400, "coord_area": 400},
+        data=lambda o: {"scope": "area:unn"},
+        id="out",
+    ),
+    api("job-list", TARGET_READ),
+    api("job-detail", {**SHARED_JOB, "norole": 403}, args=pk_of("job")),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
@@ -669,7 +720,7 @@ EXEMPT = {
 @pytest.fixture
 def objects(db, settings, tmp_path):
     from actors.choices import Role
-    from actors.models import County, RegionalHealthAuthority, Vendor
+    from actors.models import County, Job, RegionalHealthAuthority, Vendor
     from rollout import services as rollout_services
     from rollout.models import Solution
     from tests.factories import UserFactory
@@ -794,6 +845,7 @@ def objects(db, settings, tmp_path):
         "rha": RegionalHealthAuthority.objects.first(),
         "county": County.objects.first(),
         "vendor": Vendor.objects.create(name="Testleverandør"),
+        "job": Job.objects.create(kind=Job.Kind.COVERAGE_RECOMPUTE),
     }
 
 

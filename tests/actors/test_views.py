@@ -18,16 +18,20 @@ def test_each_demo_login_lands_on_its_start_page(username):
     response = client.post(
         reverse("login"), {"username": username, "password": demo_password(username)}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("actors:home")
+    # The directorate's start page is the result-target dashboard.
+    start = "benefits:target_dashboard" if username == "direktorat" else "actors:home"
+    assert response.redirect_chain[-1][0] == reverse(start)
     assert response.status_code == 200
     assert response.context["user"].username == username
 
 
-def test_start_page_speaks_to_the_role(contact, directorate, org_bergen):
+def test_start_page_speaks_to_the_role(contact, coordinator, directorate, org_bergen):
     page = client_for(contact).get(reverse("actors:home")).content.decode()
     assert "4601" in page and "Bergen" in page
-    page = client_for(directorate).get(reverse("actors:home")).content.decode()
-    assert "Helse Bergen HF" in page and "Universitetssykehuset Nord-Norge HF" in page
+    page = client_for(coordinator).get(reverse("actors:home")).content.decode()
+    assert "Helse Bergen HF" in page and "Universitetssykehuset Nord-Norge HF" not in page
+    page = client_for(directorate).get(reverse("actors:home"), follow=True).content.decode()
+    assert "Kjernejournal i kommunal pleie og omsorg" in page
 
 
 def test_login_is_throttled_after_five_failures(contact):
