@@ -354,6 +354,17 @@ def _job_targets(params: dict):
     return list(targets.select_related("solution").prefetch_related("organisation_types"))
 
 
+def _param_date(params: dict, key: str, default):
+    """A date parameter given as a date or as YYYY-MM-DD; `default` when left out."""
+    value = params.get(key) or default
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError({key: _("Give dates as YYYY-MM-DD.")}) from exc
+    return value
+
+
 def _job_params(kind: str, params: dict) -> dict:
     """Check a job's parameters before it is queued; errors say what to fix."""
     clean: dict = {}
@@ -370,22 +381,18 @@ def _job_params(kind: str, params: dict) -> dict:
         every = params.get("every") or "month"
         if every not in EVERY:
             raise ValidationError({"every": _("Choose day, week or month.")})
-        end = params.get("end") or rollout_today()
-        start = params.get("start")
-        if isinstance(start, str) or isinstance(end, str):
-            try:
-                start = datetime.date.fromisoformat(start) if isinstance(start, str) else start
-                end = datetime.date.fromisoformat(end) if isinstance(end, str) else end
-            except ValueError as exc:
-                raise ValidationError({"start": _("Give dates as YYYY-MM-DD.")}) from exc
+        start = _param_date(params, "start", None)
+        end = _param_date(params, "end", rollout_today())
         if end > rollout_today():
             raise ValidationError({"end": _("The end cannot be in the future.")})
         if start is not None and start > end:
             raise ValidationError({"start": _("The start must be on or before the end.")})
         clean.update(every=every, start=start.isoformat() if start else None, end=end.isoformat())
     elif kind == Job.Kind.COVERAGE_RECOMPUTE:
-        day = params.get("day")
-        clean["day"] = day if isinstance(day, str) else (day or rollout_today()).isoformat()
+        day = _param_date(params, "day", rollout_today())
+        if day > rollout_today():
+            raise ValidationError({"day": _("The day cannot be in the future.")})
+        clean["day"] = day.isoformat()
     if params.get("trigger"):
         clean["trigger"] = params["trigger"]
     return clean

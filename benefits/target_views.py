@@ -28,7 +28,8 @@ from .charts import share_bars
 from .choices import Level, TargetUnit
 from .models import CoverageTarget
 
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # organisations not yet counted, per page
+MUNICIPALITY_PAGE_SIZE = 25  # municipalities not yet counted (each with its organisations)
 COLOUR_ACTUAL, COLOUR_FORECAST, COLOUR_THRESHOLD = "#12639e", "#5fb98a", "#7a4a00"
 
 
@@ -209,7 +210,7 @@ def target_detail(request, code: str):
         context["page"] = page
     else:
         gaps = coverage.missing_municipalities(target, request.user, chosen)
-        context["page"] = Paginator(gaps, PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page"] = Paginator(gaps, MUNICIPALITY_PAGE_SIZE).get_page(request.GET.get("page"))
         coverage.attach_missing(target, list(context["page"]))
     params = request.GET.copy()
     params.pop("page", None)

@@ -7,7 +7,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, DateField, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, F, FilteredRelation, Q, Value
 from django.db.models.functions import Coalesce
 
 from actors.models import Organisation, OrganisationType, RecordSystem
@@ -32,15 +32,19 @@ def applicable(organisations, solution: Solution):
 
 def with_status(organisations, solution: Solution):
     """Annotate `current_status` ('ikke_startet' without a row), `status_date`,
-    `status_reason`, `status_version`."""
-    row = RolloutStatus.objects.filter(organisation=OuterRef("pk"), solution=solution)
+    `status_reason`, `status_version`: one LEFT JOIN on the status row of the solution
+    (at most one per organisation), so filtering and sorting on them stay cheap."""
     return organisations.annotate(
-        current_status=Coalesce(
-            Subquery(row.values("status")[:1]), Value(Status.NOT_STARTED), output_field=CharField()
+        _status=FilteredRelation(
+            "rollout_statuses", condition=Q(rollout_statuses__solution=solution)
         ),
-        status_date=Subquery(row.values("effective_date")[:1], output_field=DateField()),
-        status_reason=Subquery(row.values("reason")[:1]),
-        status_version=Coalesce(Subquery(row.values("version")[:1]), Value(0)),
+    ).annotate(
+        current_status=Coalesce(
+            F("_status__status"), Value(Status.NOT_STARTED), output_field=CharField()
+        ),
+        status_date=F("_status__effective_date"),
+        status_reason=Coalesce(F("_status__reason"), Value(""), output_field=CharField()),
+        status_version=Coalesce(F("_status__version"), Value(0)),
     )
 
 

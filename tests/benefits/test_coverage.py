@@ -252,9 +252,13 @@ def test_job_parameters_are_checked(db):
         )
     assert "nope" in str(exc.value)
     tomorrow = TODAY + datetime.timedelta(days=1)
-    with pytest.raises(ValidationError, match="future|fremtiden"):
+    with pytest.raises(ValidationError, match="fram i tid"):
         services.coverage_job_request(
             user=SYSTEM_USER, kind=Job.Kind.COVERAGE_BACKFILL, params={"end": tomorrow}
+        )
+    with pytest.raises(ValidationError, match="fram i tid"):
+        services.coverage_job_request(
+            user=SYSTEM_USER, kind=Job.Kind.COVERAGE_RECOMPUTE, params={"day": tomorrow}
         )
     assert not Job.objects.exists()
 
