@@ -8,6 +8,13 @@ COLOUR_COVERED, COLOUR_MISSING, COLOUR_BEYOND = "#12639e", "#f0a04b", "#1b8a5a"
 COLOUR_REST = "#e6ebf1"
 
 
+def chart_height(bars: int) -> str:
+    """A CSS class giving every bar of a horizontal chart room for its label."""
+    if bars <= 3:
+        return "tiny"
+    return "" if bars <= 12 else "tall" if bars <= 20 else "xl"
+
+
 def share_bars(rows, threshold: float, *, achieved: bool = False) -> dict:
     """A share per row (`name`, `share`), in the order given, as a stacked bar from 0 to
     100 %: up to the threshold, what is missing to reach it, what lies beyond it and the

@@ -104,10 +104,11 @@ def _step(field_name: str, statuses) -> Sum:
     )
 
 
-def _target_organisations(target: CoverageTarget):
-    return Organisation.objects.filter(
-        is_active=True, type__in=target.organisation_types.values("pk")
-    )
+def _target_organisations(target: CoverageTarget, organisations=None):
+    """Active organisations of the target's types (among `organisations`, e.g. those
+    visible to a user; by default all)."""
+    organisations = Organisation.objects.all() if organisations is None else organisations
+    return organisations.filter(is_active=True, type__in=target.organisation_types.values("pk"))
 
 
 @dataclass
@@ -547,10 +548,7 @@ def missing_organisations(target: CoverageTarget, user, scope: ScopeRef):
     """Organisations of an organisation target, in the user's reach and at the place, not
     (yet) counted, with their current status and reason (and what they wait for)."""
     qs = with_status(
-        _target_organisations(target).filter(
-            pk__in=Organisation.objects.visible_to(user).values("pk")
-        ),
-        target.solution,
+        _target_organisations(target, Organisation.objects.visible_to(user)), target.solution
     ).exclude(current_status__in=target.achieved_statuses)
     if target.denominator == Denominator.RELEVANT:
         qs = qs.exclude(current_status=Status.NOT_RELEVANT)

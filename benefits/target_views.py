@@ -24,7 +24,7 @@ from rollout.choices import Status
 from rollout.models import RolloutStatus
 
 from . import coverage, services
-from .charts import share_bars
+from .charts import chart_height, share_bars
 from .choices import Level, TargetUnit
 from .models import CoverageTarget
 
@@ -132,10 +132,6 @@ def trend_chart(status: coverage.TargetStatus, compact: bool = False) -> dict:
     }
 
 
-def _chart_height(bars: int) -> str:
-    return "" if bars <= 12 else "tall" if bars <= 20 else "xl"
-
-
 def _latest_job(user) -> Job | None:
     return (
         Job.objects.visible_to(user)
@@ -192,10 +188,10 @@ def target_detail(request, code: str):
         "counties": counties,
         "area_chart": share_bars(areas, target.threshold, achieved=True),
         "county_chart": share_bars(counties, target.threshold, achieved=True),
-        "area_height": _chart_height(len(areas)),
-        "county_height": _chart_height(len(counties)),
-        "type_names": ", ".join(t.name for t in target.organisation_types.all()),
-        "achieved_names": ", ".join(str(Status(s).label) for s in target.achieved_statuses),
+        "area_height": chart_height(len(areas)),
+        "county_height": chart_height(len(counties)),
+        "type_names": ", ".join(t.name.lower() for t in target.organisation_types.all()),
+        "achieved_names": ", ".join(str(Status(s).label).lower() for s in target.achieved_statuses),
         "job": _latest_job(request.user),
         "can_recompute": scoping.can_recompute_targets(request.user),
     }

@@ -22,7 +22,7 @@ from actors.concurrency import VersionConflict, show_conflict
 from actors.models import HealthTrust, Municipality, Organisation, RegionalHealthAuthority
 
 from . import selectors, services
-from .charts import share_bars
+from .charts import chart_height, share_bars
 from .choices import Direction, MeasurementKind, ReportStatus
 from .filtersets import IntentAgreementFilterSet
 from .forms import (
@@ -41,11 +41,6 @@ MISSING_LIMIT = 20_000
 MISSING_SHOWN = 25
 EDITABLE_REPORT = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 COLOUR_COVERED, COLOUR_BEYOND = "#12639e", "#1b8a5a"
-
-
-def _chart_height(bars: int) -> str:
-    """A CSS class giving every bar of a horizontal chart room for its label."""
-    return "" if bars <= 12 else "tall" if bars <= 20 else "xl"
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -164,7 +159,7 @@ def agreement_coverage(request):
             "areas": _by_gap(areas),
             "county_chart": _coverage_chart(counties, coverage.threshold),
             "area_chart": _coverage_chart(areas, coverage.threshold),
-            "chart_height": _chart_height(max(len(counties), len(areas))),
+            "chart_height": chart_height(max(len(counties), len(areas))),
             "gaps": gaps,
             "date_form": date_form,
             "on": on,
@@ -401,7 +396,7 @@ def benefit_detail(request, pk):
             "levels": _levels(summary),
             "realisations": realisations,
             "chart": chart,
-            "chart_height": _chart_height(len(shown)),
+            "chart_height": chart_height(len(shown)),
             "chart_cut": len(realisations) > CHART_REPORTERS,
             "reports": reports,
             "can_report": scoping.scope_for(request.user).can_edit,
@@ -471,7 +466,7 @@ def overview(request):
         {
             "cards": cards,
             "chart": chart,
-            "chart_height": _chart_height(len(cards)),
+            "chart_height": chart_height(len(cards)),
             "missing_groups": missing_groups,
             "missing_total": len(missing),
             "missing_capped": len(missing) >= MISSING_LIMIT,
