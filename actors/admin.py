@@ -6,6 +6,7 @@ from .models import (
     Catchment,
     County,
     HealthTrust,
+    Job,
     Municipality,
     Organisation,
     OrganisationType,
@@ -92,3 +93,9 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
     filter_horizontal = ["health_trusts", "municipalities", "groups", "user_permissions"]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "kind", "state", "done", "total", "created_by", "created_at"]
+    list_filter = ["kind", "state"]

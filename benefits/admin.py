@@ -2,7 +2,15 @@ from django.contrib import admin
 
 from actors.admin import ReadOnlyAdmin
 
-from .models import AgreementChange, Benefit, BenefitGoal, BenefitReport, IntentAgreement
+from . import services
+from .models import (
+    AgreementChange,
+    Benefit,
+    BenefitGoal,
+    BenefitReport,
+    CoverageTarget,
+    IntentAgreement,
+)
 
 
 @admin.register(BenefitGoal)
@@ -34,3 +42,25 @@ class AgreementChangeAdmin(ReadOnlyAdmin):
 class BenefitReportAdmin(ReadOnlyAdmin):
     list_display = ["benefit", "municipality", "organisation", "kind", "status", "period_end"]
     list_filter = ["kind", "status", "benefit"]
+
+
+@admin.register(CoverageTarget)
+class CoverageTargetAdmin(admin.ModelAdmin):
+    """Targets are data, kept here by administrators. Saving goes through
+    services.target_save, so a new target, or one whose counting changed, gets its
+    history back-filled. Retire a target by unticking "active" (its history stays)."""
+
+    list_display = ["name", "solution", "unit", "threshold", "deadline", "per_area", "is_active"]
+    list_filter = ["solution", "unit", "is_active"]
+    filter_horizontal = ["organisation_types"]
+    readonly_fields = ["version"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.target_save(
+            user=request.user,
+            target=obj,
+            organisation_types=form.cleaned_data["organisation_types"],
+        )

@@ -221,3 +221,41 @@ def test_a_bad_recompute_request_says_what_is_wrong(db, make_user):
     )
     assert "no-such-target" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
+    registry, make_user, django_capture_on_commit_callbacks
+):
+    target = CoverageTarget.objects.get(code="e-multidose-legekontor")
+    old = CoverageSnapshot.objects.filter(target=target, level=Level.NATION).latest("day")
+    assert (old.numerator, old.denominator) == (3, 6)
+    data = {
+        "code": target.code,
+        "name": target.name,
+        "description": target.description,
+        "source": target.source,
+        "solution": target.solution_id,
+        "unit": target.unit,
+        "organisation_types": list(target.organisation_types.values_list("pk", flat=True)),
+        "achieved_statuses": '["i_bruk", "blokkert"]',
+        "denominator": target.denominator,
+        "municipality_rule": target.municipality_rule,
+        "threshold": "0.800",
+        "deadline": "2024-12-31",
+        "sort_order": target.sort_order,
+        "is_active": "on",
+    }
+    admin = client_for(make_user("admin"))
+    url = reverse("admin:benefits_coveragetarget_change", args=[target.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.version == 2 and target.achieved_statuses == ["i_bruk", "blokkert"]
+    latest = CoverageSnapshot.objects.filter(target=target, level=Level.NATION).latest("day")
+    assert (latest.day, latest.numerator, latest.denominator) == (TODAY, 4, 6)
+    job = Job.objects.filter(kind=Job.Kind.COVERAGE_BACKFILL).latest("id")
+    assert job.created_by.username == "admin" and job.state == Job.State.DONE
+    data["achieved_statuses"] = '["flying"]'
+    response = admin.post(url, data)
+    assert response.status_code == 200 and "flying" in response.content.decode()
