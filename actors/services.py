@@ -145,11 +145,12 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
 # --- organisations --------------------------------------------------------------------
 
 
-def coverage_changed() -> None:
-    """Organisations or statuses changed: coverage targets are recomputed soon (debounced)."""
+def coverage_changed(since=None) -> None:
+    """Organisations or statuses changed: coverage targets are recomputed soon (debounced),
+    today's figures and, for statuses dated in the past, every stored day `since` then."""
     from benefits.services import coverage_recompute_soon
 
-    coverage_recompute_soon()
+    coverage_recompute_soon(since)
 
 
 def _ensure_editable(user, organisation: Organisation) -> None:

@@ -277,15 +277,16 @@ def forecast(
 ) -> Forecast:
     """The projected date the threshold is reached at the current pace, and a verdict.
 
-    Pace: the slope of a linear least-squares fit of the ratio over the snapshots of the
-    last FIT_WINDOW_DAYS before the latest one. Projected date: latest day + (threshold −
+    Pace: the slope of a linear least-squares fit of the ratio over the last snapshot of
+    each month (so daily and monthly snapshots weigh alike) in the FIT_WINDOW_DAYS before
+    the latest one. Projected date: latest day + (threshold −
     latest ratio) / pace. Verdict: reached when the latest ratio is at or above the
     threshold; on track when the projected date is on or before the deadline; at risk when
     it is within RISK_MARGIN_DAYS after it; otherwise (or without progress, or with the
     deadline passed) not on track. With fewer than MIN_POINTS snapshots spanning
     MIN_SPAN_DAYS it says so instead of inventing a date.
     """
-    series = sorted(series)
+    series = last_of_each_month(series)
     if not series:
         return Forecast(Verdict.UNKNOWN, None, threshold, deadline, message=_("Not computed yet."))
     latest_day, current = series[-1]
@@ -334,6 +335,14 @@ def forecast(
     else:
         result.verdict = Verdict.OFF_TRACK
     return result
+
+
+def last_of_each_month(series):
+    """The last point of each month, oldest first (points are tuples starting with a day)."""
+    by_month = {}
+    for point in sorted(series):
+        by_month[(point[0].year, point[0].month)] = point
+    return [by_month[key] for key in sorted(by_month)]
 
 
 def _slope(points: list[tuple[int, float]]) -> float:
@@ -395,6 +404,15 @@ def scope_options(user) -> list[ScopeRef]:
         for m in Municipality.objects.visible_to(user).order_by("name")
     ]
     return options
+
+
+def resolve_scope(user, key: str | None, options: list[ScopeRef]) -> ScopeRef | None:
+    """The place a key names among the user's options (see scope_options); without a key,
+    the user's default; None when the key is unknown or out of reach (answer 404: an
+    unknown place and a forbidden one look the same)."""
+    if not key:
+        return default_scope(user, options)
+    return next((o for o in options if o.key == key), None)
 
 
 def visible_counties(user):
@@ -552,12 +570,12 @@ def missing_organisations(target: CoverageTarget, user, scope: ScopeRef):
     ).exclude(current_status__in=target.achieved_statuses)
     if target.denominator == Denominator.RELEVANT:
         qs = qs.exclude(current_status=Status.NOT_RELEVANT)
-    return _at_place(qs, scope, "").select_related("type", "municipality", "health_trust")
+    return _at_place(qs, scope).select_related("type", "municipality", "health_trust")
 
 
-def _at_place(qs, scope: ScopeRef, prefix: str):
-    """Narrow organisations (prefix "") or municipalities (prefix "m") to a place."""
-    org = prefix == ""
+def _at_place(qs, scope: ScopeRef):
+    """Narrow organisations or municipalities to a place."""
+    org = qs.model is Organisation
     lookups = {
         Level.REGION: (
             "health_trust__regional_health_authority_id"
@@ -584,7 +602,7 @@ def missing_municipalities(target: CoverageTarget, user, scope: ScopeRef) -> lis
     """Municipalities of a municipality target, in reach and at the place, that do not count,
     with their organisations' counts (one aggregate query). `attach_missing` then names the
     organisations that hold back the municipalities on one page."""
-    municipalities = _at_place(Municipality.objects.visible_to(user), scope, "m")
+    municipalities = _at_place(Municipality.objects.visible_to(user), scope)
     rows = (
         with_status(
             _target_organisations(target).filter(municipality__in=municipalities.values("pk")),
@@ -608,13 +626,17 @@ def missing_municipalities(target: CoverageTarget, user, scope: ScopeRef) -> lis
     return gaps
 
 
-def attach_missing(target: CoverageTarget, gaps: list[MunicipalityGap]) -> None:
-    """Fill `missing` of each gap: its organisations of the types not achieved and not
-    marked not relevant, with their status and reason. One query for all the gaps."""
+def attach_missing(target: CoverageTarget, user, gaps: list[MunicipalityGap]) -> None:
+    """Fill `missing` of each gap: its organisations of the types, within the user's reach,
+    not achieved and not marked not relevant, with their status and reason. One query for
+    all the gaps. (A coordinator of one of Oslo's areas sees Oslo, but only the
+    organisations of their own area.)"""
     by_municipality = {g.municipality.pk: g for g in gaps}
     organisations = (
         with_status(
-            _target_organisations(target).filter(municipality__in=list(by_municipality)),
+            _target_organisations(target, Organisation.objects.visible_to(user)).filter(
+                municipality__in=list(by_municipality)
+            ),
             target.solution,
         )
         .exclude(current_status__in=[*target.achieved_statuses, Status.NOT_RELEVANT])

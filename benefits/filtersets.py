@@ -19,7 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from actors.models import Catchment
 
 from .choices import AgreementStatus, Level, MeasurementKind, ReportStatus
-from .coverage import ScopeRef, scope_options
+from .coverage import ScopeRef, resolve_scope, scope_options
 from .models import Benefit, BenefitReport, CoverageSnapshot, IntentAgreement
 
 
@@ -178,5 +178,5 @@ class CoverageSnapshotFilterSet(filters.FilterSet):
         ]
 
     def filter_scope(self, queryset, name, value):
-        place = next(o for o in request_scope_options(self.request) if o.key == value)
+        place = resolve_scope(self.request.user, value, request_scope_options(self.request))
         return queryset.filter(level=place.level, scope_id=place.scope_id)

@@ -19,7 +19,7 @@ from rollout.models import StatusChange
 from rollout.selectors import month_ends
 from rollout.services import today as rollout_today
 
-from .choices import AgreementStatus, ReportStatus
+from .choices import AgreementStatus, Level, ReportStatus
 from .models import (
     AgreementChange,
     BenefitReport,
@@ -393,6 +393,9 @@ def _job_params(kind: str, params: dict) -> dict:
         if day > rollout_today():
             raise ValidationError({"day": _("The day cannot be in the future.")})
         clean["day"] = day.isoformat()
+        since = _param_date(params, "since", None)
+        if since is not None:
+            clean["since"] = min(since, day).isoformat()
     if params.get("trigger"):
         clean["trigger"] = params["trigger"]
     return clean
@@ -401,8 +404,6 @@ def _job_params(kind: str, params: dict) -> dict:
 def coverage_job_request(*, user, kind: str, params: dict | None = None, countdown: int = 0) -> Job:
     """Queue a recomputation or back-fill (coordinators, the directorate, administrators;
     the system). The task is sent when the transaction commits."""
-    from .tasks import run_coverage_job
-
     if user is not scoping.SYSTEM_USER and not scoping.can_recompute_targets(user):
         raise PermissionDenied(_("Your role cannot start a recomputation."))
     if kind not in (Job.Kind.COVERAGE_RECOMPUTE, Job.Kind.COVERAGE_BACKFILL):
@@ -412,52 +413,119 @@ def coverage_job_request(*, user, kind: str, params: dict | None = None, countdo
         params=_job_params(kind, params or {}),
         created_by=user if getattr(user, "pk", None) else None,
     )
-    transaction.on_commit(
-        lambda: run_coverage_job.apply_async(args=[job.pk], countdown=countdown or None)
-    )
+    # robust: the change that asked for the job is committed whatever happens to the job
+    # (in-process mode runs it right here; a failure is on the Job row, not an error page).
+    transaction.on_commit(lambda: _send(job, countdown), robust=True)
     return job
 
 
-def coverage_recompute_soon() -> Job | None:
-    """After statuses or organisations change: recompute today's snapshots once, a little
-    later. Debounced: while a full recomputation is still queued, later changes ride on it,
-    so a bulk change of a thousand statuses triggers one."""
-    queued = Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE, state=Job.State.QUEUED)
-    if any(not params.get("targets") for params in queued.values_list("params", flat=True)):
-        return None
+def _send(job: Job, countdown: int) -> None:
+    from .tasks import run_coverage_job
+
+    try:
+        run_coverage_job.apply_async(args=[job.pk], countdown=countdown or None)
+    except Exception as exc:
+        # The broker is unreachable: say so on the job, so nothing waits for it forever.
+        Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
+            state=Job.State.FAILED, finished_at=timezone.now(), message=str(exc)[:500]
+        )
+        raise
+
+
+class _AfterChange:
+    """The one on-commit callback per transaction that asks for a recomputation after
+    changes; `since` is the earliest date the changes take effect."""
+
+    def __init__(self, since: datetime.date):
+        self.since = since
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        coverage_queue_after_change(self.since)
+
+
+def coverage_recompute_soon(since: datetime.date | None = None) -> None:
+    """After statuses or organisations change: recompute today's snapshots (and any stored
+    day from `since` on, for back-dated changes) a little later, once the change is
+    committed. However many changes a transaction makes, it asks once."""
+    since = since or rollout_today()
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _AfterChange) and not callback.done:
+            callback.since = min(callback.since, since)
+            return
+    transaction.on_commit(_AfterChange(since), robust=True)
+
+
+# A queued recomputation older than this is presumed lost; later changes queue a new one.
+STALE_QUEUED = datetime.timedelta(minutes=15)
+
+
+def coverage_queue_after_change(since: datetime.date) -> Job | None:
+    """Debounced: while a recomputation for today started by changes is still queued,
+    later changes ride on it (widening its `since`), so a bulk change of a thousand
+    statuses, or many in a row, makes one job."""
+    today = rollout_today()
+    waiting = Job.objects.filter(
+        kind=Job.Kind.COVERAGE_RECOMPUTE,
+        state=Job.State.QUEUED,
+        params__trigger="change",
+        params__day=today.isoformat(),
+        created_at__gte=timezone.now() - STALE_QUEUED,
+    ).order_by("-id")
+    for job in waiting:
+        params = {**job.params, "since": min(job.params.get("since") or today.isoformat(),
+                                             since.isoformat())}  # fmt: skip
+        # Only while it is still queued: once a worker has it, the change needs a new job.
+        if Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(params=params):
+            return None
     return coverage_job_request(
         user=scoping.SYSTEM_USER,
         kind=Job.Kind.COVERAGE_RECOMPUTE,
-        params={"trigger": "change"},
+        params={"trigger": "change", "since": since},
         countdown=settings.COVERAGE_RECOMPUTE_DELAY,
     )
 
 
+def _recompute_days(job: Job, target: CoverageTarget) -> list[datetime.date]:
+    """The job's day, and for changes dated in the past every stored day since then."""
+    day = datetime.date.fromisoformat(job.params["day"])
+    days = {day}
+    if job.params.get("since"):
+        since = datetime.date.fromisoformat(job.params["since"])
+        days |= set(
+            CoverageSnapshot.objects.filter(target=target, level=Level.NATION, day__gte=since)
+            .values_list("day", flat=True)
+            .distinct()
+        )
+    return sorted(d for d in days if d <= day)
+
+
 def coverage_job_run(job: Job) -> Job:
-    """Do a queued coverage job, recording progress on the Job row as it goes."""
+    """Do a queued coverage job, recording progress on the Job row as it goes. On an error
+    the job is marked failed (the task puts it back in the queue if it retries)."""
     from .coverage import Structure, compute
 
     Job.objects.filter(pk=job.pk).update(
-        state=Job.State.RUNNING, started_at=timezone.now(), done=0, message=""
+        state=Job.State.RUNNING, started_at=timezone.now(), finished_at=None, done=0, message=""
     )
     job.refresh_from_db()
     try:
         targets = _job_targets(job.params)
         structure = Structure.load()
-        if job.kind == Job.Kind.COVERAGE_RECOMPUTE:
-            passes = [[datetime.date.fromisoformat(job.params["day"])]] * len(targets)
-            work = list(zip(targets, passes, strict=True))
-        else:
-            end = datetime.date.fromisoformat(job.params["end"])
-            work = []
-            for target in targets:
+        work = []
+        for target in targets:
+            if job.kind == Job.Kind.COVERAGE_RECOMPUTE:
+                days = _recompute_days(job, target)
+            else:
+                end = datetime.date.fromisoformat(job.params["end"])
                 start = job.params.get("start")
                 start = datetime.date.fromisoformat(start) if start else first_history_day(target)
                 days = backfill_days(start, end, job.params["every"]) if start else [end]
-                work += [
-                    (target, days[i : i + BACKFILL_CHUNK_DAYS])
-                    for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
-                ]
+            work += [
+                (target, days[i : i + BACKFILL_CHUNK_DAYS])
+                for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
+            ]
         _job_progress(job, total=len(work))
         rows = 0
         for target, days in work:
@@ -473,6 +541,16 @@ def coverage_job_run(job: Job) -> Job:
         )
         raise
     return job
+
+
+def coverage_job_retrying(job_id: int, exc: Exception, countdown: float) -> None:
+    """A transient error: the job goes back to the queue, saying why and when it retries."""
+    Job.objects.filter(pk=job_id).update(
+        state=Job.State.QUEUED,
+        finished_at=None,
+        message=_("Retrying in %(s)s s after a temporary error: %(e)s")
+        % {"s": round(countdown), "e": str(exc)[:300]},
+    )
 
 
 def _job_progress(job: Job, **values) -> None:

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -38,25 +39,10 @@ def _chosen_scope(request) -> tuple[list[coverage.ScopeRef], coverage.ScopeRef]:
     options = coverage.scope_options(request.user)
     if not options:
         raise PermissionDenied(_("Your user has no role."))
-    key = request.GET.get("scope")
-    if key:
-        for option in options:
-            if option.key == key:
-                return options, option
+    place = coverage.resolve_scope(request.user, request.GET.get("scope"), options)
+    if place is None:
         raise Http404(_("No such place within your reach."))
-    return options, coverage.default_scope(request.user, options)
-
-
-def _month_label(day: datetime.date) -> str:
-    return day.strftime("%m.%Y")
-
-
-def _monthly(series):
-    """The last snapshot of each month (the latest one too), for charts."""
-    by_month = {}
-    for day, num, den in series:
-        by_month[(day.year, day.month)] = (day, num, den)
-    return [by_month[k] for k in sorted(by_month)]
+    return options, place
 
 
 def _percent(num: int, den: int) -> float | None:
@@ -75,7 +61,7 @@ def trend_chart(status: coverage.TargetStatus, compact: bool = False) -> dict:
     """The ratio per month with the threshold, the forecast at the current pace and the
     deadline marked."""
     target, forecast = status.target, status.forecast
-    points = _monthly(status.series)
+    points = coverage.last_of_each_month(status.series)
     if not points:
         return {}
     end = target.deadline
@@ -207,7 +193,7 @@ def target_detail(request, code: str):
     else:
         gaps = coverage.missing_municipalities(target, request.user, chosen)
         context["page"] = Paginator(gaps, MUNICIPALITY_PAGE_SIZE).get_page(request.GET.get("page"))
-        coverage.attach_missing(target, list(context["page"]))
+        coverage.attach_missing(target, request.user, list(context["page"]))
     params = request.GET.copy()
     params.pop("page", None)
     context["query"] = params.urlencode()
@@ -243,8 +229,8 @@ def _mark_waiting(target: CoverageTarget, organisations) -> None:
 @require_POST
 def target_recompute(request):
     """Start a recomputation of today's snapshots (or a back-fill) from the UI."""
-    back = request.POST.get("next") or reverse("benefits:target_dashboard")
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("benefits:target_dashboard")
     kind = (
         Job.Kind.COVERAGE_BACKFILL

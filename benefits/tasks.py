@@ -2,12 +2,13 @@
 
 Idempotent (a day's snapshots are replaced, never duplicated), so they are acknowledged
 late and re-queued if a worker dies; transient broker or database failures are retried
-with exponential backoff.
+with exponential backoff, the job showing "retrying" meanwhile.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,28 +19,38 @@ from actors.scoping import SYSTEM_USER
 from . import services
 
 TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
-RETRYING = {
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 5,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 6,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+MAX_RETRIES = 6
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 
 
-@shared_task(**RETRYING)
-def run_coverage_job(job_id: int) -> int:
+def backoff(retries: int) -> float:
+    """5, 10, 20, … seconds, at most five minutes, with jitter (well below the broker's
+    visibility timeout)."""
+    return get_exponential_backoff_interval(
+        factor=5, retries=retries, maximum=300, full_jitter=True
+    )
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, **IDEMPOTENT)
+def run_coverage_job(self, job_id: int) -> int:
     """Run a queued recomputation or back-fill (see services.coverage_job_run)."""
     job = Job.objects.get(pk=job_id)
     if job.state == Job.State.DONE:  # delivered twice: the work is done
         return job.pk
-    services.coverage_job_run(job)
+    try:
+        services.coverage_job_run(job)
+    except TRANSIENT as exc:
+        if self.request.retries >= self.max_retries:
+            raise  # the job stays failed, with the error as its message
+        countdown = backoff(self.request.retries)
+        services.coverage_job_retrying(job.pk, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return job.pk
 
 
-@shared_task(**RETRYING)
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=300, max_retries=MAX_RETRIES
+)
 def nightly_coverage() -> int:
     """Beat, every night: today's snapshots for every active target."""
     job = services.coverage_job_request(

@@ -170,7 +170,7 @@ def status_change(
             source=source,
             prerequisite_override=override_reason,
         )
-        coverage_changed()
+        coverage_changed(since=effective_date)
     return row
 
 
@@ -672,5 +672,5 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
             batch_size=chunk,
         )
         StatusChange.objects.bulk_create(history, batch_size=chunk)
-        coverage_changed()
+        coverage_changed(since=min(h.effective_date for h in history))
     return len(history)

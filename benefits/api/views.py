@@ -16,7 +16,6 @@ and administrators, and followed at /api/v1/jobs/<id>/.
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse
@@ -35,7 +34,7 @@ from rest_framework.response import Response
 from actors import scoping
 from actors.api.concurrency import expected_version
 from actors.api.views import HasRole
-from actors.models import County, HealthTrust, Job, Municipality, RegionalHealthAuthority
+from actors.models import Job
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
 
 from .. import coverage, exports, selectors, services
@@ -505,14 +504,9 @@ class CoverageTargetViewSet(viewsets.ReadOnlyModelViewSet):
         target = self.get_object()
         options = request_scope_options(request)
         key = request.query_params.get("scope")
-        if key:
-            place = next((o for o in options if o.key == key), None)
-            if place is None:
-                raise NotFound(
-                    _("Unknown place, or one outside your reach: %(key)s.") % {"key": key}
-                )
-        else:
-            place = coverage.default_scope(request.user, options)
+        place = coverage.resolve_scope(request.user, key, options)
+        if place is None:
+            raise NotFound(_("Unknown place, or one outside your reach: %(key)s.") % {"key": key})
         target_status = coverage.target_statuses([target], place)[0]
         return Response(serializers.TargetStatusSerializer(target_status).data)
 
@@ -548,29 +542,10 @@ class CoverageTargetViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-# Where to name the places of snapshot rows that are not among the user's scope options
-# (municipalities for users who see everything): level → (model, key field).
-PLACE_MODELS = {
-    Level.REGION: (RegionalHealthAuthority, "code"),
-    Level.AREA: (HealthTrust, "code"),
-    Level.COUNTY: (County, "number"),
-    Level.MUNICIPALITY: (Municipality, "number"),
-}
-
-
-def snapshot_places(request, rows) -> dict[tuple[str, int], coverage.ScopeRef]:
-    """{(level, scope id): place} for the rows of a page: the user's scope options, and one
-    query per level for those among the rows that are not."""
-    places = {(o.level, o.scope_id): o for o in request_scope_options(request)}
-    missing: dict[str, set[int]] = defaultdict(set)
-    for row in rows:
-        if (row.level, row.scope_id) not in places and row.level in PLACE_MODELS:
-            missing[row.level].add(row.scope_id)
-    for level, ids in missing.items():
-        model, key_field = PLACE_MODELS[level]
-        for pk, key, name in model.objects.filter(pk__in=ids).values_list("pk", key_field, "name"):
-            places[(level, pk)] = coverage.ScopeRef(level, pk, f"{level}:{key}", name)
-    return places
+def snapshot_places(request) -> dict[tuple[str, int], coverage.ScopeRef]:
+    """{(level, scope id): place} for naming snapshot rows: the places in the user's reach,
+    which are exactly the places of the snapshots they may read (coverage.visible_snapshots)."""
+    return {(o.level, o.scope_id): o for o in request_scope_options(request)}
 
 
 class CoverageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -608,7 +583,7 @@ class CoverageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = page if page is not None else list(queryset)
-        context = {**self.get_serializer_context(), "places": snapshot_places(request, rows)}
+        context = {**self.get_serializer_context(), "places": snapshot_places(request)}
         data = self.get_serializer_class()(rows, many=True, context=context).data
         if page is not None:
             return self.get_paginated_response(data)

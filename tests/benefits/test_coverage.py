@@ -268,45 +268,106 @@ def test_a_bulk_change_queues_one_recomputation(db, django_capture_on_commit_cal
 
     organisations = [org("4601", name=f"Lege {i}") for i in range(12)]
     solution = Solution.objects.get(code="e-multidose")
+    jobs = Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE)
     with django_capture_on_commit_callbacks() as callbacks:
         result = statuses_bulk_change(
             user=users["coord_nat"],
             organisation_ids=[o.pk for o in organisations],
             solution=solution,
             to_status="planlegging",
+            effective_date=D(2026, 1, 5),
         )
+        status_change(
+            user=users["coord_nat"], organisation=organisations[0], solution=solution,
+            to_status="i_bruk", effective_date=D(2026, 2, 1),
+        )  # fmt: skip
     assert result.changed == 12
-    jobs = Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE)
-    assert jobs.count() == 1 and jobs.get().state == Job.State.QUEUED
+    # Nothing is queued before the changes are committed, and then once, from the
+    # earliest date the changes take effect.
+    assert not jobs.exists()
     assert len(callbacks) == 1
-    # While that job waits, further changes ride on it.
-    status_change(
-        user=users["coord_nat"], organisation=organisations[0], solution=solution,
-        to_status="i_bruk",
-    )  # fmt: skip
-    assert jobs.count() == 1
-
-
-def test_the_queued_job_runs_and_a_later_change_queues_again(
-    db, django_capture_on_commit_callbacks, users
-):
-    lege = org("4601")
-    solution = Solution.objects.get(code="e-multidose")
+    with django_capture_on_commit_callbacks() as sent:
+        callbacks[0]()
+    job = jobs.get()
+    assert job.state == Job.State.QUEUED and job.params["since"] == "2026-01-05"
+    assert len(sent) == 1  # the task, sent when that commits
+    # While that job waits, later changes ride on it, widening what it recomputes.
     with django_capture_on_commit_callbacks(execute=True):
         status_change(
-            user=users["coord_nat"], organisation=lege, solution=solution, to_status="i_bruk"
-        )
-    job = Job.objects.get(kind=Job.Kind.COVERAGE_RECOMPUTE)
-    assert job.state == Job.State.DONE
-    target = CoverageTarget.objects.get(code="e-multidose-legekontor")
-    nation = CoverageSnapshot.objects.get(target=target, day=TODAY, level=Level.NATION)
-    assert (nation.numerator, nation.denominator) == (1, 1)
-    with django_capture_on_commit_callbacks():
-        status_change(
-            user=users["coord_nat"], organisation=lege, solution=solution, to_status="stanset",
-            reason="test",
+            user=users["coord_nat"], organisation=organisations[1], solution=solution,
+            to_status="i_bruk", effective_date=D(2026, 1, 20),
         )  # fmt: skip
-    assert Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE).count() == 2
+    assert jobs.count() == 1
+    # …but not on a job a worker has already taken.
+    jobs.update(state=Job.State.RUNNING)
+    with django_capture_on_commit_callbacks(execute=True):
+        status_change(
+            user=users["coord_nat"], organisation=organisations[2], solution=solution,
+            to_status="i_bruk", effective_date=D(2026, 3, 1),
+        )  # fmt: skip
+    assert jobs.count() == 2
+
+
+def test_a_lost_job_does_not_block_later_changes(db, django_capture_on_commit_callbacks):
+    stale = Job.objects.create(
+        kind=Job.Kind.COVERAGE_RECOMPUTE,
+        params={"trigger": "change", "day": TODAY.isoformat()},
+    )
+    Job.objects.filter(pk=stale.pk).update(
+        created_at=stale.created_at - services.STALE_QUEUED - datetime.timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks():
+        assert services.coverage_queue_after_change(TODAY) is not None
+
+
+def test_a_back_dated_change_recomputes_the_stored_days_since(registry, users):
+    target = make_target()
+    job = services.coverage_job_request(
+        user=SYSTEM_USER, kind=Job.Kind.COVERAGE_BACKFILL,
+        params={"targets": [target.code], "start": "2025-01-01", "every": "month"},
+    )  # fmt: skip
+    services.coverage_job_run(job)
+
+    def nation(day):
+        row = CoverageSnapshot.objects.get(target=target, level=Level.NATION, day=day)
+        return row.numerator, row.denominator
+
+    assert nation(D(2025, 6, 30)) == (3, 6)
+    status_change(
+        user=users["coord_nat"], organisation=registry["ahus"],
+        solution=Solution.objects.get(code="e-multidose"), to_status="i_bruk",
+        effective_date=D(2025, 5, 15),
+    )  # fmt: skip
+    job = services.coverage_job_request(
+        user=SYSTEM_USER, kind=Job.Kind.COVERAGE_RECOMPUTE,
+        params={"targets": [target.code], "since": "2025-05-15"},
+    )  # fmt: skip
+    services.coverage_job_run(job)
+    assert nation(D(2025, 4, 30)) == (3, 6)
+    assert nation(D(2025, 5, 31)) == (4, 6)
+    assert nation(D(2025, 6, 30)) == (4, 6)
+    assert nation(TODAY) == (4, 6)
+
+
+def test_a_failed_recomputation_does_not_undo_the_change(
+    db, users, monkeypatch, django_capture_on_commit_callbacks
+):
+    """In-process mode runs the job when the change commits; if it fails, the change
+    stays saved and the job says why."""
+    lege = org("4601")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(coverage, "compute", boom)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = status_change(
+            user=users["coord_nat"], organisation=lege,
+            solution=Solution.objects.get(code="e-multidose"), to_status="i_bruk",
+        )  # fmt: skip
+    assert row.status == "i_bruk"
+    job = Job.objects.get(kind=Job.Kind.COVERAGE_RECOMPUTE)
+    assert job.state == Job.State.FAILED and "disk full" in job.message
 
 
 def test_a_failing_job_is_marked_failed(db, monkeypatch):
@@ -359,12 +420,12 @@ def test_target_rules_are_validated(db):
 
 
 def linear(start: D, months: int, first: float, per_month: float):
-    """Month-end-ish points every 30 days rising by `per_month`."""
+    """Points every 30 days (one a month, from mid-month) rising by `per_month`."""
     return [(start + datetime.timedelta(days=30 * i), first + per_month * i) for i in range(months)]
 
 
 def test_forecast_projects_a_linear_series_exactly():
-    series = linear(D(2025, 1, 1), 13, 0.50, 0.01)  # 50 % rising 1 point every 30 days
+    series = linear(D(2025, 1, 15), 13, 0.50, 0.01)  # 50 % rising 1 point every 30 days
     latest_day, latest = series[-1]
     f = coverage.forecast(series, 0.80, D(2030, 1, 1))
     assert f.pace_per_month == pytest.approx(0.01)
@@ -375,7 +436,7 @@ def test_forecast_projects_a_linear_series_exactly():
 
 
 def test_forecast_verdicts_against_the_deadline():
-    series = linear(D(2025, 1, 1), 13, 0.50, 0.01)
+    series = linear(D(2025, 1, 15), 13, 0.50, 0.01)
     latest_day = series[-1][0]
     projected = latest_day + datetime.timedelta(days=540)
     assert coverage.forecast(series, 0.8, projected).verdict == Verdict.ON_TRACK
@@ -387,15 +448,15 @@ def test_forecast_verdicts_against_the_deadline():
 
 
 def test_forecast_without_progress_or_history_says_so():
-    flat = linear(D(2025, 1, 1), 13, 0.3, 0.0)
+    flat = linear(D(2025, 1, 15), 13, 0.3, 0.0)
     f = coverage.forecast(flat, 0.8, D(2030, 1, 1))
     assert f.verdict == Verdict.OFF_TRACK and f.projected is None and f.message
-    short = linear(D(2026, 1, 1), 2, 0.3, 0.05)
+    short = linear(D(2026, 1, 15), 2, 0.3, 0.05)
     f = coverage.forecast(short, 0.8, D(2030, 1, 1))
     assert f.verdict == Verdict.UNKNOWN and f.projected is None
     assert "2" in f.message
     assert coverage.forecast([], 0.8, D(2030, 1, 1)).verdict == Verdict.UNKNOWN
-    slow = linear(D(2025, 1, 1), 13, 0.1, 0.0001)
+    slow = linear(D(2025, 1, 15), 13, 0.1, 0.0001)
     f = coverage.forecast(slow, 0.8, D(2030, 1, 1))
     assert f.verdict == Verdict.OFF_TRACK and f.projected is None
 
@@ -409,3 +470,14 @@ def test_forecast_only_fits_the_last_twelve_months():
     assert f.verdict == Verdict.OFF_TRACK
     passed = coverage.forecast(linear(D(2022, 1, 1), 13, 0.1, 0.01), 0.8, D(2022, 6, 1))
     assert passed.verdict == Verdict.OFF_TRACK and passed.projected is None
+
+
+def test_forecast_weighs_each_month_once():
+    """Daily snapshots of the last month (nightly runs) do not outweigh the monthly
+    history: the fit takes the last snapshot of each month."""
+    monthly = linear(D(2025, 1, 15), 12, 0.50, 0.01)
+    last_day, last = monthly[-1]
+    nightly = [(last_day + datetime.timedelta(days=i), last + 0.02) for i in range(1, 16)]
+    f = coverage.forecast(monthly + nightly, 0.8, D(2030, 1, 1))
+    assert f.points == 12
+    assert f.pace_per_month == pytest.approx(0.0115, abs=0.001)

@@ -119,8 +119,9 @@ def test_detail_lists_exactly_who_is_missing_within_reach(registry, make_user):
     # The breakdown only names places within reach, largest gap first.
     areas = [r.scope.key for r in contact.context["areas"]]
     assert areas == ["area:helse-bergen"]
-    national = [r.scope.key for r in response.context["areas"]]
-    assert national[0] in ("area:helse-bergen", "area:unn")
+    # Bergen misses 2 to reach 80 % of 4, Tromsø 1 of 2: the largest gap comes first.
+    national = [(r.scope.key, r.gap) for r in response.context["areas"]]
+    assert national == [("area:helse-bergen", 2), ("area:unn", 1)]
 
 
 def test_detail_of_a_municipality_target_lists_municipalities_and_their_gaps(db, make_user):
@@ -259,3 +260,33 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
     data["achieved_statuses"] = '["flying"]'
     response = admin.post(url, data)
     assert response.status_code == 200 and "flying" in response.content.decode()
+
+
+def test_a_coordinator_of_one_oslo_area_sees_only_its_own_oslo_organisations(db, make_user):
+    from actors.models import HealthTrust
+
+    types = {t.code: t for t in OrganisationType.objects.filter(code__in=["sykehjem"])}
+    ous = HealthTrust.objects.get(code="oslo-universitetssykehus")
+    ahus = HealthTrust.objects.get(code="akershus-universitetssykehus")
+    OrganisationFactory(
+        municipality__number="0301", type=types["sykehjem"], name="OUS-hjem", health_trust=ous
+    )
+    OrganisationFactory(
+        municipality__number="0301", type=types["sykehjem"], name="Ahus-hjem", health_trust=ahus
+    )
+    backfill()
+    coordinator = make_user("coord_area", health_trusts=["akershus-universitetssykehus"])
+    response = client_for(coordinator).get(
+        detail("kjernejournal-plo"), {"scope": "municipality:0301"}
+    )
+    assert response.status_code == 200
+    (gap,) = response.context["page"]
+    assert [o.name for o in gap.missing] == ["Ahus-hjem"]
+    assert "OUS-hjem" not in response.content.decode()
+
+
+def test_recompute_only_goes_back_to_this_site(db, make_user):
+    response = client_for(make_user("directorate")).post(
+        reverse("benefits:target_recompute"), {"next": "//evil.example/"}
+    )
+    assert response.status_code == 302 and response.url == DASHBOARD
