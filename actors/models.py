@@ -386,6 +386,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         COVERAGE_RECOMPUTE = "coverage_recompute", _("Recompute coverage targets")
         COVERAGE_BACKFILL = "coverage_backfill", _("Back-fill coverage history")
+        REPORT_EXPORT = "report_export", _("Status report")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -427,3 +428,8 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def has_file(self) -> bool:
+        """A finished export whose file is still kept (see benefits.services)."""
+        return self.state == self.State.DONE and bool(self.result.get("file"))

@@ -16,4 +16,5 @@ urlpatterns = [
     path("virksomheter/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("virksomheter/<int:pk>/endre/", views.organisation_edit, name="organisation_edit"),
     path("jobber/<int:pk>/", views.job_status, name="job_status"),
+    path("jobber/<int:pk>/fil/", views.job_download, name="job_download"),
 ]

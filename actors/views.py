@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -294,3 +294,24 @@ def job_status(request, pk: int):
     """A job's progress as a small fragment; htmx polls it until the job is finished."""
     job = get_object_or_404(Job.objects.visible_to(request.user), pk=pk)
     return render(request, "actors/_job.html", {"job": job})
+
+
+@login_required
+@require_safe
+def job_download(request, pk: int):
+    """The file a job made, for the user who asked for it only, while it is kept."""
+    from django.core.files.storage import default_storage
+
+    job = get_object_or_404(Job, pk=pk, created_by=request.user)
+    if not job.has_file:
+        raise Http404(_("The file is not ready, or it has been deleted."))
+    try:
+        handle = default_storage.open(job.result["file"], "rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The file has been deleted.")) from exc
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=job.result["filename"],
+        content_type=job.result.get("content_type"),
+    )

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Q, Sum, Value, When
 from django.utils.translation import gettext as _
 
 from actors.models import (
@@ -557,6 +557,29 @@ def breakdown(target: CoverageTarget, options: list[ScopeRef], level: str) -> li
                 series[row.scope.scope_id], float(target.threshold), target.deadline
             )
     return sorted(rows, key=lambda r: (-r.gap, r.ratio, r.scope.name))
+
+
+def latest_by_place(
+    targets: list[CoverageTarget], level: str, scope_ids: list[int]
+) -> dict[tuple[int, int], float | None]:
+    """{(target id, place id): share} from each target's latest snapshot day at a level.
+    Two queries whatever the length of the history."""
+    latest = dict(
+        CoverageSnapshot.objects.filter(target__in=targets, level=level)
+        .values_list("target_id")
+        .annotate(day=Max("day"))
+        .order_by()
+    )
+    if not latest:
+        return {}
+    when = Q()
+    for target_id, day in latest.items():
+        when |= Q(target_id=target_id, day=day)
+    rows = CoverageSnapshot.objects.filter(when, level=level, scope_id__in=scope_ids)
+    return {
+        (t, s): (n / d if d else None)
+        for t, s, n, d in rows.values_list("target_id", "scope_id", "numerator", "denominator")
+    }
 
 
 # --- who is missing -------------------------------------------------------------------

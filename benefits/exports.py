@@ -65,13 +65,15 @@ def table_response(stem: str, columns: Sequence[Column], rows: Iterable[Sequence
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format: {fmt}")
     rows = list(rows)
-    body = _csv(columns, rows) if fmt == CSV else _xlsx(columns, rows)
+    body = csv_bytes([c.header for c in columns], rows) if fmt == CSV else _xlsx(columns, rows)
     response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{file_name(stem, fmt)}"'
     return response
 
 
-def _csv_value(value):
+def csv_value(value):
+    """A cell for the CSV writer: empty for None, ISO dates, numbers as they are, and text
+    a spreadsheet would run as a formula prefixed with an apostrophe."""
     if value is None:
         return ""
     if isinstance(value, datetime.date):
@@ -81,12 +83,13 @@ def _csv_value(value):
     return value  # int and Decimal are written as plain numbers (dot as decimal mark)
 
 
-def _csv(columns: Sequence[Column], rows: list[Sequence]) -> bytes:
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """A whole CSV file as described above (also used by benefits.report_files)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.header for c in columns])
+    writer.writerow([csv_value(h) for h in header])
     for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
+        writer.writerow([csv_value(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -11,7 +11,13 @@ from django.conf import settings
 from django.db.models import Count, Min, Q
 from django.utils.translation import gettext as _
 
-from actors.models import Catchment, HealthTrust, Municipality, Organisation
+from actors.models import (
+    Catchment,
+    HealthTrust,
+    Municipality,
+    Organisation,
+    RegionalHealthAuthority,
+)
 from rollout.choices import Status
 from rollout.models import StatusChange
 
@@ -24,6 +30,11 @@ THRESHOLD = Decimal("0.5")  # "kommuner som representerer om lag halvparten av b
 def excluded_region() -> str:
     """The regional health authority left out of the agreement requirement (data, not code)."""
     return getattr(settings, "AGREEMENT_EXCLUDED_REGION", "helse-midt-norge")
+
+
+def excluded_region_name() -> str:
+    region = RegionalHealthAuthority.objects.filter(code=excluded_region()).first()
+    return region.name if region else excluded_region()
 
 
 def signed_agreements():
@@ -90,7 +101,7 @@ def agreement_coverage(on: datetime.date | None = None) -> Coverage:
     covered = covered_municipality_ids(on)
     nation = CoverageRow(
         "nation",
-        "Norge utenfor " + excluded_region(),
+        _("Norway outside %(region)s") % {"region": excluded_region_name()},
         sum(m.population for m in outside),
         sum(m.population for m in outside if m.pk in covered),
         len(outside),

@@ -32,13 +32,16 @@ def backoff(retries: int) -> float:
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **IDEMPOTENT)
-def run_coverage_job(self, job_id: int) -> int:
-    """Run a queued recomputation or back-fill (see services.coverage_job_run)."""
+def run_job(self, job_id: int) -> int:
+    """Run a queued recomputation, back-fill or report (see services.*_job_run)."""
     job = Job.objects.get(pk=job_id)
     if job.state == Job.State.DONE:  # delivered twice: the work is done
         return job.pk
+    run = (
+        services.report_job_run if job.kind == Job.Kind.REPORT_EXPORT else services.coverage_job_run
+    )
     try:
-        services.coverage_job_run(job)
+        run(job)
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
             raise  # the job stays failed, with the error as its message
@@ -57,3 +60,9 @@ def nightly_coverage() -> int:
         user=SYSTEM_USER, kind=Job.Kind.COVERAGE_RECOMPUTE, params={"trigger": "nightly"}
     )
     return job.pk
+
+
+@shared_task
+def purge_report_files() -> int:
+    """Beat, every hour: delete report files past their time."""
+    return services.report_files_purge()

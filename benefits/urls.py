@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import target_views, views
+from . import report_views, target_views, views
 
 app_name = "benefits"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("avtaler/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("avtaler/<int:pk>/endre/", views.agreement_edit, name="agreement_edit"),
     path("avtaler/<int:pk>/dokument/", views.agreement_document, name="agreement_document"),
+    path("rapporter/", report_views.report_preview, name="report_preview"),
+    path("rapporter/fil/", report_views.report_export, name="report_export"),
     path("resultatmal/", target_views.target_dashboard, name="target_dashboard"),
     path("resultatmal/beregn/", target_views.target_recompute, name="target_recompute"),
     path("resultatmal/<slug:code>/", target_views.target_detail, name="target_detail"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from actors import scoping
 from actors.concurrency import VersionConflict, show_conflict
-from actors.models import HealthTrust, Municipality, Organisation, RegionalHealthAuthority
+from actors.models import HealthTrust, Municipality, Organisation
 
 from . import selectors, services
 from .charts import chart_height, share_bars
@@ -148,7 +148,6 @@ def agreement_coverage(request):
         .select_related("county")
         .order_by("-population")[:20]
     )
-    region = RegionalHealthAuthority.objects.filter(code=selectors.excluded_region()).first()
     return render(
         request,
         "benefits/agreement_coverage.html",
@@ -163,7 +162,7 @@ def agreement_coverage(request):
             "gaps": gaps,
             "date_form": date_form,
             "on": on,
-            "excluded_region": region.name if region else selectors.excluded_region(),
+            "excluded_region": selectors.excluded_region_name(),
             "mine": mine,
             "linkable": trust_codes,
         },

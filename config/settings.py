@@ -216,7 +216,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "benefits.tasks.nightly_coverage",
         "schedule": crontab(hour=2, minute=15),
     },
+    "report-files-purge": {
+        "task": "benefits.tasks.purge_report_files",
+        "schedule": crontab(minute=40),
+    },
 }
+# Hours a generated status report file is kept for its owner to download.
+REPORT_FILE_HOURS = int(os.environ.get("REPORT_FILE_HOURS", "24"))
 # Seconds a recomputation waits after a status change, so a burst of changes makes one.
 # Keep it well below the broker's visibility timeout.
 COVERAGE_RECOMPUTE_DELAY = int(os.environ.get("COVERAGE_RECOMPUTE_DELAY", "60"))
@@ -228,4 +234,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # PDF rendering logs every step at INFO.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

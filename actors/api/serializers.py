@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
@@ -153,6 +154,9 @@ class JobSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("Who asked for it; null for the system (nightly run, after changes)."),
     )
+    download = serializers.SerializerMethodField(
+        help_text=_("Where to fetch the file a report job made (its owner only); null before.")
+    )
 
     class Meta:
         model = Job
@@ -173,5 +177,12 @@ class JobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "download",
         ]
         read_only_fields = fields
+
+    def get_download(self, job) -> str | None:
+        request = self.context.get("request")
+        if not job.has_file or request is None or job.created_by_id != request.user.pk:
+            return None
+        return reverse("job-download", args=[job.pk])

@@ -1,6 +1,12 @@
-from django.http import Http404
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import mixins, permissions, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
 
 from actors import scoping, services
 from actors.filtersets import (
@@ -138,3 +144,36 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return Job.objects.visible_to(self.request.user).select_related("created_by")
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="No such job of yours, or it made no file."),
+            409: OpenApiResponse(description="Not finished yet: poll the job."),
+            410: OpenApiResponse(description="The file was deleted after its time."),
+        }
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The file a report job made: for the user who asked for it, while it is kept."""
+        from django.core.files.storage import default_storage
+
+        job = get_object_or_404(self.get_queryset(), pk=pk, created_by=request.user)
+        if job.kind != Job.Kind.REPORT_EXPORT or job.state == Job.State.FAILED:
+            raise NotFound(_("This job made no file."))
+        if job.state != Job.State.DONE:
+            return Response(
+                {"detail": _("Not finished yet: poll the job until is_finished.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if not job.has_file:
+            return Response(
+                {"detail": _("The file was deleted after its time; ask for the report again.")},
+                status=status.HTTP_410_GONE,
+            )
+        return FileResponse(
+            default_storage.open(job.result["file"], "rb"),
+            as_attachment=True,
+            filename=job.result["filename"],
+            content_type=job.result.get("content_type"),
+        )

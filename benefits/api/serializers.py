@@ -626,6 +626,24 @@ class JobStartedSerializer(serializers.Serializer):
     state = JobChoiceField(Job.State)
 
 
+class ReportRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["national", "area", "municipality"],
+        help_text=_("national (for those who see everything), area or municipality."),
+    )
+    scope = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("For area and municipality reports: area:<code> or municipality:<number>."),
+    )
+    since = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text=_("Changes since this day; the start of the previous quarter when left out."),
+    )
+    format = serializers.ChoiceField(choices=["xlsx", "csv", "pdf"])
+
+
 class CoverageSnapshotSerializer(serializers.ModelSerializer):
     target = serializers.SlugRelatedField(
         slug_field="code", read_only=True, help_text=_("Code of the target.")

@@ -11,3 +11,4 @@ def register(router) -> None:
     router.register(
         "coverage-snapshots", views.CoverageSnapshotViewSet, basename="coveragesnapshot"
     )
+    router.register("reports", views.ReportViewSet, basename="report")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import OuterRef, Subquery
 from django.http import FileResponse
 from django.urls import reverse
@@ -514,13 +515,7 @@ class CoverageTargetViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated(serializer_class, request)
         with service_errors():
             job = services.coverage_job_request(user=request.user, kind=kind, params=dict(data))
-        job.refresh_from_db(fields=["state"])  # without a broker it has run already
-        url = reverse("job-detail", args=[job.pk])
-        return Response(
-            {"job": job.pk, "url": url, "state": job.state},
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": request.build_absolute_uri(url)},
-        )
+        return job_started(request, job)
 
     @extend_schema(request=serializers.CoverageRecomputeSerializer, responses=JOB_STARTED)
     @action(detail=False, methods=["post"])
@@ -540,6 +535,50 @@ class CoverageTargetViewSet(viewsets.ReadOnlyModelViewSet):
         return self._start(
             request, Job.Kind.COVERAGE_BACKFILL, serializers.CoverageBackfillSerializer
         )
+
+
+class ReportViewSet(viewsets.GenericViewSet):
+    """Status reports as files (XLSX, zipped CSV, PDF), made in the background with what
+    you may see: POST a request, poll the job at `url` until `is_finished`, then GET its
+    `download` (yours only, kept for a limited time)."""
+
+    serializer_class = serializers.ReportRequestSerializer
+    permission_classes = [permissions.IsAuthenticated, HasRole]
+
+    @extend_schema(
+        request=serializers.ReportRequestSerializer,
+        responses={
+            202: serializers.JobStartedSerializer,
+            400: OpenApiResponse(description="A bad format or date; the messages say which."),
+            404: OpenApiResponse(description="That report is not within your reach."),
+        },
+    )
+    def create(self, request):
+        data = validated(serializers.ReportRequestSerializer, request)
+        try:
+            with service_errors():
+                job = services.report_export_request(
+                    user=request.user,
+                    kind=data["kind"],
+                    key=data.get("scope") or None,
+                    since=data.get("since"),
+                    fmt=data["format"],
+                )
+        except DjangoPermissionDenied as exc:
+            raise NotFound(str(exc)) from exc
+        return job_started(request, job)
+
+
+def job_started(request, job) -> Response:
+    """202 with where to follow the job (the state as it is now: without a broker the job
+    has already run)."""
+    job.refresh_from_db(fields=["state"])
+    url = reverse("job-detail", args=[job.pk])
+    return Response(
+        {"job": job.pk, "url": url, "state": job.state},
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Location": request.build_absolute_uri(url)},
+    )
 
 
 def snapshot_places(request) -> dict[tuple[str, int], coverage.ScopeRef]:

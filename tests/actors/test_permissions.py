@@ -15,7 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from actors.models import HealthTrust, Municipality
-from tests.conftest import api_client_for, client_for
+from tests.conftest import ROLE_USERS, api_client_for, client_for
 from tests.factories import OrganisationFactory, valid_orgnr
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
@@ -711,10 +711,89 @@ CASES += [
     api("job-detail", {**SHARED_JOB, "norole": 403}, args=pk_of("job")),
 ]
 
+# Status reports: everyone with a role has a report within reach (national for those who
+# see everything); files of report jobs are their owner's only (here the directorate's).
+REPORT_IN = {**READ_WITH_ROLE}
+REPORT_OUT = {**READ_WITH_ROLE, "contact": 404, "coord_area": 404}
+OWNER_ONLY = dict(
+    norole=404, contact=404, coord_area=404, coord_nat=404, directorate=200, admin=404
+)
+API_REPORT_IN = {**READ_WITH_ROLE, **dict.fromkeys(ROLES[2:], 202)}
+API_REPORT_NATIONAL = {**API_REPORT_IN, "contact": 404, "coord_area": 404}
+
+
+def report_post(scope, fmt="csv"):
+    return lambda o: {"scope": scope, "format": fmt, "since": "2026-01-01"}
+
+
+CASES += [
+    Case("benefits:report_preview", by_role(**REPORT_IN), id="default"),
+    Case(
+        "benefits:report_preview",
+        by_role(**REPORT_IN),
+        data=lambda o: {"scope": "municipality:4601"},
+        id="in",
+    ),
+    Case(
+        "benefits:report_preview",
+        by_role(**REPORT_OUT),
+        data=lambda o: {"scope": "municipality:5401"},
+        id="out",
+    ),
+    Case(
+        "benefits:report_export",
+        by_role(**REPORT_IN),
+        method="post",
+        data=report_post("municipality:4601"),
+        id="in",
+    ),
+    Case(
+        "benefits:report_export",
+        by_role(**REPORT_OUT),
+        method="post",
+        data=report_post("municipality:5401"),
+        id="out",
+    ),
+    Case("actors:job_download", by_role(**OWNER_ONLY), args=pk_of("report_job")),
+    api(
+        "report-list",
+        API_REPORT_IN,
+        method="post",
+        data=lambda o: {"kind": "municipality", "scope": "municipality:4601", "format": "csv"},
+        id="in",
+    ),
+    api(
+        "report-list",
+        API_REPORT_NATIONAL,
+        method="post",
+        data=lambda o: {"kind": "national", "format": "csv"},
+        id="national",
+    ),
+    api("job-download", {**OWNER_ONLY, "norole": 403}, args=pk_of("report_job")),
+]
+
 # Routes outside the matrix, and why.
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
 }
+
+
+def report_job():
+    """A finished report job of the directorate user, with its file."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from actors.choices import Role
+    from actors.models import Job
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="directorate", **ROLE_USERS["directorate"])
+    job = Job.objects.create(kind=Job.Kind.REPORT_EXPORT, state=Job.State.DONE, created_by=owner)
+    path = default_storage.save(f"reports/{job.pk}/rapport.csv", ContentFile(b"a;b\n"))
+    job.result = {"file": path, "filename": "rapport.csv", "content_type": "text/csv"}
+    job.save()
+    assert owner.role == Role.DIRECTORATE
+    return job
 
 
 @pytest.fixture
@@ -846,6 +925,7 @@ def objects(db, settings, tmp_path):
         "county": County.objects.first(),
         "vendor": Vendor.objects.create(name="Testleverandør"),
         "job": Job.objects.create(kind=Job.Kind.COVERAGE_RECOMPUTE),
+        "report_job": report_job(),
     }
 
 

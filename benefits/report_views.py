@@ -1,0 +1,130 @@
+"""Status reports: the HTML preview (exactly what the files hold) and the exports. Small
+reports (an area, a municipality) are sent at once; the national report is made by a
+Celery job whose progress the page shows, with a download link when it is done."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from actors import scoping
+from actors.choices import Role
+from actors.models import Job
+
+from . import coverage, report_files, reports, services
+from .choices import Level
+
+# Reports made by a job rather than in the request (the rest are small enough to stream).
+QUEUED_KINDS = {reports.NATIONAL}
+KIND_OF_PREFIX = {
+    "nation": reports.NATIONAL,
+    "area": reports.AREA,
+    "municipality": reports.MUNICIPALITY,
+}
+
+
+def _choices(user) -> dict:
+    """The reports the user may ask for: national (sees all), areas, municipalities."""
+    scope = scoping.scope_for(user)
+    options = coverage.scope_options(user)
+    return {
+        "national": scope.sees_all,
+        "areas": [o for o in options if o.level == Level.AREA]
+        if scope.role != Role.MUNICIPALITY_CONTACT
+        else [],
+        "municipalities": [o for o in options if o.level == Level.MUNICIPALITY],
+    }
+
+
+def _default(user, choices: dict) -> tuple[str, str | None]:
+    if choices["national"]:
+        return reports.NATIONAL, None
+    if choices["areas"]:
+        return reports.AREA, choices["areas"][0].key
+    if choices["municipalities"]:
+        return reports.MUNICIPALITY, choices["municipalities"][0].key
+    raise PermissionDenied(_("Your user has no role."))
+
+
+def _since(raw: str | None) -> datetime.date:
+    try:
+        since = datetime.date.fromisoformat(raw) if raw else reports.default_since()
+    except ValueError as exc:
+        raise Http404(_("Give the date as YYYY-MM-DD.")) from exc
+    return min(since, datetime.date.today())
+
+
+def _request(user, data) -> tuple[str, coverage.ScopeRef, datetime.date]:
+    kind, key = _default(user, _choices(user))
+    if data.get("scope"):
+        key = data["scope"]
+        kind = data.get("kind") or KIND_OF_PREFIX.get(key.split(":")[0], "")
+    place = reports.report_place(user, kind, key)
+    if place is None:
+        raise Http404(_("No such report within your reach."))
+    return kind, place, _since(data.get("since"))
+
+
+@login_required
+@require_safe
+def report_preview(request):
+    kind, place, since = _request(request.user, request.GET)
+    report = reports.build(request.user, kind, place, since)
+    job = None
+    if request.GET.get("job", "").isdigit():
+        job = (
+            Job.objects.visible_to(request.user)
+            .filter(pk=request.GET["job"], kind=Job.Kind.REPORT_EXPORT)
+            .first()
+        )
+    return render(
+        request,
+        "benefits/report_preview.html",
+        {
+            "report": report,
+            "kind": kind,
+            "since": since,
+            "choices": _choices(request.user),
+            "formats": report_files.FORMATS,
+            "queued": kind in QUEUED_KINDS,
+            "job": job,
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_export(request):
+    """A file of the report: streamed at once when small, else made by a job."""
+    kind, place, since = _request(request.user, request.POST)
+    fmt = request.POST.get("format")
+    if fmt not in report_files.FORMATS:
+        raise Http404(_("Choose xlsx, csv or pdf."))
+    if kind in QUEUED_KINDS:
+        try:
+            job = services.report_export_request(
+                user=request.user, kind=kind, key=place.key, since=since, fmt=fmt
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            job = None
+        query = {"kind": kind, "scope": place.key, "since": since.isoformat()}
+        if job:
+            query["job"] = job.pk
+        return redirect(f"{reverse('benefits:report_preview')}?{urlencode(query)}")
+    report = reports.build(request.user, kind, place, since)
+    response = HttpResponse(
+        report_files.render(report, fmt), content_type=report_files.CONTENT_TYPES[fmt]
+    )
+    filename = report.filename(report_files.EXTENSIONS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
