@@ -145,3 +145,15 @@ def test_a_transient_database_error_is_retried(worker, monkeypatch):
     assert job.state == Job.State.DONE, job.message
     assert (Job.State.QUEUED, True) in seen  # waiting for its retry, saying why
     assert len(calls) > CoverageTarget.objects.filter(is_active=True).count()
+
+
+def test_a_report_is_made_by_the_worker_for_its_owner(worker):
+    gp_offices(3)
+    owner = UserFactory(username="direktorat-worker", role="directorate")
+    job = services.report_export_request(
+        user=owner, kind="national", key=None, since=None, fmt="xlsx"
+    )
+    job = wait_for({"pk": job.pk})
+    assert job.state == Job.State.DONE, job.message
+    assert job.has_file and job.result["filename"].endswith(".xlsx")
+    assert job.done == job.total > 1  # progress went section by section
