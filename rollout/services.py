@@ -79,7 +79,7 @@ def missing_prerequisites(organisation: Organisation, solution: Solution) -> lis
 
 
 def _missing_message(required: Solution, organisation: Organisation, status: str) -> str:
-    return _("%(solution)s is not in use at %(org)s (status: %(status)s)") % {
+    return _("%(solution)s is not in use at %(org)s (status: %(status)s).") % {
         "solution": required.name,
         "org": organisation.name,
         "status": Status(status).label,

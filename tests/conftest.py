@@ -1,10 +1,12 @@
 """Shared fixtures: the reference structure loaded once, users per role, clients per role.
 
 Tests marked `postgres` or `redis` skip locally when the service is not configured, and
-fail instead when CI=true, so CI can never pass without really exercising them.
+fail instead when CI=true, so CI can never pass without really exercising them; `browser`
+tests likewise need Debian's chromium (tests/browser/).
 """
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -36,6 +38,15 @@ def pytest_runtest_setup(item):
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
         except redis.RedisError:
             _unavailable(item, f"Redis at {settings.REDIS_URL}")
+    if item.get_closest_marker("browser") and not chromium_path():
+        _unavailable(item, "Debian's chromium (apt-get install chromium)")
+
+
+def chromium_path() -> str | None:
+    """The system chromium that Playwright drives (it never downloads its own browser)."""
+    if os.path.exists("/usr/bin/chromium"):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
 
 
 @pytest.fixture(autouse=True)

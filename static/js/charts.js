@@ -12,10 +12,17 @@
       return {
         label: d.label, data: d.data, backgroundColor: d.color, borderColor: d.color,
         fill: spec.type === "line" && spec.stacked ? "origin" : false,
-        pointRadius: d.points ? 3 : 0, tension: 0.2, spanGaps: true,
+        // Points where asked, and where a line of so few points would not show.
+        pointRadius: d.points || d.data.filter(function (v) { return v !== null; }).length < 3 ? 3 : 0,
+        tension: 0.2, spanGaps: true,
         borderDash: d.dashed ? [6, 4] : undefined
       };
     });
+  }
+  // Whole numbers only (counts): no ticks at 0,5.
+  function counts(spec) {
+    var values = spec.values || [].concat.apply([], (spec.datasets || []).map(function (d) { return d.data; }));
+    return !spec.percent && values.every(function (v) { return v === null || Number.isInteger(v); });
   }
   // Vertical dashed lines with a label at given x positions (a deadline, a decision).
   var markers = {
@@ -58,8 +65,11 @@
           markers: { list: spec.markers || [] }
         },
         scales: {
-          x: { stacked: stacked, beginAtZero: true },
-          y: { stacked: stacked, beginAtZero: true, max: spec.percent ? 100 : undefined }
+          x: { stacked: stacked, beginAtZero: true, ticks: { precision: counts(spec) ? 0 : undefined } },
+          y: {
+            stacked: stacked, beginAtZero: true, max: spec.percent ? 100 : undefined,
+            ticks: { precision: counts(spec) ? 0 : undefined }
+          }
         }
       }
     });
