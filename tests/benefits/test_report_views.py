@@ -160,3 +160,16 @@ def test_a_job_not_finished_yet_answers_409(db, make_user):
     job = Job.objects.create(kind=Job.Kind.REPORT_EXPORT, created_by=owner)
     response = api_client_for(owner).get(reverse("job-download", args=[job.pk]))
     assert response.status_code == 409
+
+
+def test_the_report_figures_agree_with_the_dashboard(registry, make_user):
+    client = client_for(make_user("directorate"))
+    cards = client.get(reverse("benefits:target_dashboard")).context["cards"]
+    report = client.get(PREVIEW).context["report"]
+    rows = {row[0]: row for row in report.table("resultatmal").rows}
+    assert len(rows) == len(cards)
+    for card in cards:
+        status = card["status"]
+        row = rows[status.target.name]
+        assert row[1:3] == list(status.latest[1:]) and row[3] == status.ratio
+        assert row[6] == status.forecast.projected and row[7] == status.forecast.verdict_label
