@@ -1,9 +1,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
+from actors.api.fields import EnumChoiceField
 from actors.models import (
     County,
     HealthTrust,
@@ -112,32 +111,11 @@ class OrganisationSerializer(serializers.ModelSerializer):
 # --- jobs -----------------------------------------------------------------------------
 
 
-class JobChoiceField(serializers.ChoiceField):
+class JobChoiceField(EnumChoiceField):
     """A job's kind or state, documented as `JobKindChoice` / `JobStateChoice` (plain
     `KindEnum` would collide with other fields called `kind`)."""
 
-    def __init__(self, choices_class, **kwargs):
-        self.choices_class = choices_class
-        super().__init__(choices=choices_class.choices, **kwargs)
-
-
-class JobChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = JobChoiceField
-
-    def map_serializer_field(self, auto_schema, direction):
-        choices = self.target.choices_class
-        component = ResolvedComponent(
-            name=f"Job{choices.__name__}Choice",
-            type=ResolvedComponent.SCHEMA,
-            schema={
-                "type": "string",
-                "enum": list(choices.values),
-                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
-            },
-            object=choices,
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
+    prefix = "Job"
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -4,15 +4,13 @@ reach), the rules live in benefits.services."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from actors.api.fields import EnumChoiceField
 from actors.api.serializers import JobChoiceField
 from actors.choices import OrganisationTypeCode
 from actors.models import Job, Municipality, Organisation
-from rollout.api.serializers import EnumChoiceField
 from rollout.choices import Status
 from rollout.models import Solution
 
@@ -49,24 +47,7 @@ class BenefitsEnumChoiceField(EnumChoiceField):
     """An EnumChoiceField documented as `Benefit<Choices>Choice`: benefits' ReportStatus is
     another enum than rollout's, and the schema must not mix the two up."""
 
-
-class BenefitsEnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = BenefitsEnumChoiceField
-
-    def map_serializer_field(self, auto_schema, direction):
-        choices = self.target.choices_class
-        component = ResolvedComponent(
-            name=f"Benefit{choices.__name__}Choice",
-            type=ResolvedComponent.SCHEMA,
-            schema={
-                "type": "string",
-                "enum": list(choices.values),
-                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
-            },
-            object=choices,
-        )
-        auto_schema.registry.register_on_missing(component)
-        return component.ref
+    prefix = "Benefit"
 
 
 # --- intention agreements -------------------------------------------------------------

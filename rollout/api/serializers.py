@@ -2,11 +2,10 @@
 serializers only check the shape of a request, the rules live in rollout.services."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from actors.api.fields import EnumChoiceField
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
@@ -25,42 +24,6 @@ from ..models import (
 def _user(serializer):
     request = serializer.context.get("request")
     return getattr(request, "user", None)
-
-
-class EnumChoiceField(serializers.ChoiceField):
-    """A choice field documented as one named enum per choice set (`PhaseChoice`,
-    `StatusChoice`, …), whatever the field is called: `status`, `from_status` and
-    `to_status` share one enum, and a report's `status` keeps its own."""
-
-    def __init__(self, choices_class, **kwargs):
-        self.choices_class = choices_class
-        super().__init__(choices=choices_class.choices, **kwargs)
-
-
-class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = EnumChoiceField
-
-    def map_serializer_field(self, auto_schema, direction):
-        field = self.target
-        choices = field.choices_class
-        component = ResolvedComponent(
-            name=f"{choices.__name__}Choice",
-            type=ResolvedComponent.SCHEMA,
-            schema={
-                "type": "string",
-                "enum": list(choices.values),
-                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
-            },
-            object=choices,
-        )
-        auto_schema.registry.register_on_missing(component)
-        if not field.allow_blank:
-            return component.ref
-        blank = ResolvedComponent(
-            name="BlankEnum", type=ResolvedComponent.SCHEMA, schema={"enum": [""]}, object="blank"
-        )
-        auto_schema.registry.register_on_missing(blank)
-        return {"oneOf": [component.ref, blank.ref]}
 
 
 # --- solutions and phases -------------------------------------------------------------

@@ -1,0 +1,46 @@
+"""API fields shared by the apps."""
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+
+class EnumChoiceField(serializers.ChoiceField):
+    """A choice field documented as one named enum per choice set (`PhaseChoice`,
+    `StatusChoice`, …), whatever the field is called: `status`, `from_status` and
+    `to_status` share one enum, and a report's `status` keeps its own. Subclasses set
+    `prefix` where two apps have choice sets of the same name (`BenefitReportStatusChoice`,
+    `JobKindChoice`)."""
+
+    prefix = ""
+
+    def __init__(self, choices_class, **kwargs):
+        self.choices_class = choices_class
+        super().__init__(choices=choices_class.choices, **kwargs)
+
+
+class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EnumChoiceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        choices = field.choices_class
+        component = ResolvedComponent(
+            name=f"{field.prefix}{choices.__name__}Choice",
+            type=ResolvedComponent.SCHEMA,
+            schema={
+                "type": "string",
+                "enum": list(choices.values),
+                "description": "\n".join(f"* `{c.value}` - {c.label}" for c in choices),
+            },
+            object=choices,
+        )
+        auto_schema.registry.register_on_missing(component)
+        if not field.allow_blank:
+            return component.ref
+        blank = ResolvedComponent(
+            name="BlankEnum", type=ResolvedComponent.SCHEMA, schema={"enum": [""]}, object="blank"
+        )
+        auto_schema.registry.register_on_missing(blank)
+        return {"oneOf": [component.ref, blank.ref]}
