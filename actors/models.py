@@ -433,3 +433,22 @@ class Job(models.Model):
     def has_file(self) -> bool:
         """A finished export whose file is still kept (see benefits.services)."""
         return self.state == self.State.DONE and bool(self.result.get("file"))
+
+
+class ReminderSent(models.Model):
+    """A reminder e-mailed (and shown in the app) to a user: what was due, and when, so
+    the same reminder is sent at most once per interval."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("kind"), max_length=40)
+    items = models.JSONField(_("what was due"), default=list)
+    sent_at = models.DateTimeField(_("sent"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["user", "kind", "sent_at"])]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.kind} ({self.sent_at:%d.%m.%Y})"

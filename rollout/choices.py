@@ -81,3 +81,51 @@ class VendorSupport(models.TextChoices):
     SUPPORTED = "stottet", _("Supported")
     IN_DEVELOPMENT = "under_utvikling", _("In development")
     NOT_SUPPORTED = "ikke_stottet", _("Not supported")
+
+
+# --- governance -----------------------------------------------------------------------
+
+
+class Cadence(models.TextChoices):
+    QUARTERLY = "kvartalsvis", _("Quarterly")
+    HALF_YEARLY = "halvarlig", _("Half-yearly")
+    YEARLY = "arlig", _("Yearly")
+
+
+CADENCE_MONTHS = {Cadence.QUARTERLY: 3, Cadence.HALF_YEARLY: 6, Cadence.YEARLY: 12}
+
+
+class DecisionPointStatus(models.TextChoices):
+    PLANNED = "planlagt", _("Planned")
+    PREPARED = "forberedt", _("Brief prepared")
+    DECIDED = "besluttet", _("Decided")
+
+
+class DecisionKind(models.TextChoices):
+    START_AREA = "start_omrade", _("Start an area")
+    STOP_AREA = "stans_omrade", _("Stop an area")
+    SCOPE = "omfang", _("Change of scope")
+    TARGET = "resultatmal", _("Change of a target")
+    OTHER = "annet", _("Other adjustment")
+
+
+class ChangeKind(models.TextChoices):
+    DECISION = "beslutning", _("Decision")
+    SCOPE = "omfang", _("Scope")
+    TARGET = "resultatmal", _("Target")
+    THRESHOLD = "terskel", _("Threshold")
+    CUT_LIST = "kuttliste", _("Cut list")
+    DEPENDENCY = "avhengighet", _("Dependency")
+
+
+class CutStatus(models.TextChoices):
+    PROPOSED = "foreslatt", _("Proposed")
+    CUT = "kuttet", _("Cut")
+    KEPT = "beholdt", _("Kept")
+
+
+class DependencyStatus(models.TextChoices):
+    PLANNED = "planlagt", _("Planned")
+    IN_PROGRESS = "pagar", _("In progress")
+    DELAYED = "forsinket", _("Delayed")
+    DELIVERED = "levert", _("Delivered")

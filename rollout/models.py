@@ -21,7 +21,21 @@ from actors.models import (
     ScopedQuerySet,
 )
 
-from .choices import Answer, Phase, PrerequisiteScope, ReportStatus, Source, Status, VendorSupport
+from .choices import (
+    Answer,
+    Cadence,
+    ChangeKind,
+    CutStatus,
+    DecisionKind,
+    DecisionPointStatus,
+    DependencyStatus,
+    Phase,
+    PrerequisiteScope,
+    ReportStatus,
+    Source,
+    Status,
+    VendorSupport,
+)
 
 SHARE = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))]
 
@@ -313,3 +327,199 @@ class ReadinessAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prerequisite}: {self.answer or '–'}"
+
+
+# --- governance (evaluation and decision points, change log, cut list, dependencies) ---
+
+PROGRAMME = "Helhetlig samhandling – steg 2"
+
+
+class GovernanceSchedule(models.Model):
+    """How often a programme holds evaluation and decision points."""
+
+    programme = models.CharField(_("programme"), max_length=200, unique=True, default=PROGRAMME)
+    cadence = models.CharField(_("cadence"), max_length=20, choices=Cadence)
+    first_date = models.DateField(_("first point"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("decision-point schedule")
+        verbose_name_plural = _("decision-point schedules")
+
+    def __str__(self) -> str:
+        return f"{self.programme}: {self.get_cadence_display()}"
+
+
+class DecisionPoint(models.Model):
+    """An evaluation and decision point (evaluerings- og beslutningspunkt): a brief prepared
+    from the data, and the decisions taken."""
+
+    programme = models.CharField(_("programme"), max_length=200, default=PROGRAMME)
+    title = models.CharField(_("title"), max_length=200)
+    scheduled_for = models.DateField(_("date"))
+    held_on = models.DateField(_("held"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DecisionPointStatus, default=DecisionPointStatus.PLANNED
+    )
+    brief = models.JSONField(_("brief"), default=dict, blank=True)
+    brief_generated_at = models.DateTimeField(_("brief prepared"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    scope_until_next = models.TextField(_("scope until the next point"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-scheduled_for", "-id"]
+        verbose_name = _("decision point")
+        verbose_name_plural = _("decision points")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Decision(models.Model):
+    """A decision taken at a decision point. Starting or stopping an area updates the area's
+    rollout record through the rollout services."""
+
+    decision_point = models.ForeignKey(
+        DecisionPoint, on_delete=models.PROTECT, related_name="decisions"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=DecisionKind)
+    text = models.TextField(_("decision"))
+    reason = models.TextField(_("reason"), blank=True)
+    cost_benefit_note = models.TextField(_("cost and benefit"), blank=True)
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    health_trust = models.ForeignKey(
+        HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("area"),
+    )  # fmt: skip
+    effective_date = models.DateField(_("takes effect"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decision_point", "id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+
+class ChangeLogEntry(models.Model):
+    """The change log (endringslogg): every decision and every change of scope, target or
+    threshold, with its reason. Append-only: the database refuses UPDATE and DELETE."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=ChangeKind)
+    title = models.CharField(_("change"), max_length=300)
+    reason = models.TextField(_("reason"))
+    cost_benefit_note = models.TextField(_("cost and benefit"), blank=True)
+    subject = models.CharField(
+        _("concerns"), max_length=200, blank=True, help_text=_("E.g. a target or solution code.")
+    )
+    decision_point = models.ForeignKey(
+        DecisionPoint, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("change-log entry")
+        verbose_name_plural = _("change log")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CutListItem(models.Model):
+    """Optional scope that can be cut (kuttliste). For a solution rolled out area by area
+    (PLL) an item is a whole area, never single organisations."""
+
+    title = models.CharField(_("title"), max_length=200)
+    justification = models.TextField(_("justification"))
+    cost_consequence = models.TextField(_("consequence for cost"), blank=True)
+    benefit_consequence = models.TextField(_("consequence for benefit"), blank=True)
+    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="cut_items")
+    health_trust = models.ForeignKey(
+        HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("area"),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=20, choices=CutStatus, default=CutStatus.PROPOSED
+    )
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["solution", "title"]
+        verbose_name = _("cut-list item")
+        verbose_name_plural = _("cut list")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.solution_id and self.solution.area_wise and not self.health_trust_id:
+            raise ValidationError(
+                {
+                    "health_trust": _(
+                        "%(s)s is rolled out area by area: a cut-list item is a whole area."
+                    )
+                    % {"s": self.solution.name}
+                }
+            )
+
+
+class Dependency(models.Model):
+    """An external delivery the rollout waits for (the steg 1 trust model, the kritisk
+    informasjon standard, SFM for PLO, …)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    provider = models.CharField(_("delivered by"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DependencyStatus, default=DependencyStatus.PLANNED
+    )
+    expected_date = models.DateField(_("expected"), null=True, blank=True)
+    delivered_date = models.DateField(_("delivered"), null=True, blank=True)
+    solutions = models.ManyToManyField(
+        Solution, related_name="dependencies", verbose_name=_("solutions waiting for it")
+    )
+    health_trusts = models.ManyToManyField(
+        HealthTrust,
+        blank=True,
+        related_name="dependencies",
+        verbose_name=_("areas"),
+        help_text=_("Empty: every area."),
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["expected_date", "name"]
+        verbose_name = _("dependency")
+        verbose_name_plural = _("dependencies")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != DependencyStatus.DELIVERED

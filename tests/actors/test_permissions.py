@@ -9,6 +9,7 @@ Tromsø / UNN, outside both the contact's and the area coordinator's reach.
 """
 
 import datetime
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from actors.models import HealthTrust, Municipality
 from tests.conftest import ROLE_USERS, api_client_for, client_for
 from tests.factories import OrganisationFactory, valid_orgnr
+from tests.rollout import matrix_decisions, matrix_dependencies
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
 LOGIN = 302  # an anonymous browser is sent to the login page
@@ -771,6 +773,10 @@ CASES += [
     ),
     api("job-download", {**OWNER_ONLY, "norole": 403}, args=pk_of("report_job")),
 ]
+
+# Governance routes: each part of rollout.governance keeps its cases next to its tests.
+CASES += matrix_decisions.cases(sys.modules[__name__])
+CASES += matrix_dependencies.cases(sys.modules[__name__])
 
 # Routes outside the matrix, and why.
 EXEMPT = {

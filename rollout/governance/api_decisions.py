@@ -1,0 +1,5 @@
+"""API of rollout.governance (decisions); registered by rollout/api/urls.py."""
+
+
+def register(router) -> None:
+    pass

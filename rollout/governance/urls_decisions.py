@@ -1,0 +1,3 @@
+"""URLs of rollout.governance (decisions); included by rollout/urls.py under styring/."""
+
+urlpatterns: list = []

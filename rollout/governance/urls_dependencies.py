@@ -1,0 +1,3 @@
+"""URLs of rollout.governance (dependencies); included by rollout/urls.py under styring/."""
+
+urlpatterns: list = []
