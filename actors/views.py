@@ -61,6 +61,14 @@ def home(request):
         context["municipality_count"] = municipalities.count()
         context["population"] = municipalities.aggregate(p=Sum("population"))["p"] or 0
     context["chart"] = _type_chart(context["type_counts"])
+    if scope.role:
+        from rollout.governance import dependencies as governance
+
+        context["deadlines"] = governance.upcoming_deadlines()
+        context["due"] = [
+            (governance.kind_label(kind), items)
+            for kind, items in governance.reminders_due(request.user).items()
+        ]
     return render(request, "actors/home.html", context)
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from actors import scoping
 from actors.models import Job
 from rollout.choices import Status
+from rollout.governance.dependencies import upcoming_deadlines
 from rollout.models import RolloutStatus
 
 from . import coverage, services
@@ -150,6 +151,7 @@ def target_dashboard(request):
             "chosen": chosen,
             "job": _latest_job(request.user),
             "can_recompute": scoping.can_recompute_targets(request.user),
+            "deadlines": upcoming_deadlines(),
         },
     )
 

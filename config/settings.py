@@ -220,7 +220,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "benefits.tasks.purge_report_files",
         "schedule": crontab(minute=40),
     },
+    "reminders": {
+        "task": "rollout.tasks.send_reminders",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri"),
+    },
 }
+# Days between two reminders of the same kind to the same user (rollout.governance).
+REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
 # Hours a generated status report file is kept for its owner to download.
 REPORT_FILE_HOURS = int(os.environ.get("REPORT_FILE_HOURS", "24"))
 # Seconds a recomputation waits after a status change, so a burst of changes makes one.

@@ -320,7 +320,20 @@ def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
             lagging,
         )
     )
+    conditions.append(dependencies_condition(solution, trust))
     return AreaReadiness(total, len(ready), len(covered), list(by_type.values()), conditions)
+
+
+def dependencies_condition(solution: Solution, trust) -> Condition:
+    """Fails while an external delivery the solution waits for (in this area or in every
+    area) is not delivered; `failing` lists the open ones."""
+    from .governance.dependencies import applicable_dependencies
+
+    deps = list(applicable_dependencies(solution, trust))
+    waiting = [d for d in deps if d.is_open]
+    return Condition(
+        "dependencies", not waiting, f"{len(deps) - len(waiting)} / {len(deps)}", waiting
+    )
 
 
 def area_prerequisite_answers(solution: Solution, trust):

@@ -26,6 +26,7 @@ from .forms import (
     ReviewForm,
     StatusChangeForm,
 )
+from .governance.dependencies import open_dependencies
 from .imports import import_statuses
 from .models import ReadinessReport, Solution
 
@@ -78,6 +79,7 @@ def solution_detail(request, code):
             "total": organisations.count(),
             "areas": areas,
             "phase_changes": solution.phase_changes.filter(health_trust=None)[:10],
+            "waiting_for": list(open_dependencies(solution)),
         },
     )
 

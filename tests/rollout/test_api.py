@@ -444,6 +444,7 @@ def test_area_rollouts(coordinator, contact, org_bergen):
         "agreements",
         "vendors",
         "together",
+        "dependencies",
     ]
     listed = client.get(reverse("arearollout-list"), {"solution": "pll"}).json()
     assert "readiness" not in listed["results"][0]

@@ -1,0 +1,596 @@
+"""Pages for decision points, the change log and the cut list (styring).
+
+Every user with a role reads them; the directorate, national coordinators and
+administrators write (see decisions.can_govern). No role: 403. Every write goes through
+rollout.governance.decisions; versioned records carry a hidden `version` field and the
+loser of a race sees the newer values with what they typed kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from actors import scoping
+from actors.concurrency import VersionConflict, show_conflict
+from actors.models import HealthTrust
+from benefits import exports
+
+from ..choices import ChangeKind, CutStatus, DecisionPointStatus
+from ..forms import DateInput
+from ..models import (
+    ChangeLogEntry,
+    CutListItem,
+    Decision,
+    DecisionPoint,
+    GovernanceSchedule,
+    Solution,
+)
+from . import decisions
+
+# --- forms ------------------------------------------------------------------------------
+
+
+class VersionedForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+class ScheduleForm(VersionedForm):
+    class Meta:
+        model = GovernanceSchedule
+        fields = ["cadence", "first_date"]
+        widgets = {"first_date": DateInput}
+
+
+class PointForm(VersionedForm):
+    class Meta:
+        model = DecisionPoint
+        fields = ["title", "scheduled_for", "summary", "scope_until_next"]
+        widgets = {
+            "scheduled_for": DateInput,
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "scope_until_next": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class CloseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    held_on = forms.DateField(label=gettext_lazy("Held"), widget=DateInput)
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    scope_until_next = forms.CharField(
+        label=gettext_lazy("Scope until the next point"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Written to the change log."),
+    )
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = [
+            "kind",
+            "text",
+            "reason",
+            "cost_benefit_note",
+            "solution",
+            "health_trust",
+            "effective_date",
+        ]
+        widgets = {
+            "text": forms.Textarea(attrs={"rows": 3}),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+            "cost_benefit_note": forms.Textarea(attrs={"rows": 2}),
+            "effective_date": DateInput,
+        }
+        help_texts = {
+            "health_trust": gettext_lazy(
+                "For starting or stopping an area: the area's rollout record is updated."
+            ),
+        }
+
+
+class ChangeLogForm(forms.ModelForm):
+    class Meta:
+        model = ChangeLogEntry
+        fields = ["kind", "title", "reason", "cost_benefit_note", "subject", "decision_point"]
+        widgets = {
+            "reason": forms.Textarea(attrs={"rows": 3}),
+            "cost_benefit_note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class CutItemForm(VersionedForm):
+    class Meta:
+        model = CutListItem
+        fields = list(decisions.CUT_FIELDS)
+        widgets = {
+            "justification": forms.Textarea(attrs={"rows": 3}),
+            "cost_consequence": forms.Textarea(attrs={"rows": 2}),
+            "benefit_consequence": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class CutDecideForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        choices=[(CutStatus.CUT, CutStatus.CUT.label), (CutStatus.KEPT, CutStatus.KEPT.label)],
+    )
+    decision_point = forms.ModelChoiceField(
+        label=gettext_lazy("Decision point"),
+        queryset=DecisionPoint.objects.exclude(status=DecisionPointStatus.DECIDED),
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    effective_date = forms.DateField(
+        label=gettext_lazy("Takes effect"),
+        required=False,
+        widget=DateInput,
+        help_text=gettext_lazy("Cutting an area stops it from this date; empty means today."),
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _require_read(user) -> None:
+    if not decisions.can_read(user):
+        raise PermissionDenied
+
+
+def _require_govern(user) -> None:
+    if not decisions.can_govern(user):
+        raise PermissionDenied
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _form_page(request, form, title: str, back: str, intro: str = ""):
+    return render(
+        request,
+        "rollout/governance/decision_form.html",
+        {"form": form, "title": title, "back": back, "intro": intro},
+    )
+
+
+def _dates(value):
+    """ISO dates in a stored brief back to dates, for display."""
+    if isinstance(value, dict):
+        return {k: _dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+# --- decision points --------------------------------------------------------------------
+
+
+@login_required
+def decision_point_list(request):
+    _require_read(request.user)
+    points = DecisionPoint.objects.select_related("decided_by").order_by("-scheduled_for", "-id")
+    return render(
+        request,
+        "rollout/governance/decision_point_list.html",
+        {
+            "points": points,
+            "schedule": decisions.schedule_for(),
+            "can_govern": decisions.can_govern(request.user),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_schedule(request):
+    _require_govern(request.user)
+    schedule = decisions.schedule_for()
+    if schedule is None:
+        raise Http404
+    form = ScheduleForm(request.POST or None, instance=schedule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decisions.schedule_save(
+                user=request.user,
+                schedule=schedule,
+                cadence=form.cleaned_data["cadence"],
+                first_date=form.cleaned_data["first_date"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Schedule saved."))
+            return redirect("rollout:decision_point_list")
+    return _form_page(
+        request, form, _("Decision-point schedule"), reverse("rollout:decision_point_list")
+    )
+
+
+@login_required
+@require_POST
+def decision_points_generate(request):
+    _require_govern(request.user)
+    schedule = decisions.schedule_for()
+    if schedule is None:
+        raise Http404
+    created = decisions.points_generate(user=request.user, schedule=schedule)
+    messages.success(
+        request, _("%(n)s decision points added from the schedule.") % {"n": len(created)}
+    )
+    return redirect("rollout:decision_point_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_point_create(request):
+    _require_govern(request.user)
+    form = PointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
+        try:
+            point = decisions.point_save(
+                user=request.user, point_id=None, expected_version=None, fields=fields
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("rollout:decision_point_detail", point.pk)
+    return _form_page(
+        request, form, _("New decision point"), reverse("rollout:decision_point_list")
+    )
+
+
+@login_required
+def decision_point_detail(request, pk):
+    _require_read(request.user)
+    point = get_object_or_404(DecisionPoint.objects.select_related("decided_by"), pk=pk)
+    brief = _dates(decisions.brief_for(request.user, point))
+    return render(
+        request,
+        "rollout/governance/decision_point_detail.html",
+        {
+            "point": point,
+            "brief": brief,
+            "sees_all": scoping.scope_for(request.user).sees_all,
+            "decisions": point.decisions.select_related("solution", "health_trust", "decided_by"),
+            "changes": point.changes.select_related("recorded_by"),
+            "can_govern": decisions.can_govern(request.user),
+            "is_open": point.status != DecisionPointStatus.DECIDED,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_point_edit(request, pk):
+    _require_govern(request.user)
+    point = get_object_or_404(DecisionPoint, pk=pk)
+    form = PointForm(request.POST or None, instance=point)
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
+        try:
+            decisions.point_save(
+                user=request.user,
+                point_id=point.pk,
+                expected_version=form.cleaned_data["version"],
+                fields=fields,
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("rollout:decision_point_detail", point.pk)
+    back = reverse("rollout:decision_point_detail", args=[point.pk])
+    return _form_page(request, form, point.title, back)
+
+
+@login_required
+@require_POST
+def decision_brief(request, pk):
+    _require_govern(request.user)
+    point = get_object_or_404(DecisionPoint, pk=pk)
+    try:
+        decisions.brief_generate(user=request.user, point=point)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Brief prepared from the current data."))
+    return redirect("rollout:decision_point_detail", point.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_create(request, pk):
+    _require_govern(request.user)
+    point = get_object_or_404(DecisionPoint, pk=pk)
+    form = DecisionForm(request.POST or None)
+    form.fields["solution"].queryset = Solution.objects.all()
+    form.fields["health_trust"].queryset = HealthTrust.objects.all()
+    if request.method == "POST" and form.is_valid():
+        try:
+            decisions.decision_record(
+                user=request.user,
+                point=point,
+                **{f: form.cleaned_data[f] for f in DecisionForm.Meta.fields},
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            if isinstance(exc, PermissionDenied):
+                form.add_error(None, str(exc))
+            else:
+                _add_errors(form, exc)
+        except VersionConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("rollout:decision_point_detail", point.pk)
+    back = reverse("rollout:decision_point_detail", args=[point.pk])
+    return _form_page(request, form, _("New decision: %(t)s") % {"t": point.title}, back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decision_point_close(request, pk):
+    _require_govern(request.user)
+    point = get_object_or_404(DecisionPoint, pk=pk)
+    initial = {
+        "version": point.version,
+        "held_on": point.held_on or min(point.scheduled_for, timezone.localdate()),
+        "summary": point.summary,
+        "scope_until_next": point.scope_until_next,
+    }
+    form = CloseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decisions.point_close(
+                user=request.user,
+                point=point,
+                held_on=form.cleaned_data["held_on"],
+                summary=form.cleaned_data["summary"],
+                scope_until_next=form.cleaned_data["scope_until_next"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("The decision point is closed."))
+            return redirect("rollout:decision_point_detail", point.pk)
+    back = reverse("rollout:decision_point_detail", args=[point.pk])
+    return _form_page(request, form, _("Close %(t)s") % {"t": point.title}, back)
+
+
+# --- change log -------------------------------------------------------------------------
+
+
+def changelog_queryset(request):
+    qs = ChangeLogEntry.objects.select_related("recorded_by", "decision_point")
+    kind = request.GET.get("kind")
+    if kind in ChangeKind.values:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+@login_required
+def changelog_list(request):
+    _require_read(request.user)
+    page = Paginator(changelog_queryset(request), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "rollout/governance/changelog_list.html",
+        {
+            "page": page,
+            "kinds": ChangeKind.choices,
+            "kind": request.GET.get("kind", ""),
+            "can_govern": decisions.can_govern(request.user),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def changelog_create(request):
+    _require_govern(request.user)
+    form = ChangeLogForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decisions.changelog_entry_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Change recorded."))
+            return redirect("rollout:changelog_list")
+    return _form_page(
+        request,
+        form,
+        _("Record a change"),
+        reverse("rollout:changelog_list"),
+        _("The change log is append-only: an entry cannot be changed or deleted afterwards."),
+    )
+
+
+@login_required
+def changelog_export(request):
+    _require_read(request.user)
+    fmt = request.GET.get("format", exports.XLSX)
+    if fmt not in exports.FORMATS:
+        raise Http404
+    columns, rows = decisions_changelog_table(changelog_queryset(request))
+    return exports.table_response("endringslogg", columns, rows, fmt)
+
+
+def decisions_changelog_table(queryset):
+    """Columns and rows of the change log for the CSV and XLSX files."""
+    E = exports
+    columns = [
+        E.Column(_("Recorded"), E.DATE, 12),
+        E.Column(_("Kind"), E.TEXT, 14),
+        E.Column(_("Change"), E.TEXT, 50),
+        E.Column(_("Reason"), E.TEXT, 60),
+        E.Column(_("Cost and benefit"), E.TEXT, 40),
+        E.Column(_("Concerns"), E.TEXT, 25),
+        E.Column(_("Decision point"), E.TEXT, 30),
+        E.Column(_("Recorded by"), E.TEXT, 20),
+    ]
+    rows = (
+        [
+            timezone.localtime(e.recorded_at).date(),
+            e.get_kind_display(),
+            e.title,
+            e.reason,
+            e.cost_benefit_note,
+            e.subject,
+            e.decision_point.title if e.decision_point else "",
+            str(e.recorded_by) if e.recorded_by else "",
+        ]
+        for e in queryset.iterator(chunk_size=500)
+    )
+    return columns, rows
+
+
+# --- cut list ---------------------------------------------------------------------------
+
+
+@login_required
+def cutlist_list(request):
+    _require_read(request.user)
+    items = CutListItem.objects.select_related(
+        "solution", "health_trust", "decision__decision_point"
+    )
+    return render(
+        request,
+        "rollout/governance/cutlist_list.html",
+        {"items": items, "can_govern": decisions.can_govern(request.user)},
+    )
+
+
+def _cut_form(request, item):
+    form = CutItemForm(request.POST or None, instance=item)
+    form.fields["solution"].queryset = Solution.objects.all()
+    form.fields["health_trust"].queryset = HealthTrust.objects.all()
+    if request.method == "POST" and form.is_valid():
+        fields = {f: form.cleaned_data[f] for f in decisions.CUT_FIELDS}
+        try:
+            decisions.cut_item_save(
+                user=request.user,
+                item_id=item.pk,
+                expected_version=form.cleaned_data["version"],
+                fields=fields,
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Cut-list item saved."))
+            return redirect("rollout:cutlist_list")
+    title = item.title if item.pk else _("Propose a cut-list item")
+    return _form_page(request, form, title, reverse("rollout:cutlist_list"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cutlist_create(request):
+    _require_govern(request.user)
+    return _cut_form(request, CutListItem())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cutlist_edit(request, pk):
+    _require_govern(request.user)
+    item = get_object_or_404(CutListItem, pk=pk, status=CutStatus.PROPOSED)
+    return _cut_form(request, item)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cutlist_decide(request, pk):
+    _require_govern(request.user)
+    item = get_object_or_404(
+        CutListItem.objects.select_related("solution", "health_trust"),
+        pk=pk,
+        status=CutStatus.PROPOSED,
+    )
+    form = CutDecideForm(request.POST or None, initial={"version": item.version})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            decisions.cut_item_decide(
+                user=request.user,
+                item=item,
+                to_status=data["status"],
+                point=data["decision_point"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                expected_version=data["version"],
+            )
+        except VersionConflict as exc:
+            show_conflict(form, exc)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("rollout:cutlist_list")
+    intro = _(
+        "Cutting an area of a solution rolled out area by area stops the area: its rollout "
+        "record goes back to planning, with history."
+    )
+    return _form_page(
+        request,
+        form,
+        _("Decide: %(t)s") % {"t": item.title},
+        reverse("rollout:cutlist_list"),
+        intro,
+    )
+
+
+@login_required
+def cutlist_what_if(request):
+    _require_read(request.user)
+    ids = [int(i) for i in request.GET.getlist("item") if i.isdigit()]
+    items = decisions.what_if_items(request.user, ids)
+    result = decisions.what_if(items)
+    all_items = CutListItem.objects.select_related("solution", "health_trust").exclude(
+        status=CutStatus.KEPT
+    )
+    return render(
+        request,
+        "rollout/governance/cutlist_what_if.html",
+        {"result": result, "all_items": all_items, "chosen": {i.pk for i in result.items}},
+    )
