@@ -63,3 +63,13 @@ class OrganisationImportForm(forms.Form):
         required=False,
         initial=True,
     )
+
+
+def add_service_errors(form, exc) -> None:
+    """Put a service's ValidationError on the form: field errors on their fields (the rest
+    on the form), so the page shows what to fix and keeps what was typed."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from actors import scoping
 from actors.concurrency import VersionConflict, show_conflict
+from actors.forms import add_service_errors
 from actors.models import HealthTrust, Municipality, Organisation
 
 from . import selectors, services
@@ -41,14 +42,6 @@ MISSING_LIMIT = 20_000
 MISSING_SHOWN = 25
 EDITABLE_REPORT = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 COLOUR_COVERED, COLOUR_BEYOND = "#12639e", "#1b8a5a"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _version(raw) -> int | None:
@@ -256,7 +249,7 @@ def _agreement_form(request, agreement):
         except IntentAgreement.DoesNotExist as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Agreement saved.") if agreement else _("Agreement created.")
@@ -526,7 +519,7 @@ def _report_form(request, report, initial):
         except BenefitReport.DoesNotExist as exc:
             raise Http404 from exc
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -656,7 +649,7 @@ def report_review(request, pk):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Review saved; the reporter has been told."))
             return redirect(report)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from actors import scoping
 from actors.choices import Role
 from actors.concurrency import VersionConflict, show_conflict
-from actors.forms import OrganisationImportForm
+from actors.forms import OrganisationImportForm, add_service_errors
 from actors.imports import ImportFileError
 from actors.models import HealthTrust, Organisation
 
@@ -182,7 +182,7 @@ def status_change(request, pk, code):
             conflict = exc.current
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Status saved."))
             return redirect(organisation)
@@ -198,14 +198,6 @@ def status_change(request, pk, code):
             "missing": services.missing_prerequisites(organisation, solution),
         },
     )
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -305,7 +297,7 @@ def area_edit(request, code, trust):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Area rollout saved."))
             return redirect("rollout:area_detail", solution.code, trust.code)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actors import scoping
 from actors.concurrency import VersionConflict, show_conflict
+from actors.forms import add_service_errors
 from actors.models import HealthTrust
 from benefits import exports
 
@@ -162,14 +163,6 @@ def _require_govern(user) -> None:
         raise PermissionDenied
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _form_page(request, form, title: str, back: str, intro: str = ""):
     return render(
         request,
@@ -231,7 +224,7 @@ def decision_schedule(request):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Schedule saved."))
             return redirect("rollout:decision_point_list")
@@ -266,7 +259,7 @@ def decision_point_create(request):
                 user=request.user, point_id=None, expected_version=None, fields=fields
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("rollout:decision_point_detail", point.pk)
     return _form_page(
@@ -312,7 +305,7 @@ def decision_point_edit(request, pk):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("rollout:decision_point_detail", point.pk)
     back = reverse("rollout:decision_point_detail", args=[point.pk])
@@ -352,7 +345,7 @@ def decision_create(request, pk):
             if isinstance(exc, PermissionDenied):
                 form.add_error(None, str(exc))
             else:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
         except VersionConflict as exc:
             form.add_error(None, str(exc))
         else:
@@ -387,7 +380,7 @@ def decision_point_close(request, pk):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("The decision point is closed."))
             return redirect("rollout:decision_point_detail", point.pk)
@@ -431,7 +424,7 @@ def changelog_create(request):
         try:
             decisions.changelog_entry_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Change recorded."))
             return redirect("rollout:changelog_list")
@@ -515,7 +508,7 @@ def _cut_form(request, item):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Cut-list item saved."))
             return redirect("rollout:cutlist_list")
@@ -563,7 +556,7 @@ def cutlist_decide(request, pk):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("rollout:cutlist_list")

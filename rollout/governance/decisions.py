@@ -500,6 +500,7 @@ CONDITION_LABELS = {
     "agreements": gettext_lazy("Too few actors are covered by an intention agreement"),
     "vendors": gettext_lazy("Record systems in use lack vendor support"),
     "together": gettext_lazy("Some types of actors are not ready to start together"),
+    "dependencies": gettext_lazy("External deliveries it depends on are not delivered"),
 }
 
 

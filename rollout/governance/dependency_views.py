@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from actors import scoping
 from actors.concurrency import VersionConflict, show_conflict
+from actors.forms import add_service_errors
 from actors.models import HealthTrust, ReminderSent
 
 from ..forms import DateInput
@@ -64,14 +65,6 @@ class DependencyForm(forms.ModelForm):
         pass
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @login_required
 @require_safe
 def dependency_list(request):
@@ -119,7 +112,7 @@ def dependency_edit(request, pk=None):
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Dependency saved."))
             return redirect("rollout:dependency_detail", saved.pk)

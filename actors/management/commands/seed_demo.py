@@ -4,7 +4,7 @@ from django.db import connection, transaction
 from actors import demo
 from actors.imports import validate_rows
 from actors.models import Job, Municipality, Organisation
-from actors.scoping import SYSTEM_SCOPE
+from actors.scoping import SYSTEM_SCOPE, SYSTEM_USER
 from actors.services import organisations_write_import
 from benefits import demo as benefits_demo
 from rollout import demo as rollout_demo
@@ -78,6 +78,7 @@ class Command(BaseCommand):
         refresh_planner_statistics()
         self._seed_benefits(seed)
         self._seed_coverage()
+        self._seed_governance()
 
     def _seed_rollout(self, seed: int) -> None:
         summary = rollout_demo.seed_rollout(seed)
@@ -126,3 +127,27 @@ class Command(BaseCommand):
         )
         coverage_job_run(job)
         self.stdout.write(self.style.SUCCESS(f"Coverage history: {job.message}"))
+
+    def _seed_governance(self) -> None:
+        """The decision points of the programme's schedule, and the brief of the next one
+        prepared from the data, so the governance pages have something to show."""
+        from rollout.governance import decisions
+        from rollout.models import DecisionPoint, GovernanceSchedule
+
+        if DecisionPoint.objects.exists():
+            self.stdout.write("Decision points already in place: nothing changed.")
+            return
+        schedule = GovernanceSchedule.objects.first()
+        if schedule is None:
+            return
+        points = decisions.points_generate(user=SYSTEM_USER, schedule=schedule)
+        upcoming = DecisionPoint.objects.filter(scheduled_for__gte=rollout_today()).order_by(
+            "scheduled_for"
+        )
+        if upcoming.exists():
+            decisions.brief_generate(user=SYSTEM_USER, point=upcoming.first())
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Decision points: {len(points)} from the schedule, the next one's brief prepared."
+            )
+        )
