@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from actors.admin import ReadOnlyAdmin
 
@@ -44,6 +46,22 @@ class BenefitReportAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "benefit"]
 
 
+class TargetAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Written to the change log (endringsloggen) with the change."),
+    )
+
+    class Meta:
+        model = CoverageTarget
+        fields = [
+            "code", "name", "description", "source", "solution", "unit", "organisation_types",
+            "achieved_statuses", "denominator", "municipality_rule", "threshold", "deadline",
+            "per_area", "sort_order", "is_active",
+        ]  # fmt: skip
+
+
 @admin.register(CoverageTarget)
 class CoverageTargetAdmin(admin.ModelAdmin):
     """Targets are data, kept here by administrators. Saving goes through
@@ -54,6 +72,7 @@ class CoverageTargetAdmin(admin.ModelAdmin):
     list_filter = ["solution", "unit", "is_active"]
     filter_horizontal = ["organisation_types"]
     readonly_fields = ["version"]
+    form = TargetAdminForm
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -63,4 +82,5 @@ class CoverageTargetAdmin(admin.ModelAdmin):
             user=request.user,
             target=obj,
             organisation_types=form.cleaned_data["organisation_types"],
+            reason=form.cleaned_data["change_reason"],
         )

@@ -391,8 +391,10 @@ def test_changing_a_target_rule_rebuilds_its_history(
         target=target, day=D(2020, 1, 1), level=Level.NATION, numerator=1, denominator=1
     )
     target.denominator = Denominator.ALL
-    with django_capture_on_commit_callbacks(execute=True):
+    with pytest.raises(ValidationError):  # a change needs its reason
         services.target_save(user=users["admin"], target=target)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.target_save(user=users["admin"], target=target, reason="Alle skal telle")
     assert not CoverageSnapshot.objects.filter(target=target, day=D(2020, 1, 1)).exists()
     latest = CoverageSnapshot.objects.filter(target=target, level=Level.NATION).latest("day")
     assert (latest.day, latest.numerator, latest.denominator) == (TODAY, 3, 7)
@@ -401,7 +403,23 @@ def test_changing_a_target_rule_rebuilds_its_history(
         target=target, level=Level.NATION, day=D(2022, 1, 31)
     ).exists()
     with pytest.raises(PermissionDenied, match="administrator|administratorer"):
-        services.target_save(user=users["directorate"], target=target)
+        services.target_save(user=users["directorate"], target=target, reason="x")
+
+
+def test_target_changes_are_in_the_change_log(db, users, django_capture_on_commit_callbacks):
+    from rollout.models import ChangeLogEntry
+
+    target = make_target()
+    target.threshold = Decimal("0.9")
+    target.deadline = D(2031, 6, 30)
+    services.target_save(user=users["admin"], target=target, reason="Nytt ambisjonsnivå")
+    entries = {e.kind: e for e in ChangeLogEntry.objects.filter(subject=target.code)}
+    assert set(entries) == {"terskel", "resultatmal"}
+    assert "80,0" in entries["terskel"].title or "80.0" in entries["terskel"].title
+    assert entries["terskel"].reason == "Nytt ambisjonsnivå"
+    assert entries["terskel"].recorded_by == users["admin"]
+    # The threshold and deadline do not change what is counted: no rebuild.
+    assert not Job.objects.filter(kind=Job.Kind.COVERAGE_BACKFILL).exists()
 
 
 def test_target_rules_are_validated(db):

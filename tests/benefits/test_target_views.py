@@ -245,6 +245,7 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
         "deadline": "2024-12-31",
         "sort_order": target.sort_order,
         "is_active": "on",
+        "change_reason": "Blokkerte teller med i overgangen",
     }
     admin = client_for(make_user("admin"))
     url = reverse("admin:benefits_coveragetarget_change", args=[target.pk])
@@ -257,6 +258,10 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
     assert (latest.day, latest.numerator, latest.denominator) == (TODAY, 4, 6)
     job = Job.objects.filter(kind=Job.Kind.COVERAGE_BACKFILL).latest("id")
     assert job.created_by.username == "admin" and job.state == Job.State.DONE
+    from rollout.models import ChangeLogEntry
+
+    entry = ChangeLogEntry.objects.get(subject=target.code)
+    assert entry.kind == "resultatmal" and entry.reason == "Blokkerte teller med i overgangen"
     data["achieved_statuses"] = '["flying"]'
     response = admin.post(url, data)
     assert response.status_code == 200 and "flying" in response.content.decode()
