@@ -696,8 +696,10 @@ def cut_item_decide(
     if not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
     with transaction.atomic():
+        # Lock the item's own row only (PostgreSQL cannot lock the nullable side of the
+        # outer join to the area).
         item = (
-            CutListItem.objects.select_for_update()
+            CutListItem.objects.select_for_update(of=("self",))
             .select_related("solution", "health_trust")
             .get(pk=item.pk)
         )
