@@ -73,3 +73,21 @@ def add_service_errors(form, exc) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def save_to_form(form, save) -> tuple[bool, object]:
+    """Run `save()` (the service call for a valid form) and return (True, its result). A
+    version conflict (someone saved in between) or a rule's ValidationError goes onto the
+    form instead and (False, None) comes back: the page shows the form again with what
+    was typed and what to fix."""
+    from django.core.exceptions import ValidationError
+
+    from .concurrency import VersionConflict, show_conflict
+
+    try:
+        return True, save()
+    except VersionConflict as exc:
+        show_conflict(form, exc)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+    return False, None

@@ -127,7 +127,7 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
         lambda: _status_changes(organisations, since),
         lambda: _areas_started(user, place, since),
         lambda: _agreements_signed(user, place, since),
-        lambda: _blocking_reasons(organisations),
+        lambda: blocking_reasons(organisations),
         lambda: _unmet_prerequisites(user, place),
     ]
     if kind == NATIONAL:
@@ -384,7 +384,7 @@ def _agreements_signed(user, place: coverage.ScopeRef, since: datetime.date) -> 
     return table
 
 
-def _blocking_reasons(organisations) -> Table:
+def blocking_reasons(organisations) -> Table:
     rows = (
         RolloutStatus.objects.filter(organisation__in=organisations, status=Status.BLOCKED)
         .values_list("solution__name", "reason")

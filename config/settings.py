@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Days between two reminders of the same kind to the same user (rollout.governance).
 REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
+# A readiness report is due this many days before an area's planned start; a draft or
+# returned report is stale after this many days without a change.
+REMINDER_READINESS_LEAD_DAYS = int(os.environ.get("REMINDER_READINESS_LEAD_DAYS", "90"))
+REMINDER_STALE_DAYS = int(os.environ.get("REMINDER_STALE_DAYS", "14"))
 # Hours a generated status report file is kept for its owner to download.
 REPORT_FILE_HOURS = int(os.environ.get("REPORT_FILE_HOURS", "24"))
 # Seconds a recomputation waits after a status change, so a burst of changes makes one.

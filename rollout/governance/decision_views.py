@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actors import scoping
-from actors.concurrency import VersionConflict, show_conflict
-from actors.forms import add_service_errors
+from actors.concurrency import VersionConflict
+from actors.forms import add_service_errors, save_to_form
 from actors.models import HealthTrust
 from benefits import exports
 
@@ -213,19 +213,17 @@ def decision_schedule(request):
         raise Http404
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():
-        try:
-            decisions.schedule_save(
+        ok, saved = save_to_form(
+            form,
+            lambda: decisions.schedule_save(
                 user=request.user,
                 schedule=schedule,
                 cadence=form.cleaned_data["cadence"],
                 first_date=form.cleaned_data["first_date"],
                 expected_version=form.cleaned_data["version"],
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Schedule saved."))
             return redirect("rollout:decision_point_list")
     return _form_page(
@@ -295,18 +293,16 @@ def decision_point_edit(request, pk):
     form = PointForm(request.POST or None, instance=point)
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
-        try:
-            decisions.point_save(
+        ok, saved = save_to_form(
+            form,
+            lambda: decisions.point_save(
                 user=request.user,
                 point_id=point.pk,
                 expected_version=form.cleaned_data["version"],
                 fields=fields,
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             return redirect("rollout:decision_point_detail", point.pk)
     back = reverse("rollout:decision_point_detail", args=[point.pk])
     return _form_page(request, form, point.title, back)
@@ -368,20 +364,18 @@ def decision_point_close(request, pk):
     }
     form = CloseForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            decisions.point_close(
+        ok, saved = save_to_form(
+            form,
+            lambda: decisions.point_close(
                 user=request.user,
                 point=point,
                 held_on=form.cleaned_data["held_on"],
                 summary=form.cleaned_data["summary"],
                 scope_until_next=form.cleaned_data["scope_until_next"],
                 expected_version=form.cleaned_data["version"],
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("The decision point is closed."))
             return redirect("rollout:decision_point_detail", point.pk)
     back = reverse("rollout:decision_point_detail", args=[point.pk])
@@ -498,18 +492,16 @@ def _cut_form(request, item):
     form.fields["health_trust"].queryset = HealthTrust.objects.all()
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in decisions.CUT_FIELDS}
-        try:
-            decisions.cut_item_save(
+        ok, saved = save_to_form(
+            form,
+            lambda: decisions.cut_item_save(
                 user=request.user,
                 item_id=item.pk,
                 expected_version=form.cleaned_data["version"],
                 fields=fields,
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Cut-list item saved."))
             return redirect("rollout:cutlist_list")
     title = item.title if item.pk else _("Propose a cut-list item")
@@ -543,8 +535,9 @@ def cutlist_decide(request, pk):
     form = CutDecideForm(request.POST or None, initial={"version": item.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            decisions.cut_item_decide(
+        ok, saved = save_to_form(
+            form,
+            lambda: decisions.cut_item_decide(
                 user=request.user,
                 item=item,
                 to_status=data["status"],
@@ -552,12 +545,9 @@ def cutlist_decide(request, pk):
                 reason=data["reason"],
                 effective_date=data["effective_date"],
                 expected_version=data["version"],
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Decision recorded."))
             return redirect("rollout:cutlist_list")
     intro = _(

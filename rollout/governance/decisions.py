@@ -542,9 +542,9 @@ def _assumptions_section(until: datetime.date) -> list[dict]:
 
 
 def _blockers_section() -> list[dict]:
-    from benefits.reports import _blocking_reasons
+    from benefits.reports import blocking_reasons
 
-    table = _blocking_reasons(Organisation.objects.all())
+    table = blocking_reasons(Organisation.objects.filter(is_active=True))
     return [{"solution": s, "reason": r, "organisations": n} for s, r, n in table.rows]
 
 

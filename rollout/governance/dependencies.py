@@ -147,15 +147,15 @@ def kind_label(kind: str) -> str:
 
 
 def interval_days() -> int:
-    return int(getattr(settings, "REMINDER_INTERVAL_DAYS", 7))
+    return settings.REMINDER_INTERVAL_DAYS
 
 
 def lead_days() -> int:
-    return int(getattr(settings, "REMINDER_READINESS_LEAD_DAYS", 90))
+    return settings.REMINDER_READINESS_LEAD_DAYS
 
 
 def stale_days() -> int:
-    return int(getattr(settings, "REMINDER_STALE_DAYS", 14))
+    return settings.REMINDER_STALE_DAYS
 
 
 def _item(text: str, link: str) -> dict:

@@ -7,15 +7,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actors import scoping
-from actors.concurrency import VersionConflict, show_conflict
-from actors.forms import add_service_errors
+from actors.forms import save_to_form
 from actors.models import HealthTrust, ReminderSent
 
 from ..forms import DateInput
@@ -100,20 +99,18 @@ def dependency_edit(request, pk=None):
     form = DependencyForm(request.POST or None, instance=dependency)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            saved = svc.dependency_save(
+        ok, saved = save_to_form(
+            form,
+            lambda: svc.dependency_save(
                 user=request.user,
                 dependency_id=pk,
                 expected_version=data["version"],
                 fields={f: data[f] for f in svc.DEPENDENCY_FIELDS},
                 solutions=list(data["solutions"]),
                 health_trusts=list(data["health_trusts"]),
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Dependency saved."))
             return redirect("rollout:dependency_detail", saved.pk)
     return render(
