@@ -97,6 +97,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers on the embedded database wait for each other instead of failing
+    # with "database is locked": every transaction takes the write lock when it begins
+    # (so a read-then-write never needs an upgrade that SQLite refuses), the write-ahead
+    # log lets readers go on while one writer writes, and a busy writer waits up to
+    # SQLITE_BUSY_TIMEOUT seconds. The loser of a race then sees the winner's version and
+    # gets the same 412/conflict as on PostgreSQL.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
