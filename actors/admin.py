@@ -9,6 +9,7 @@ from .models import (
     Job,
     Municipality,
     Organisation,
+    OrganisationChange,
     OrganisationType,
     RecordSystem,
     RegionalHealthAuthority,
@@ -75,11 +76,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class OrganisationChangeInline(admin.TabularInline):
+    model = OrganisationChange
+    fields = ["changed_at", "kind", "field", "old_value", "new_value", "reason", "source"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-changed_at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ReadOnlyAdmin):
+    """Read only: organisations change through actors.services (the pages, the API, the
+    import), which apply the scope rule and write the registry history."""
+
     list_display = ["name", "orgnr", "type", "municipality", "health_trust", "is_active"]
     list_filter = ["type", "is_active", "is_synthetic", "health_trust"]
     search_fields = ["name", "orgnr"]
+    inlines = [OrganisationChangeInline]
+
+
+@admin.register(OrganisationChange)
+class OrganisationChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "organisation", "kind", "field", "source", "changed_by"]
+    list_filter = ["kind", "source"]
+    search_fields = ["organisation__name", "organisation__orgnr"]
+    list_select_related = ["organisation", "changed_by"]
 
 
 @admin.register(User)

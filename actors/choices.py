@@ -21,3 +21,21 @@ class OrganisationTypeCode(models.TextChoices):
     SPECIALIST = "avtalespesialist", _("Contracted specialist")
     HOSPITAL = "sykehus", _("Hospital")
     MUNICIPALITY = "kommune", _("Municipal health and care service")
+
+
+class Source(models.TextChoices):
+    """Where a recorded change came from (status history, registry history)."""
+
+    UI = "ui", _("User interface")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
+
+
+class ReportStatus(models.TextChoices):
+    """Where a reviewed report stands (actors/review.py): readiness and benefit reports."""
+
+    DRAFT = "utkast", _("Draft")
+    SUBMITTED = "innsendt", _("Submitted")
+    APPROVED = "godkjent", _("Approved")
+    RETURNED = "returnert", _("Returned")

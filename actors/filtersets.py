@@ -7,11 +7,13 @@ and by id (`municipality_id=12`). Choices are limited to what the user may see.
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from .choices import Source
 from .models import (
     County,
     HealthTrust,
     Municipality,
     Organisation,
+    OrganisationChange,
     OrganisationType,
     RecordSystem,
     RegionalHealthAuthority,
@@ -123,3 +125,31 @@ class RegionalHealthAuthorityFilterSet(filters.FilterSet):
     class Meta:
         model = RegionalHealthAuthority
         fields = ["code"]
+
+
+class OrganisationChangeFilterSet(filters.FilterSet):
+    """The registry history: by organisation (orgnr or id), kind, source, field and time."""
+
+    organisation = filters.CharFilter(
+        field_name="organisation__orgnr", label=_("Organisation number")
+    )
+    organisation_id = filters.NumberFilter(field_name="organisation_id")
+    municipality = filters.CharFilter(
+        field_name="organisation__municipality__number", label=_("Municipality")
+    )
+    health_trust = filters.CharFilter(
+        field_name="organisation__health_trust__code", label=_("Health-trust area")
+    )
+    kind = filters.MultipleChoiceFilter(choices=OrganisationChange.Kind.choices, label=_("Kind"))
+    source = filters.MultipleChoiceFilter(choices=Source.choices, label=_("Source"))
+    field = filters.CharFilter(label=_("Field"))
+    changed_after = filters.IsoDateTimeFilter(
+        field_name="changed_at", lookup_expr="gte", label=_("Recorded from")
+    )
+    changed_before = filters.IsoDateTimeFilter(
+        field_name="changed_at", lookup_expr="lt", label=_("Recorded before")
+    )
+
+    class Meta:
+        model = OrganisationChange
+        fields: list[str] = []

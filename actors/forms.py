@@ -20,6 +20,13 @@ class OrganisationForm(forms.ModelForm):
     from, so a save over someone else's newer change is refused instead of overwriting it."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional; shown with the change in the organisation's history."),
+    )
 
     class Meta:
         model = Organisation
@@ -54,8 +61,9 @@ class OrganisationImportForm(forms.Form):
         label=_("CSV file"),
         help_text=_(
             "Columns by header name, in any order: organisasjonsnummer, navn, type, "
-            "kommunenummer, and optionally her_id and helseforetak. Comma, semicolon or tab "
-            "separated; UTF-8 or Windows-1252 (as Excel saves it)."
+            "kommunenummer, and optionally her_id, helseforetak and syntetisk (ja/nei; without "
+            "it the flag is kept). Comma, semicolon or tab separated; UTF-8 or Windows-1252 "
+            "(as Excel saves it)."
         ),
     )
     dry_run = forms.BooleanField(

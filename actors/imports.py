@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
-from .models import HealthTrust, Municipality, Organisation, OrganisationType
-from .services import organisations_write_import
+from .models import HealthTrust, Municipality, Organisation, OrganisationChange, OrganisationType
+from .services import OrganisationWrite, organisations_write_import
 
 REQUIRED_COLUMNS = ("organisasjonsnummer", "navn", "type", "kommunenummer")
-OPTIONAL_COLUMNS = ("her_id", "helseforetak")
+OPTIONAL_COLUMNS = ("her_id", "helseforetak", "syntetisk")
+YES = {"ja", "j", "yes", "y", "true", "1", "x"}
+NO = {"nei", "n", "no", "false", "0"}
 
 
 class ImportFileError(Exception):
@@ -32,6 +34,32 @@ class RowError:
 
 
 @dataclass
+class RowChange:
+    """What an import row changes in an existing organisation, field by field."""
+
+    line: int
+    orgnr: str
+    name: str
+    changes: list[OrganisationChange]
+
+    @property
+    def moved(self) -> bool:
+        return any(c.kind == OrganisationChange.Kind.MOVE for c in self.changes)
+
+    def as_dict(self) -> dict:
+        return {
+            "line": self.line,
+            "orgnr": self.orgnr,
+            "name": self.name,
+            "moved": self.moved,
+            "changes": [
+                {"field": c.field, "kind": c.kind, "old": c.old_value, "new": c.new_value}
+                for c in self.changes
+            ],
+        }
+
+
+@dataclass
 class ImportReport:
     dry_run: bool
     rows: int = 0
@@ -42,6 +70,11 @@ class ImportReport:
     encoding: str = ""
     delimiter: str = ""
     ignored_columns: list[str] = field(default_factory=list)
+    changes: list[RowChange] = field(default_factory=list)
+
+    @property
+    def moved(self) -> int:
+        return sum(1 for c in self.changes if c.moved)
 
     @property
     def delimiter_label(self) -> str:
@@ -67,6 +100,7 @@ class ImportReport:
             "delimiter": self.delimiter,
             "ignored_columns": self.ignored_columns,
             "errors": [e.__dict__ for e in self.errors],
+            "changes": [c.as_dict() for c in self.changes],
         }
 
 
@@ -135,7 +169,10 @@ class _Lookups:
         }
         self.trusts = {t.code: t for t in HealthTrust.objects.all()}
         self.existing = {
-            o.orgnr: o for o in Organisation.objects.filter(orgnr__in=orgnrs).select_related()
+            o.orgnr: o
+            for o in Organisation.objects.filter(orgnr__in=orgnrs).select_related(
+                "type", "municipality", "health_trust", "record_system__vendor"
+            )
         }
 
 
@@ -144,9 +181,25 @@ def _municipality_number(value: str) -> str:
     return value.zfill(4) if value.isdigit() and len(value) == 3 else value
 
 
+# Where the scope rule's complaints go in the file.
+_RULE_COLUMNS = {"orgnr": "organisasjonsnummer", "municipality": "kommunenummer"}
+
+
+def _rule_errors(line: int, exc: ValidationError) -> list[RowError]:
+    return [
+        RowError(line, _RULE_COLUMNS.get(key, key), message)
+        for key, messages in exc.message_dict.items()
+        for message in messages
+    ]
+
+
 def validate_rows(
-    rows, scope: scoping.Scope, *, synthetic: bool = False
-) -> tuple[list[Organisation], list[Organisation], int, list[RowError]]:
+    rows, scope: scoping.Scope, *, synthetic: bool | None = None
+) -> tuple[list[Organisation], list[OrganisationWrite], int, list[RowError]]:
+    """Check every row against the registry and the user's scope. Returns the new
+    organisations, the changed ones (with what they were), the count of unchanged rows and
+    the errors. `synthetic` forces the synthetic flag (demo data); otherwise it changes only
+    where the file has a `syntetisk` column with a value."""
     orgnrs = [stdnum_orgnr.compact(r["organisasjonsnummer"]) for _line, r in rows]
     lookups = _Lookups(orgnrs)
     new, changed, unchanged, errors = [], [], 0, []
@@ -159,6 +212,7 @@ def validate_rows(
             _errors.append(RowError(_line, column, message))
 
         number = stdnum_orgnr.compact(row["organisasjonsnummer"])
+        existing = None
         if not number:
             error("organisasjonsnummer", _("Organisation number is missing."))
         elif not (number.isdigit() and len(number) == 9):
@@ -179,6 +233,13 @@ def validate_rows(
             )
         else:
             first_line_of[number] = line
+            existing = lookups.existing.get(number)
+            if existing is not None:
+                # Out of reach answers as unknown, before anything else could tell it exists.
+                try:
+                    scoping.check_organisation_write(scope, scoping.Place.of(existing), existing)
+                except ValidationError as exc:
+                    row_errors.extend(_rule_errors(line, exc))
         if not row["navn"]:
             error("navn", _("Name is missing."))
         org_type = lookups.types.get(row["type"].casefold())
@@ -208,15 +269,22 @@ def validate_rows(
                     "helseforetak",
                     _("Unknown health trust code “%(v)s”.") % {"v": row["helseforetak"]},
                 )
+        is_synthetic = synthetic
+        flag = row.get("syntetisk", "").strip().casefold()
+        if is_synthetic is None and flag:
+            if flag in YES | NO:
+                is_synthetic = flag in YES
+            else:
+                error("syntetisk", _("Write ja or nei (or leave it empty to keep it as it is)."))
         if row_errors:
             errors.extend(row_errors)
             continue
 
-        existing = lookups.existing.get(number)
+        write = OrganisationWrite.start(existing, line) if existing else None
         organisation = existing or Organisation(orgnr=number)
-        before = _snapshot(organisation) if existing else None
         organisation.name = row["navn"]
-        organisation.is_synthetic = synthetic
+        if is_synthetic is not None:
+            organisation.is_synthetic = is_synthetic
         organisation.type = org_type
         if existing is None or existing.municipality_id != municipality.pk:
             organisation.health_trust = None
@@ -237,34 +305,24 @@ def validate_rows(
                     error(column, message)
             errors.extend(row_errors)
             continue
-        if not scope.may_edit_organisation(organisation):
-            errors.append(
-                RowError(
-                    line,
-                    "kommunenummer",
-                    _("%(m)s is outside the municipalities and areas you are responsible for.")
-                    % {"m": municipality},
-                )
-            )
+        try:
+            scoping.check_organisation_write(scope, write.place if write else None, organisation)
+        except ValidationError as exc:
+            if existing is None:  # a new organisation can only be out of place
+                message = _(
+                    "%(m)s is outside the municipalities and areas you are responsible for."
+                ) % {"m": municipality}
+                errors.append(RowError(line, "kommunenummer", message))
+            else:
+                errors.extend(_rule_errors(line, exc))
             continue
-        if existing is None:
+        if write is None:
             new.append(organisation)
-        elif _snapshot(organisation) != before:
-            changed.append(organisation)
+        elif write.changes():
+            changed.append(write)
         else:
             unchanged += 1
     return new, changed, unchanged, errors
-
-
-def _snapshot(organisation: Organisation) -> tuple:
-    return (
-        organisation.name,
-        organisation.type_id,
-        organisation.municipality_id,
-        organisation.health_trust_id,
-        organisation.her_id,
-        organisation.is_synthetic,
-    )
 
 
 def import_organisations(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
@@ -280,7 +338,11 @@ def import_organisations(*, raw: bytes, user, dry_run: bool = False) -> ImportRe
     scope = scoping.scope_for(user)
     new, changed, report.unchanged, report.errors = validate_rows(rows, scope)
     report.created, report.updated = len(new), len(changed)
-    if report.errors or dry_run:
+    if report.errors:
         return report
-    organisations_write_import(scope=scope, new=new, changed=changed)
+    report.changes = [
+        RowChange(w.line, w.organisation.orgnr, w.organisation.name, w.changes()) for w in changed
+    ]
+    if not dry_run:
+        organisations_write_import(user=user, new=new, changed=changed)
     return report

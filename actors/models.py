@@ -8,11 +8,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
-from .choices import OrganisationTypeCode, Role
+from .choices import OrganisationTypeCode, Role, Source
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -323,6 +324,75 @@ class Organisation(models.Model):
         self.search_text = " ".join(
             part for part in (self.name, self.orgnr, str(self.her_id or "")) if part
         ).casefold()[:300]
+
+
+class OrganisationChange(models.Model):
+    """Append-only registry history (registerendring): one row per changed field of an
+    organisation, written in the same transaction as the change by actors.services. The
+    database refuses UPDATE and DELETE (triggers in migration 0008)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", _("Created")
+        CHANGE = "change", _("Changed")
+        MOVE = "move", _("Moved")
+        DEACTIVATE = "deactivate", _("Deactivated")
+        REACTIVATE = "reactivate", _("Reactivated")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="registry_changes",
+        verbose_name=_("organisation"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind)
+    field = models.CharField(
+        _("field"), max_length=40, blank=True, help_text=_("Empty for a creation.")
+    )
+    old_value = models.TextField(_("from"), blank=True)
+    new_value = models.TextField(_("to"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source)
+    changed_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
+    changed_by = models.ForeignKey(
+        "User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    SCOPE_ORGANISATION = "organisation"
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "changed_at", "id"])]
+        verbose_name = _("registry change")
+        verbose_name_plural = _("registry changes")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.organisation_id} {self.kind} {self.field}: {self.old_value} → {self.new_value}"
+        )
+
+    @property
+    def field_label(self) -> str:
+        if not self.field:
+            return ""
+        return str(Organisation._meta.get_field(self.field).verbose_name)
+
+    @staticmethod
+    def _display(value: str) -> str:
+        return {"true": _("yes"), "false": _("no")}.get(value, value)
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old_value)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new_value)
 
 
 class User(AbstractUser):

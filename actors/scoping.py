@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from .choices import Role
 
@@ -63,6 +65,10 @@ class Scope:
         if self.role == Role.MUNICIPALITY_CONTACT:
             return organisation.municipality_id in self.municipality_ids
         return False
+
+    def may_move_organisations(self) -> bool:
+        """Whether the role may move organisations at all (where to, is may_edit's)."""
+        return self.can_edit and (self.edits_all or self.role == Role.COORDINATOR)
 
     def _restrict(self, qs: QuerySet) -> QuerySet:
         from .models import Catchment
@@ -111,6 +117,70 @@ class Scope:
                 )
                 return qs.filter(**{f"{trust_path}__in": ids})
         return qs.none()
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an organisation is registered: all that its scope depends on."""
+
+    orgnr: str
+    municipality_id: int | None
+    health_trust_id: int | None
+
+    @classmethod
+    def of(cls, organisation) -> Place:
+        return cls(organisation.orgnr, organisation.municipality_id, organisation.health_trust_id)
+
+
+def not_in_reach_message(orgnr: str) -> str:
+    """The answer for an organisation number outside the user's reach: word for word the
+    answer for one that does not exist, on every path, so none reveals that it exists."""
+    return _("Organisation number “%(v)s” is not in your area of responsibility.") % {"v": orgnr}
+
+
+def check_organisation_write(scope: Scope, before: Place | None, after) -> None:
+    """The one rule for every registry write (form, API, import, task): the organisation is
+    in the user's editable scope before the change (`before`; None for a new one) and stays
+    there after it (`after`, the organisation as it will be saved). A change of municipality
+    or health-trust area is a move (flytt), for coordinators whose areas cover both the old
+    and the new place and for those who edit everything (national coordinators, admins);
+    municipality contacts never move organisations.
+
+    Raises ValidationError keyed by the field to fix, with code `not_in_reach` (the
+    organisation is not the user's to change), `move_refused` or `outside_reach`."""
+    if before is not None and not scope.may_edit_organisation(before):
+        raise ValidationError(
+            {"orgnr": ValidationError(not_in_reach_message(before.orgnr), code="not_in_reach")}
+        )
+    moved = before is not None and (
+        before.municipality_id != after.municipality_id
+        or before.health_trust_id != after.health_trust_id
+    )
+    if moved and not (scope.may_move_organisations() and scope.may_edit_organisation(after)):
+        if scope.role == Role.MUNICIPALITY_CONTACT:
+            message = _(
+                "Municipality contacts cannot move an organisation to another municipality "
+                "or health-trust area; ask a rollout coordinator."
+            )
+        else:
+            message = _(
+                "Moving an organisation to another municipality or health-trust area needs "
+                "a coordinator responsible for both the old and the new place, or a national "
+                "coordinator."
+            )
+        raise ValidationError({"municipality": ValidationError(message, code="move_refused")})
+    if not scope.may_edit_organisation(after):
+        raise ValidationError(
+            {
+                "municipality": ValidationError(
+                    _(
+                        "You can only place organisations in the municipalities and areas you "
+                        "are responsible for."
+                    ),
+                    code="outside_reach",
+                )
+            }
+        )
 
 
 NO_SCOPE = Scope(role="")

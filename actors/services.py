@@ -8,8 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
+from .choices import Source
 from .concurrency import check_version
 from .models import (
     Catchment,
@@ -17,6 +19,7 @@ from .models import (
     HealthTrust,
     Municipality,
     Organisation,
+    OrganisationChange,
     RegionalHealthAuthority,
 )
 from .reference import ReferenceData
@@ -142,6 +145,102 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
     return result
 
 
+# --- registry history -------------------------------------------------------------------
+
+# The fields whose changes the registry history records; moves are changes of place.
+HISTORY_FIELDS = (*EDITABLE_ORGANISATION_FIELDS, "is_synthetic")
+MOVE_FIELDS = frozenset({"municipality", "health_trust"})
+
+
+def _text(organisation: Organisation, name: str) -> str:
+    """A field's value as the history stores it: what a person reads (“4601 Bergen”),
+    booleans as true/false, nothing as the empty string."""
+    field = Organisation._meta.get_field(name)
+    if field.is_relation and getattr(organisation, field.attname) is None:
+        return ""
+    value = getattr(organisation, name)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def organisation_state(organisation: Organisation) -> dict[str, str]:
+    return {name: _text(organisation, name) for name in HISTORY_FIELDS}
+
+
+def organisation_diff(
+    before: dict[str, str], organisation: Organisation
+) -> list[OrganisationChange]:
+    """What changed since `before` (organisation_state), as unsaved history rows: one per
+    field, a change of municipality or area being a move."""
+    Kind = OrganisationChange.Kind
+    rows = []
+    for name, new in organisation_state(organisation).items():
+        if new == before[name]:
+            continue
+        if name in MOVE_FIELDS:
+            kind = Kind.MOVE
+        elif name == "is_active":
+            kind = Kind.REACTIVATE if new == "true" else Kind.DEACTIVATE
+        else:
+            kind = Kind.CHANGE
+        rows.append(
+            OrganisationChange(
+                organisation=organisation,
+                kind=kind,
+                field=name,
+                old_value=before[name],
+                new_value=new,
+            )
+        )
+    return rows
+
+
+def _creation(organisation: Organisation) -> OrganisationChange:
+    return OrganisationChange(
+        organisation=organisation,
+        kind=OrganisationChange.Kind.CREATE,
+        new_value=f"{organisation.name} ({organisation.orgnr}), {organisation.municipality}",
+    )
+
+
+def _record(rows: list[OrganisationChange], *, user, source: str, reason: str = "", when=None):
+    """Write history rows (in the caller's transaction): who, when, from where, why."""
+    when = when or timezone.now()
+    by = user if getattr(user, "pk", None) else None
+    for row in rows:
+        row.changed_by, row.source, row.reason, row.changed_at = by, source, reason.strip(), when
+    OrganisationChange.objects.bulk_create(rows, batch_size=1000)
+
+
+@dataclass
+class OrganisationWrite:
+    """An existing organisation being changed in memory (an import row), with what it was:
+    its place for the scope rule, its values for the history."""
+
+    organisation: Organisation
+    before: dict[str, str]
+    place: scoping.Place
+    line: int = 0
+
+    @classmethod
+    def start(cls, organisation: Organisation, line: int = 0) -> OrganisationWrite:
+        return cls(
+            organisation, organisation_state(organisation), scoping.Place.of(organisation), line
+        )
+
+    def changes(self) -> list[OrganisationChange]:
+        return organisation_diff(self.before, self.organisation)
+
+    @property
+    def moved(self) -> bool:
+        after = scoping.Place.of(self.organisation)
+        return (after.municipality_id, after.health_trust_id) != (
+            self.place.municipality_id,
+            self.place.health_trust_id,
+        )
+
+
 # --- organisations --------------------------------------------------------------------
 
 
@@ -153,47 +252,60 @@ def coverage_changed(since=None) -> None:
     coverage_recompute_soon(since)
 
 
-def _ensure_editable(user, organisation: Organisation) -> None:
-    """Re-check, inside the writing transaction, that the result is still in the user's reach."""
-    if not Organisation.objects.editable_by(user).filter(pk=organisation.pk).exists():
+def _refuse_orgnr_out_of_reach(scope: scoping.Scope, organisation: Organisation) -> None:
+    """An organisation number taken by an organisation outside the user's reach answers as
+    an import does for one that is unknown there, never “already exists” (no oracle)."""
+    number = stdnum_orgnr.compact(str(organisation.orgnr or ""))
+    taken = Organisation.objects.filter(orgnr=number).exclude(pk=organisation.pk)
+    if taken.exists() and not scope.filter_editable(taken).exists():
         raise ValidationError(
-            {
-                "municipality": _(
-                    "You can only place organisations in the municipalities and areas you "
-                    "are responsible for."
-                )
-            }
+            {"orgnr": ValidationError(scoping.not_in_reach_message(number), code="not_in_reach")}
         )
 
 
-def organisation_create(*, user, **fields) -> Organisation:
-    if not scoping.scope_for(user).can_edit:
+def organisation_create(
+    *, user, source: str = Source.UI, reason: str = "", **fields
+) -> Organisation:
+    scope = scoping.scope_for(user)
+    if not scope.can_edit:
         raise PermissionDenied(_("Your role cannot create organisations."))
     unknown = set(fields) - set(EDITABLE_ORGANISATION_FIELDS)
     if unknown:
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
     with transaction.atomic():
         organisation = Organisation(**fields)
+        _refuse_orgnr_out_of_reach(scope, organisation)
         organisation.full_clean()
+        scoping.check_organisation_write(scope, None, organisation)
         organisation.save()
-        _ensure_editable(user, organisation)
+        _record([_creation(organisation)], user=user, source=source, reason=reason)
         coverage_changed()
     return organisation
 
 
 def organisation_update(
-    *, user, organisation_id: int, expected_version: int | None, **changes
+    *,
+    user,
+    organisation_id: int,
+    expected_version: int | None,
+    source: str = Source.UI,
+    reason: str = "",
+    **changes,
 ) -> Organisation:
-    """Change an organisation the user may edit. Raises VersionConflict when someone saved
-    it since `expected_version` was read, Organisation.DoesNotExist when out of scope."""
+    """Change an organisation the user may edit, under the one rule of
+    scoping.check_organisation_write, and record every changed field in the history.
+    Raises VersionConflict when someone saved it since `expected_version` was read,
+    Organisation.DoesNotExist when out of scope, ValidationError for a refused move."""
     unknown = set(changes) - set(EDITABLE_ORGANISATION_FIELDS)
     if unknown:
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    scope = scoping.scope_for(user)
     with transaction.atomic():
         organisation = (
             Organisation.objects.editable_by(user).select_for_update().get(pk=organisation_id)
         )
         check_version(organisation, expected_version)
+        write = OrganisationWrite.start(organisation)
         moved = (
             "municipality" in changes and changes["municipality"].pk != organisation.municipality_id
         )
@@ -201,37 +313,58 @@ def organisation_update(
             setattr(organisation, name, value)
         if moved and changes.get("health_trust") is None:
             organisation.health_trust = None  # derive it again from the new municipality
-        organisation.version += 1
+        if "orgnr" in changes:
+            _refuse_orgnr_out_of_reach(scope, organisation)
         organisation.full_clean()
+        scoping.check_organisation_write(scope, write.place, organisation)
+        organisation.version += 1
         organisation.save()
-        _ensure_editable(user, organisation)
+        _record(write.changes(), user=user, source=source, reason=reason)
         coverage_changed()
     return organisation
 
 
 def organisations_write_import(
-    *, scope: scoping.Scope, new: list[Organisation], changed: list[Organisation]
+    *,
+    user,
+    new: list[Organisation],
+    changed: list[OrganisationWrite],
+    source: str = Source.IMPORT,
 ) -> None:
-    """Write the rows of a validated import in one transaction (all or nothing)."""
+    """Write the rows of a validated import in one transaction (all or nothing), with their
+    history. The scope rule is applied again here, against the rows as they are now."""
+    scope = scoping.scope_for(user)
     now = timezone.now()
     with transaction.atomic():
+        ids = [w.organisation.pk for w in changed]
+        in_reach = set(
+            scope.filter_editable(Organisation.objects.filter(pk__in=ids))
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        try:
+            for write in changed:
+                if write.organisation.pk not in in_reach:
+                    raise ValidationError("not in reach")
+                scoping.check_organisation_write(scope, write.place, write.organisation)
+            for organisation in new:
+                scoping.check_organisation_write(scope, None, organisation)
+        except ValidationError as exc:
+            raise PermissionDenied(
+                _("The import touches organisations outside your scope.")
+            ) from exc
         Organisation.objects.bulk_create(new, batch_size=500)
-        for organisation in changed:
-            organisation.version += 1
-            organisation.updated_at = now
+        history = [_creation(o) for o in new]
+        for write in changed:
+            history += write.changes()
+            write.organisation.version += 1
+            write.organisation.updated_at = now
         Organisation.objects.bulk_update(
-            changed,
-            [*EDITABLE_ORGANISATION_FIELDS, "search_text", "version", "updated_at", "is_synthetic"],
+            [w.organisation for w in changed],
+            [*HISTORY_FIELDS, "search_text", "version", "updated_at"],
             batch_size=500,
         )
-        orgnrs = [o.orgnr for o in (*new, *changed)]
-        reachable = set(
-            scope.filter_editable(Organisation.objects.filter(orgnr__in=orgnrs)).values_list(
-                "orgnr", flat=True
-            )
-        )
-        if len(reachable) != len(set(orgnrs)):
-            raise PermissionDenied(_("The import touches organisations outside your scope."))
+        _record(history, user=user, source=source, when=now)
         coverage_changed()
 
 

@@ -18,6 +18,7 @@ from .imports import ImportFileError, import_organisations
 from .models import Catchment, HealthTrust, Job, Municipality, Organisation, User
 
 PAGE_SIZE = 50
+REGISTRY_HISTORY_PAGE = 20
 
 
 def _type_chart(type_counts) -> dict:
@@ -185,12 +186,16 @@ def organisation_detail(request, pk):
     from rollout.selectors import organisation_rollout
 
     can_edit = Organisation.objects.editable_by(request.user).filter(pk=pk).exists()
+    registry_history = organisation.registry_changes.select_related("changed_by")
     return render(
         request,
         "actors/organisation_detail.html",
         {
             "organisation": organisation,
             "can_edit": can_edit,
+            "registry_page": Paginator(registry_history, REGISTRY_HISTORY_PAGE).get_page(
+                request.GET.get("registry_page")
+            ),
             **organisation_rollout(request.user, organisation),
         },
     )
@@ -204,7 +209,9 @@ def organisation_create(request):
     form = OrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            organisation = services.organisation_create(user=request.user, **form.changes())
+            organisation = services.organisation_create(
+                user=request.user, reason=form.cleaned_data["reason"], **form.changes()
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -225,6 +232,7 @@ def organisation_edit(request, pk):
                 user=request.user,
                 organisation_id=pk,
                 expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
                 **form.changes(),
             )
         except VersionConflict as exc:
@@ -288,7 +296,9 @@ def organisation_import(request):
             "intro": _(
                 "Every row is checked first. If any row has an error, nothing is saved and every "
                 "error is listed with its line and column. A row whose organisation number "
-                "already exists updates that organisation."
+                "already exists in your area of responsibility updates that organisation; the "
+                "check lists every field that would change. Moving an organisation to another "
+                "municipality or area needs a coordinator for both places."
             ),
             "back_url": reverse("actors:organisation_list"),
             "back_label": _("Organisations"),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from actors.models import Municipality, Organisation, ScopedQuerySet
+from actors.review import ReviewedReport
 from rollout.models import Solution
 
 from .choices import (
@@ -21,7 +22,6 @@ from .choices import (
     Level,
     MeasurementKind,
     MunicipalityRule,
-    ReportStatus,
     TargetUnit,
 )
 
@@ -144,9 +144,11 @@ class Benefit(models.Model):
         return reverse("benefits:benefit_detail", args=[self.pk])
 
 
-class BenefitReport(models.Model):
+class BenefitReport(ReviewedReport):
     """A measurement of a benefit's indicator for a period, by an organisation or a
-    municipality: a baseline (nullpunktsmåling) or a follow-up."""
+    municipality: a baseline (nullpunktsmåling) or a follow-up. Reviewed by the
+    directorate or a coordinator for the area (actors/review.py,
+    benefits.services.BENEFIT_REVIEW)."""
 
     benefit = models.ForeignKey(Benefit, on_delete=models.PROTECT, related_name="reports")
     municipality = models.ForeignKey(
@@ -167,21 +169,11 @@ class BenefitReport(models.Model):
     method = models.CharField(_("method"), max_length=300)
     evidence = models.TextField(_("evidence"), blank=True)
     attachment = models.FileField(_("attachment (PDF)"), upload_to="benefit-reports/", blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=ReportStatus, default=ReportStatus.DRAFT
-    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_comment = models.TextField(_("review comment"), blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_MUNICIPALITY = "municipality"

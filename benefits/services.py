@@ -10,11 +10,13 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
-from actors.models import Job, Municipality, Organisation
+from actors.models import Job, Municipality, Organisation, User
+from actors.review import ReviewWorkflow, area_coordinators
 from rollout.models import StatusChange
 from rollout.selectors import month_ends
 from rollout.services import today as rollout_today
@@ -224,51 +226,38 @@ def benefit_report_save(
     return report
 
 
-def benefit_report_submit(*, user, report_id: int, expected_version: int | None) -> BenefitReport:
-    with transaction.atomic():
-        report = BenefitReport.objects.editable_by(user).select_for_update().get(pk=report_id)
-        check_version(report, expected_version)
-        if report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
-            raise ValidationError(_("Only a draft or returned report can be submitted."))
-        report.status = ReportStatus.SUBMITTED
-        report.submitted_at = timezone.now()
-        report.version += 1
-        report.save()
-    return report
+class BenefitReview(ReviewWorkflow):
+    """Benefit reports: the directorate or a coordinator for the area (and
+    administrators) review them; the directorate and the area's coordinators are told
+    when one waits, the reporter of the outcome."""
+
+    model = BenefitReport
+    reviewer_roles = frozenset(BENEFIT_REVIEWERS)
+    not_a_reviewer = gettext_lazy("Only the directorate or a coordinator reviews benefit reports.")
+
+    def reviewers(self, report):
+        directorate = User.objects.filter(role=Role.DIRECTORATE, is_active=True)
+        return [*directorate, *area_coordinators(report.municipality)]
+
+    def submitted_text(self, report):
+        return _("%(k)s for “%(b)s” from %(r)s is waiting for review.") % {
+            "k": report.get_kind_display(),
+            "b": report.benefit.name,
+            "r": report.reporter_name,
+        }
+
+    def reviewed_text(self, report, verdict):
+        return _("Your %(k)s for “%(b)s” was %(v)s.") % {
+            "k": report.get_kind_display().lower(),
+            "b": report.benefit.name,
+            "v": verdict,
+        }
 
 
-def benefit_report_review(
-    *, user, report_id: int, expected_version: int | None, approve: bool, comment: str = ""
-) -> BenefitReport:
-    """The directorate or the area's coordinator approves or returns a submitted report."""
-    from actors.services import notify
-
-    scope = scoping.scope_for(user)
-    if scope.role not in BENEFIT_REVIEWERS:
-        raise PermissionDenied(_("Only the directorate or a coordinator reviews benefit reports."))
-    with transaction.atomic():
-        report = BenefitReport.objects.visible_to(user).select_for_update().get(pk=report_id)
-        check_version(report, expected_version)
-        if report.status != ReportStatus.SUBMITTED:
-            raise ValidationError(_("Only a submitted report can be reviewed."))
-        if not approve and not comment.strip():
-            raise ValidationError({"comment": _("Say what must be corrected.")})
-        report.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
-        report.reviewed_at = timezone.now()
-        report.reviewed_by = user if getattr(user, "pk", None) else None
-        report.review_comment = comment.strip()
-        report.version += 1
-        report.save()
-        if report.created_by_id:
-            verdict = _("approved") if approve else _("returned")
-            notify(
-                users=[report.created_by],
-                text=_("Your %(k)s for “%(b)s” was %(v)s.")
-                % {"k": report.get_kind_display().lower(), "b": report.benefit.name, "v": verdict}
-                + (f" {comment.strip()}" if comment.strip() else ""),
-                link=report.get_absolute_url(),
-            )
-    return report
+BENEFIT_REVIEW = BenefitReview()
+# Send a report for review; approve it or return it with a comment (actors/review.py).
+benefit_report_submit = BENEFIT_REVIEW.submit
+benefit_report_review = BENEFIT_REVIEW.review
 
 
 # --- coverage targets -----------------------------------------------------------------

@@ -1,6 +1,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Re-exported: one set of sources for every history, one review workflow (actors/review.py).
+from actors.choices import ReportStatus, Source  # noqa: F401
+
 
 class Phase(models.TextChoices):
     ASSIGNMENT = "oppdrag", _("Assignment")
@@ -51,13 +54,6 @@ STATUS_COLOURS = {
 }  # fmt: skip
 
 
-class Source(models.TextChoices):
-    UI = "ui", _("User interface")
-    API = "api", _("API")
-    IMPORT = "import", _("Import")
-    SYSTEM = "system", _("System")
-
-
 class PrerequisiteScope(models.TextChoices):
     ORGANISATION = "organisation", _("The organisation")
     VENDOR = "vendor", _("The record-system vendor")
@@ -68,13 +64,6 @@ class Answer(models.TextChoices):
     READY = "klar", _("Ready")
     NOT_READY = "ikke_klar", _("Not ready")
     NOT_RELEVANT = "ikke_relevant", _("Not relevant")
-
-
-class ReportStatus(models.TextChoices):
-    DRAFT = "utkast", _("Draft")
-    SUBMITTED = "innsendt", _("Submitted")
-    APPROVED = "godkjent", _("Approved")
-    RETURNED = "returnert", _("Returned")
 
 
 class VendorSupport(models.TextChoices):

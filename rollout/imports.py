@@ -81,8 +81,7 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
             RowError(
                 line,
                 "organisasjonsnummer",
-                _("No organisation with number “%(v)s” in your scope.")
-                % {"v": row["organisasjonsnummer"]},
+                scoping.not_in_reach_message(row["organisasjonsnummer"]),
             )
         )
     solution = solutions.get(row["losning"].strip().casefold())

@@ -3,16 +3,19 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from actors.api.fields import EnumChoiceField
+from actors.choices import Source
 from actors.models import (
     County,
     HealthTrust,
     Job,
     Municipality,
     Organisation,
+    OrganisationChange,
     OrganisationType,
     RecordSystem,
     RegionalHealthAuthority,
     Vendor,
+    validate_orgnr,
 )
 
 
@@ -87,6 +90,13 @@ class OrganisationSerializer(serializers.ModelSerializer):
     record_system = serializers.PrimaryKeyRelatedField(
         queryset=RecordSystem.objects.all(), required=False, allow_null=True
     )
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text=_("Why (optional); kept with the change in the registry history."),
+    )
 
     class Meta:
         model = Organisation
@@ -104,8 +114,57 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
             "updated_at",
+            "reason",
         ]
         read_only_fields = ["is_synthetic", "version", "created_at", "updated_at"]
+        # Uniqueness is the service's: a number taken outside your reach answers as unknown.
+        extra_kwargs = {"orgnr": {"validators": [validate_orgnr]}}
+
+
+class OrganisationChangeChoiceField(EnumChoiceField):
+    """A registry change's kind, documented as `OrganisationChangeKindChoice`."""
+
+    prefix = "OrganisationChange"
+
+
+class OrganisationChangeSerializer(serializers.ModelSerializer):
+    orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    kind = OrganisationChangeChoiceField(OrganisationChange.Kind, read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    field = serializers.CharField(
+        read_only=True, help_text=_("The changed field; empty for a creation.")
+    )
+    field_label = serializers.CharField(read_only=True)
+    source = EnumChoiceField(Source, read_only=True)
+    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    changed_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who made the change; null for the system (commands, demo data)."),
+    )
+
+    class Meta:
+        model = OrganisationChange
+        fields = [
+            "id",
+            "organisation",
+            "orgnr",
+            "organisation_name",
+            "kind",
+            "kind_label",
+            "field",
+            "field_label",
+            "old_value",
+            "new_value",
+            "reason",
+            "source",
+            "source_label",
+            "changed_at",
+            "changed_by",
+        ]
+        read_only_fields = fields
 
 
 # --- jobs -----------------------------------------------------------------------------

@@ -10,4 +10,7 @@ def register(router) -> None:
     router.register("municipalities", views.MunicipalityViewSet, basename="municipality")
     router.register("vendors", views.VendorViewSet)
     router.register("organisations", views.OrganisationViewSet, basename="organisation")
+    router.register(
+        "organisation-changes", views.OrganisationChangeViewSet, basename="organisationchange"
+    )
     router.register("jobs", views.JobViewSet, basename="job")

@@ -6,13 +6,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from actors import scoping, services
+from actors.choices import Source
 from actors.filtersets import (
     CountyFilterSet,
     HealthTrustFilterSet,
     MunicipalityFilterSet,
+    OrganisationChangeFilterSet,
     OrganisationFilterSet,
     RegionalHealthAuthorityFilterSet,
 )
@@ -22,6 +25,7 @@ from actors.models import (
     Job,
     Municipality,
     Organisation,
+    OrganisationChange,
     RegionalHealthAuthority,
     Vendor,
 )
@@ -92,6 +96,15 @@ class VendorViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.VendorSerializer
 
 
+class OrganisationChangePagination(CursorPagination):
+    """Stable pages over the append-only registry history, newest recorded first."""
+
+    ordering = ("-changed_at", "-id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
 class OrganisationViewSet(
     ETagMixin,
     mixins.CreateModelMixin,
@@ -113,7 +126,7 @@ class OrganisationViewSet(
 
     def perform_create(self, serializer):
         serializer.instance = services.organisation_create(
-            user=self.request.user, **serializer.validated_data
+            user=self.request.user, source=Source.API, **serializer.validated_data
         )
         self._etag_instance = serializer.instance
 
@@ -127,11 +140,39 @@ class OrganisationViewSet(
                 user=self.request.user,
                 organisation_id=serializer.instance.pk,
                 expected_version=self._expected_version,
+                source=Source.API,
                 **serializer.validated_data,
             )
         except Organisation.DoesNotExist as exc:
             raise Http404 from exc
         self._etag_instance = serializer.instance
+
+    @extend_schema(responses={200: serializers.OrganisationChangeSerializer(many=True)})
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        pagination_class=OrganisationChangePagination,
+    )
+    def history(self, request, pk=None):
+        """The organisation's registry history (creation, changes, moves, deactivation),
+        newest first, cursor-paginated. An organisation outside your reach answers 404."""
+        organisation = self.get_object()
+        changes = organisation.registry_changes.select_related("organisation", "changed_by")
+        page = self.paginate_queryset(changes)
+        data = serializers.OrganisationChangeSerializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+
+class OrganisationChangeViewSet(ScopedReadOnlyViewSet):
+    """The append-only registry history (registerendringer) of the organisations you can
+    see: who created, changed, moved, deactivated or reactivated what, when and from where.
+    Cursor-paginated, newest first (follow `next`)."""
+
+    base_queryset = OrganisationChange.objects.select_related("organisation", "changed_by")
+    serializer_class = serializers.OrganisationChangeSerializer
+    filterset_class = OrganisationChangeFilterSet
+    pagination_class = OrganisationChangePagination
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):

@@ -81,13 +81,14 @@ def test_update_bumps_version_and_refuses_a_stale_one(contact, org_bergen):
 
 
 def test_moving_out_of_reach_is_refused_and_rolled_back(contact, org_bergen):
-    with pytest.raises(ValidationError, match="ansvar for"):
+    with pytest.raises(ValidationError) as refused:
         services.organisation_update(
             user=contact,
             organisation_id=org_bergen.pk,
             expected_version=org_bergen.version,
             municipality=Municipality.objects.get(number="5401"),
         )
+    assert refused.value.error_dict["municipality"][0].code == "move_refused"
     org_bergen.refresh_from_db()
     assert (org_bergen.municipality.number, org_bergen.version) == ("4601", 1)
 

@@ -9,8 +9,9 @@ from actors.scoping import SYSTEM_USER
 class Command(BaseCommand):
     help = (
         "Import organisations from a CSV export of Enhetsregisteret/Adresseregisteret. "
-        "Columns: organisasjonsnummer, navn, type, kommunenummer[, her_id, helseforetak]. "
-        "Every row is validated first; nothing is written if any row fails."
+        "Columns: organisasjonsnummer, navn, type, kommunenummer[, her_id, helseforetak, "
+        "syntetisk]. Every row is validated first; nothing is written if any row fails. "
+        "Each updated organisation is listed with the fields that change, moves flagged."
     )
 
     def add_arguments(self, parser):
@@ -34,8 +35,16 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.errors)} error(s); nothing was written:\n" + "\n".join(lines)
             )
+        for row in report.changes:
+            move = " (MOVE)" if row.moved else ""
+            self.stdout.write(f"  line {row.line}, {row.orgnr} {row.name}{move}:")
+            for change in row.changes:
+                self.stdout.write(
+                    f"    {change.field}: {change.old_value!r} -> {change.new_value!r}"
+                )
         summary = (
-            f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+            f"{report.created} created, {report.updated} updated ({report.moved} moved), "
+            f"{report.unchanged} unchanged"
         )
         if dry_run:
             self.stdout.write(f"Check passed (dry run, nothing written): would be {summary}.")

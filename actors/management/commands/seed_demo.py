@@ -2,8 +2,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from actors import demo
+from actors.choices import Source
 from actors.imports import validate_rows
-from actors.models import Job, Municipality, Organisation
+from actors.models import Job, Municipality, Organisation, OrganisationChange
 from actors.scoping import SYSTEM_SCOPE, SYSTEM_USER
 from actors.services import organisations_write_import
 from benefits import demo as benefits_demo
@@ -48,11 +49,14 @@ class Command(BaseCommand):
                         f"{stale.count()} synthetic organisations come from another seed. "
                         "Run with --reset to replace them."
                     )
-                if StatusChange.objects.filter(organisation__in=stale).exists():
+                if (
+                    StatusChange.objects.filter(organisation__in=stale).exists()
+                    or OrganisationChange.objects.filter(organisation__in=stale).exists()
+                ):
                     raise CommandError(
-                        "The synthetic organisations of the other seed have a rollout history, "
-                        "which is kept forever and cannot be deleted. Start from an empty "
-                        "database to use another seed."
+                        "The synthetic organisations of the other seed have a rollout or "
+                        "registry history, which is kept forever and cannot be deleted. Start "
+                        "from an empty database to use another seed."
                     )
                 stale.delete()
             new, changed, unchanged, errors = validate_rows(
@@ -60,9 +64,11 @@ class Command(BaseCommand):
             )
             if errors:
                 raise CommandError(f"Generated registry failed validation: {errors[:5]}")
-            for organisation in (*new, *changed):
+            for organisation in (*new, *(write.organisation for write in changed)):
                 organisation.record_system = registry.record_systems.get(organisation.orgnr)
-            organisations_write_import(scope=SYSTEM_SCOPE, new=new, changed=changed)
+            organisations_write_import(
+                user=SYSTEM_USER, new=new, changed=changed, source=Source.SYSTEM
+            )
         if new or changed:
             self.stdout.write(
                 self.style.SUCCESS(
