@@ -1,129 +1,31 @@
 """Agreements and the benefit register as CSV or Excel files.
 
 Only what the user may see is written: the functions narrow the queryset they are given
-with `visible_to(user)` themselves. CSV is UTF-8 with a byte-order mark (so Excel reads
-æøå), comma-separated, numbers unquoted; XLSX has a bold, frozen header row with an
-autofilter, real dates and numbers.
+with `visible_to(user)` themselves. The files are written by actors.exports, like every
+other export (`;`-separated CSV with decimal commas and quoted, formula-safe text; XLSX
+with real dates and numbers).
 """
 
 from __future__ import annotations
 
-import csv
-import datetime
-import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Iterable
 
-import xlsxwriter
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from actors import scoping
+from actors.exports import DATE, DECIMAL, INTEGER, TEXT, Column, table_response, yes_no
 from actors.models import Municipality
 from rollout.models import Solution
 
 from .models import Benefit, IntentAgreement
 from .selectors import benefit_summary
 
-CSV = "csv"
-XLSX = "xlsx"
-FORMATS = (CSV, XLSX)
-CONTENT_TYPES = {
-    CSV: "text/csv; charset=utf-8",
-    XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-TEXT, INTEGER, DECIMAL, DATE = "text", "integer", "decimal", "date"
-# Text that a spreadsheet would run as a formula ("CSV injection") is written as text.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    kind: str = TEXT
-    width: int = 15
-
-
-def yes_no(value: bool) -> str:
-    return _("Yes") if value else _("No")
-
 
 def _label(model, field_name: str) -> str:
     return capfirst(str(model._meta.get_field(field_name).verbose_name))
-
-
-def file_name(stem: str, fmt: str) -> str:
-    return f"{stem}-{timezone.localdate().isoformat()}.{fmt}"
-
-
-def table_response(stem: str, columns: Sequence[Column], rows: Iterable[Sequence], fmt: str):
-    """An attachment named `<stem>-<today>.<fmt>` holding the rows under the columns."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown export format: {fmt}")
-    rows = list(rows)
-    body = csv_bytes([c.header for c in columns], rows) if fmt == CSV else _xlsx(columns, rows)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{file_name(stem, fmt)}"'
-    return response
-
-
-def csv_value(value):
-    """A cell for the CSV writer: empty for None, ISO dates, numbers as they are, and text
-    a spreadsheet would run as a formula prefixed with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value  # int and Decimal are written as plain numbers (dot as decimal mark)
-
-
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    """A whole CSV file as described above (also used by benefits.report_files)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_value(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_value(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _xlsx(columns: Sequence[Column], rows: list[Sequence]) -> bytes:
-    out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
-    sheet = workbook.add_worksheet()
-    formats = {
-        TEXT: workbook.add_format({"text_wrap": False}),
-        INTEGER: workbook.add_format({"num_format": "#,##0"}),
-        DECIMAL: workbook.add_format({"num_format": "#,##0.00"}),
-        DATE: workbook.add_format({"num_format": "dd.mm.yyyy"}),
-    }
-    header = workbook.add_format({"bold": True, "bottom": 1})
-    for col, column in enumerate(columns):
-        sheet.set_column(col, col, column.width, formats[column.kind])
-        sheet.write_string(0, col, column.header, header)
-    for r, row in enumerate(rows, start=1):
-        for col, (column, value) in enumerate(zip(columns, row, strict=True)):
-            cell = formats[column.kind]
-            if value is None or value == "":
-                sheet.write_blank(r, col, None, cell)
-            elif column.kind == DATE:
-                sheet.write_datetime(r, col, value, cell)
-            elif column.kind in (INTEGER, DECIMAL):
-                number = float(value) if isinstance(value, Decimal) else value
-                sheet.write_number(r, col, number, cell)
-            else:
-                # write_string, never write(): a title starting with "=" stays text.
-                sheet.write_string(r, col, str(value), cell)
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
-    workbook.close()
-    return out.getvalue()
 
 
 # --- intention agreements -------------------------------------------------------------

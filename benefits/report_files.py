@@ -5,13 +5,10 @@ files hold what the preview shows; only the formatting differs.
 - XLSX: a sheet about the report (place, period, who it was made for, its sections), one
   sheet per table with real numbers, shares and dates under number formats, and a sheet
   of the trends with a native line chart per target.
-- CSV (zipped, one file per table plus `trender.csv`): written like the other exports
-  (benefits.exports): UTF-8 with a byte-order mark, comma-separated, numbers unquoted with
-  a dot as decimal mark, shares as fractions (0.8174 is 81.74 %), dates as YYYY-MM-DD.
-  That is what other programs and scripts read without guessing. Excel in Norway
-  expects semicolons and decimal commas when a CSV file is double-clicked, so it does
-  not split these columns by itself: use Data → From Text/CSV (which reads the BOM and
-  the commas and lets one choose the locale of the numbers), or take the XLSX.
+- CSV (zipped, one file per table plus `trender.csv`): written like every other export
+  (actors.exports): UTF-8 with a byte-order mark, `;`-separated, numbers unquoted with a
+  decimal comma, shares as fractions (0,8174 is 81.74 %), dates as YYYY-MM-DD, text
+  quoted and safe from formulas, as Excel in Norway opens a double-clicked file.
 - PDF: the preview's HTML (templates/benefits/report_pdf.html) printed by WeasyPrint.
 """
 
@@ -26,7 +23,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import exports
+from actors import exports
+
 from .reports import Column, Report, Table, Trend
 
 XLSX, CSV, PDF = "xlsx", "csv", "pdf"
@@ -319,7 +317,7 @@ def _write_trends(workbook, sheet, trends: list[Trend], styles) -> None:
 def _csv_cell(value, kind: str):
     if isinstance(value, float) and kind in ("percent", "number"):
         return round(value, SHARE_DECIMALS if kind == "percent" else 6)
-    return value  # ints, dates and text as benefits.exports writes them
+    return value  # ints, dates and text as actors.exports writes them
 
 
 def to_csv_zip(report: Report) -> bytes:

@@ -28,12 +28,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import expected_version
+from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
 from actors.api.views import HasRole
 from actors.models import Job
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
@@ -57,35 +57,8 @@ from ..models import (
 )
 from . import serializers
 
-FORMAT = OpenApiParameter(
-    "format",
-    OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    enum=list(exports.FORMATS),
-    description="`xlsx` (Excel, the default) or `csv` (UTF-8 with BOM, comma-separated).",
-)
-FILE = {
-    (200, exports.CONTENT_TYPES[exports.XLSX]): OpenApiTypes.BINARY,
-    (200, "text/csv"): OpenApiTypes.BINARY,
-    400: OpenApiResponse(description="Unknown format."),
-}
 NO_ROLE = {403: OpenApiResponse(description="Your user has no role.")}
 PARSERS = [JSONParser, MultiPartParser, FormParser]
-
-
-class FileNegotiation(DefaultContentNegotiation):
-    """For downloads: `?format=` names the file type (csv, xlsx), not a renderer, and the
-    file is sent whatever the Accept header says. Errors answer as JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def export_format(request) -> str:
-    fmt = request.query_params.get("format") or exports.XLSX
-    if fmt not in exports.FORMATS:
-        raise ValidationError({"format": [_("Choose csv or xlsx.")]})
-    return fmt
 
 
 def require_role(request) -> None:

@@ -18,11 +18,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from actors import exports
 from actors.api.concurrency import ETagMixin, expected_version
 from actors.api.fields import EnumChoiceField
+from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
 from actors.models import HealthTrust
-from benefits import exports
-from benefits.api.views import FILE, FORMAT, FileNegotiation, export_format
 from rollout.api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
 
 from ..choices import Cadence, ChangeKind, CutStatus, DecisionKind, DecisionPointStatus

@@ -23,11 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from actors import scoping
+from actors import exports, scoping
 from actors.concurrency import VersionConflict
 from actors.forms import add_service_errors, save_to_form
 from actors.models import HealthTrust
-from benefits import exports
 
 from ..choices import ChangeKind, CutStatus, DecisionPointStatus
 from ..forms import DateInput

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from actors import exports as files
 from actors.models import Municipality
 from actors.scoping import SYSTEM_USER
 from benefits import exports, services
@@ -22,6 +23,10 @@ from tests.factories import UserFactory
 from .test_api import approved_report, make_benefit
 
 pytestmark = pytest.mark.django_db
+
+
+def read_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
 
 
 def agreement_header():
@@ -59,7 +64,7 @@ def agreements(org_bergen):
 
 def open_xlsx(response):
     assert response.status_code == 200, response.content
-    assert response["Content-Type"] == exports.CONTENT_TYPES["xlsx"]
+    assert response["Content-Type"] == files.CONTENT_TYPES["xlsx"]
     return openpyxl.load_workbook(io.BytesIO(response.content)).active
 
 
@@ -126,14 +131,15 @@ def test_agreement_csv(make_user, agreements):
     )
     assert response.content.startswith(b"\xef\xbb\xbf")
     text = response.content.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = read_csv(text)
     assert len(rows) == 2  # the list's filters apply: only the signed one
     assert rows[0] == agreement_header()
     row = rows[1]
     assert row[0] == "Bergen og Askøy" and row[2] == "2026-05-04"
     assert row[3] == "4601 Bergen; 4627 Askøy"  # æøå survive
     population = 289_330 + Municipality.objects.get(number="4627").population
-    assert f",{population},1," in text.splitlines()[1]  # numbers unquoted
+    assert f";{population};1;" in text.splitlines()[1]  # numbers unquoted
+    assert text.splitlines()[1].startswith('"Bergen og Askøy";')  # text quoted
     assert row[-3:] == ["Ja", "Nei", "Ja"]
 
 
@@ -142,7 +148,7 @@ def test_blank_filters_from_the_list_page_mean_all(make_user, agreements):
     url = reverse("intentagreement-export") + "?format=csv&status=&county=&health_trust=&solution="
     response = api_client_for(make_user("coord_nat")).get(url)
     assert response.status_code == 200
-    assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 3
+    assert len(read_csv(response.content.decode("utf-8-sig"))) == 3
     wrong = api_client_for(make_user("coord_nat")).get(url + "&status=ukjent")
     assert wrong.status_code == 400 and "status" in wrong.json()
 
@@ -154,7 +160,7 @@ def test_formulas_are_written_as_text(make_user):
     cell = sheet["A2"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'
     text = client.get(reverse("intentagreement-export"), {"format": "csv"}).content
-    assert list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))[1][0].startswith("'=")
+    assert read_csv(text.decode("utf-8-sig"))[1][0].startswith("'=")
 
 
 def test_export_refusals(make_user):
@@ -164,7 +170,7 @@ def test_export_refusals(make_user):
     assert bad.status_code == 400 and "format" in bad.json()
     norole = api_client_for(make_user("norole")).get(url, {"format": "csv"})
     assert norole.status_code == 200
-    assert len(list(csv.reader(io.StringIO(norole.content.decode("utf-8-sig"))))) == 1
+    assert len(read_csv(norole.content.decode("utf-8-sig"))) == 1
 
 
 def test_benefit_register_export(contact, org_bergen, org_tromso):
@@ -212,11 +218,11 @@ def test_benefit_register_export(contact, org_bergen, org_tromso):
     national = UserFactory(username="dir", role="directorate")
     text = api_client_for(national).get(reverse("benefit-export"), {"format": "csv"}).content
     assert text.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    rows = read_csv(text.decode("utf-8-sig"))
     assert len(rows) == 3 and len(rows[0]) == 13
     row = next(r for r in rows if r[1] == benefit.name)
-    assert row[8:] == ["5.50", "2027-12-31", "2", "2", "5.00"]
-    assert Decimal(row[-1]) == 5
+    assert row[8:] == ["5,50", "2027-12-31", "2", "2", "5,00"]  # decimal comma
+    assert Decimal(row[-1].replace(",", ".")) == 5
     filtered = api_client_for(national).get(
         reverse("benefit-export"), {"format": "csv", "solution": "sfm"}
     )

@@ -228,7 +228,7 @@ def check_xlsx(report, case: Case) -> str:
 
 def csv_rows(body: bytes) -> list[list[str]]:
     assert body.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
-    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
 
 
 def check_csv(report, case: Case) -> str:
@@ -246,8 +246,8 @@ def check_csv(report, case: Case) -> str:
     expected = case.multidose
     targets = csv_rows(files[names[[t.key for t in report.tables].index("resultatmal")]])
     row = row_of(targets[1:], target_name())
-    share = str(round(expected[0] / expected[1], 4))
-    assert row[1:6] == [str(expected[0]), str(expected[1]), share, "0.8", "2024-12-31"]
+    share = str(round(expected[0] / expected[1], 4)).replace(".", ",")  # decimal comma
+    assert row[1:6] == [str(expected[0]), str(expected[1]), share, "0,8", "2024-12-31"]
 
     solutions = csv_rows(files["01-losninger.csv"])
     row = row_of(solutions[1:], solution_name())
@@ -258,8 +258,9 @@ def check_csv(report, case: Case) -> str:
     assert trends[0][: 1 + len(titles)] == [gettext("Month"), *titles]
     assert trends[1][0] == "2024-01"
     col = trends[0].index(target_name())
-    assert float(trends[-1][col]) == pytest.approx(expected[0] / expected[1], abs=1e-4)
-    assert trends[-1][col + len(titles)] == "0.8"  # its threshold
+    share = float(trends[-1][col].replace(",", "."))
+    assert share == pytest.approx(expected[0] / expected[1], abs=1e-4)
+    assert trends[-1][col + len(titles)] == "0,8"  # its threshold
 
     return " ".join(body.decode("utf-8-sig") for body in files.values())
 

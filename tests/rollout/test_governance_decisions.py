@@ -302,7 +302,7 @@ def test_change_log_exports(make_user):
     response = client_for(user).get(reverse("rollout:changelog_export") + "?format=csv")
     body = response.content.decode("utf-8")
     assert response.status_code == 200 and body.startswith("\ufeff")
-    assert "'=Mål endret" in body and "Fordi" in body
+    assert ';"\'=Mål endret";"Fordi";' in body  # quoted, `;`-separated, formula-safe
     response = client_for(user).get(reverse("rollout:changelog_export") + "?format=xlsx")
     assert response.content[:2] == b"PK"
     api = api_client_for(user).get("/api/v1/change-log/export/?format=csv")
