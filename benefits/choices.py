@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from actors.choices import ReportStatus  # noqa: F401  (one review workflow: actors/review.py)
+
 
 class AgreementStatus(models.TextChoices):
     DRAFT = "utkast", _("Draft")
@@ -17,13 +19,6 @@ class Direction(models.TextChoices):
 class MeasurementKind(models.TextChoices):
     BASELINE = "nullpunkt", _("Baseline")
     FOLLOW_UP = "oppfolging", _("Follow-up")
-
-
-class ReportStatus(models.TextChoices):
-    DRAFT = "utkast", _("Draft")
-    SUBMITTED = "innsendt", _("Submitted")
-    APPROVED = "godkjent", _("Approved")
-    RETURNED = "returnert", _("Returned")
 
 
 class TargetUnit(models.TextChoices):

@@ -21,6 +21,7 @@ from actors import scoping
 from actors.concurrency import VersionConflict, show_conflict
 from actors.forms import add_service_errors
 from actors.models import HealthTrust, Municipality, Organisation
+from actors.review import SelfReview
 
 from . import selectors, services
 from .charts import chart_height, share_bars
@@ -556,7 +557,6 @@ def report_organisation_options(request):
 
 def _report_context(request, report, review_form=None) -> dict:
     user = request.user
-    scope = scoping.scope_for(user)
     editable = (
         report.status in EDITABLE_REPORT
         and BenefitReport.objects.editable_by(user).filter(pk=report.pk).exists()
@@ -578,12 +578,13 @@ def _report_context(request, report, review_form=None) -> dict:
     change = None
     if baseline is not None:
         change = report.value - baseline.value
+    can_review, review_refused = services.BENEFIT_REVIEW.review_state(user, report)
     return {
         "report": report,
         "warning": selectors.late_baseline_warning(report),
         "editable": editable,
-        "can_review": report.status == ReportStatus.SUBMITTED
-        and scope.role in services.BENEFIT_REVIEWERS,
+        "can_review": can_review,
+        "review_refused": review_refused,
         "review_form": review_form or ReviewForm(initial={"version": report.version}),
         "baseline": baseline,
         "change": change,
@@ -600,6 +601,7 @@ def _visible_report(user, pk) -> BenefitReport:
             "municipality",
             "organisation__type",
             "created_by",
+            "submitted_by",
             "reviewed_by",
         ),
         pk=pk,
@@ -634,7 +636,7 @@ def report_submit(request, pk):
 @require_POST
 def report_review(request, pk):
     report = _visible_report(request.user, pk)
-    if scoping.scope_for(request.user).role not in services.BENEFIT_REVIEWERS:
+    if not services.BENEFIT_REVIEW.is_reviewer(request.user):
         raise PermissionDenied
     form = ReviewForm(request.POST)
     if form.is_valid():
@@ -646,6 +648,9 @@ def report_review(request, pk):
                 approve=form.cleaned_data["decision"] == "approve",
                 comment=form.cleaned_data["comment"],
             )
+        except SelfReview as exc:
+            messages.error(request, str(exc))
+            return redirect(report)
         except VersionConflict as exc:
             show_conflict(form, exc)
         except ValidationError as exc:

@@ -20,6 +20,7 @@ from actors.models import (
     RecordSystem,
     ScopedQuerySet,
 )
+from actors.review import ReviewedReport
 
 from .choices import (
     Answer,
@@ -31,7 +32,6 @@ from .choices import (
     DependencyStatus,
     Phase,
     PrerequisiteScope,
-    ReportStatus,
     Source,
     Status,
     VendorSupport,
@@ -263,31 +263,19 @@ class RecordSystemSupport(models.Model):
         return f"{self.record_system} – {self.solution.short_name}: {self.support}"
 
 
-class ReadinessReport(models.Model):
-    """A municipality's readiness report for one solution (beredskapsrapport)."""
+class ReadinessReport(ReviewedReport):
+    """A municipality's readiness report for one solution (beredskapsrapport), reviewed
+    by a coordinator for the area (actors/review.py, rollout.services.READINESS_REVIEW)."""
 
     solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="reports")
     municipality = models.ForeignKey(
         Municipality, on_delete=models.PROTECT, related_name="readiness_reports"
-    )
-    status = models.CharField(
-        _("status"), max_length=20, choices=ReportStatus, default=ReportStatus.DRAFT
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    review_comment = models.TextField(_("review comment"), blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_MUNICIPALITY = "municipality"
@@ -302,10 +290,6 @@ class ReadinessReport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("rollout:report_detail", args=[self.pk])
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
 
 
 class ReadinessAnswer(models.Model):

@@ -8,15 +8,16 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
 from actors.models import HealthTrust, Organisation, User
-from actors.services import coverage_changed, notify
+from actors.review import ReviewWorkflow, area_coordinators
+from actors.services import coverage_changed
 
 from .choices import (
     NEEDS_PREREQUISITES,
@@ -25,7 +26,6 @@ from .choices import (
     Answer,
     Phase,
     PrerequisiteScope,
-    ReportStatus,
     Source,
     Status,
 )
@@ -461,66 +461,45 @@ def report_problems(report: ReadinessReport) -> list[str]:
     return problems
 
 
-def report_submit(*, user, report_id: int, expected_version: int | None) -> ReadinessReport:
-    with transaction.atomic():
-        report = _editable_report(user, report_id, expected_version)
-        if not report.is_editable:
-            raise ValidationError(_("Only a draft or returned report can be submitted."))
-        problems = report_problems(report)
-        if problems:
-            raise ValidationError(problems)
-        report.status = ReportStatus.SUBMITTED
-        report.submitted_at, report.submitted_by = timezone.now(), user
-        report.version += 1
-        report.save()
-        coordinators = (
-            User.objects.filter(role=Role.COORDINATOR, is_active=True)
-            .filter(
-                Q(national_scope=True)
-                | Q(health_trusts__catchments__municipality=report.municipality)
-            )
-            .distinct()
+class ReadinessReview(ReviewWorkflow):
+    """Readiness reports: coordinators (and administrators) for the area review them; a
+    report with unanswered items cannot be submitted; the area's coordinators are told
+    when one waits, the municipality's contacts of the outcome."""
+
+    model = ReadinessReport
+    reviewer_roles = frozenset(OVERRIDE_ROLES)
+    not_a_reviewer = gettext_lazy("Only rollout coordinators review readiness reports.")
+
+    def problems(self, report):
+        return report_problems(report)
+
+    def reviewers(self, report):
+        return area_coordinators(report.municipality)
+
+    def submitted_text(self, report):
+        return _("Readiness report for %(s)s from %(m)s is waiting for review.") % {
+            "s": report.solution.short_name,
+            "m": report.municipality.name,
+        }
+
+    def reporters(self, report):
+        contacts = User.objects.filter(
+            role=Role.MUNICIPALITY_CONTACT, municipalities=report.municipality
         )
-        notify(
-            users=coordinators,
-            text=_("Readiness report for %(s)s from %(m)s is waiting for review.")
-            % {"s": report.solution.short_name, "m": report.municipality.name},
-            link=report.get_absolute_url(),
-        )
-    return report
+        return [*super().reporters(report), *contacts]
+
+    def reviewed_text(self, report, verdict):
+        return _("Your readiness report for %(s)s (%(m)s) was %(v)s.") % {
+            "s": report.solution.short_name,
+            "m": report.municipality.name,
+            "v": verdict,
+        }
 
 
-def report_review(
-    *, user, report_id: int, expected_version: int | None, approve: bool, comment: str = ""
-) -> ReadinessReport:
-    """A coordinator for the area approves the report or returns it with a comment."""
-    scope = scoping.scope_for(user)
-    if scope.role not in OVERRIDE_ROLES:
-        raise PermissionDenied(_("Only rollout coordinators review readiness reports."))
-    with transaction.atomic():
-        report = _editable_report(user, report_id, expected_version)
-        if report.status != ReportStatus.SUBMITTED:
-            raise ValidationError(_("Only a submitted report can be reviewed."))
-        if not approve and not comment.strip():
-            raise ValidationError({"comment": _("Say what must be corrected.")})
-        report.status = ReportStatus.APPROVED if approve else ReportStatus.RETURNED
-        report.reviewed_at, report.reviewed_by = timezone.now(), user
-        report.review_comment = comment.strip()
-        report.version += 1
-        report.save()
-        recipients = {report.created_by, *([report.submitted_by] if report.submitted_by else [])}
-        recipients |= set(
-            User.objects.filter(role=Role.MUNICIPALITY_CONTACT, municipalities=report.municipality)
-        )
-        verdict = _("approved") if approve else _("returned")
-        notify(
-            users=recipients,
-            text=_("Your readiness report for %(s)s (%(m)s) was %(v)s.")
-            % {"s": report.solution.short_name, "m": report.municipality.name, "v": verdict}
-            + (f" {comment.strip()}" if comment.strip() else ""),
-            link=report.get_absolute_url(),
-        )
-    return report
+READINESS_REVIEW = ReadinessReview()
+# Send a report for review; approve it or return it with a comment (actors/review.py).
+report_submit = READINESS_REVIEW.submit
+report_review = READINESS_REVIEW.review
 
 
 # --- bulk history (demo data, history imports) ----------------------------------------

@@ -14,6 +14,7 @@ from actors.concurrency import VersionConflict, show_conflict
 from actors.forms import OrganisationImportForm, add_service_errors
 from actors.imports import ImportFileError
 from actors.models import HealthTrust, Organisation
+from actors.review import SelfReview
 
 from . import selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
@@ -391,12 +392,7 @@ def report_detail(request, pk):
                 form.add_error(None, exc)
                 form.data = form.data.copy()
                 form.data["version"] = ReadinessReport.objects.get(pk=pk).version
-    scope = scoping.scope_for(request.user)
-    can_review = (
-        report.status == ReportStatus.SUBMITTED
-        and scope.role in services.OVERRIDE_ROLES
-        and ReadinessReport.objects.editable_by(request.user).filter(pk=pk).exists()
-    )
+    can_review, review_refused = services.READINESS_REVIEW.review_state(request.user, report)
     answered = report.answers.exclude(answer="").count()
     return render(
         request,
@@ -406,6 +402,7 @@ def report_detail(request, pk):
             "form": form,
             "editable": editable,
             "can_review": can_review,
+            "review_refused": review_refused,
             "review_form": ReviewForm(initial={"version": report.version}),
             "answered": answered,
             "total": len(form.answers),
@@ -427,7 +424,7 @@ def report_review(request, pk):
                 approve=form.cleaned_data["decision"] == "approve",
                 comment=form.cleaned_data["comment"],
             )
-        except (ValidationError, VersionConflict) as exc:
+        except (ValidationError, VersionConflict, SelfReview) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             messages.success(request, _("Review saved; the municipality has been told."))

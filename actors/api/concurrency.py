@@ -6,8 +6,23 @@ silently. Used by every viewset of a versioned model.
 """
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
+
+# How the schema documents the header and its refusals, for every versioned write.
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of your last GET of this record, e.g. "3".',
+)
+STALE = {
+    412: OpenApiResponse(description="If-Match is stale: someone changed the record since."),
+    428: OpenApiResponse(description="If-Match is missing."),
+}
 
 
 class PreconditionRequired(APIException):

@@ -9,8 +9,7 @@ class EnumChoiceField(serializers.ChoiceField):
     """A choice field documented as one named enum per choice set (`PhaseChoice`,
     `StatusChoice`, …), whatever the field is called: `status`, `from_status` and
     `to_status` share one enum, and a report's `status` keeps its own. Subclasses set
-    `prefix` where two apps have choice sets of the same name (`BenefitReportStatusChoice`,
-    `JobKindChoice`)."""
+    `prefix` where two apps have choice sets of the same name (`JobKindChoice`)."""
 
     prefix = ""
 

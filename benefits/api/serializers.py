@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from actors.api.fields import EnumChoiceField
+from actors.api.review import ReviewedReportSerializer
 from actors.api.serializers import JobChoiceField
 from actors.choices import OrganisationTypeCode
 from actors.models import Job, Municipality, Organisation
@@ -22,7 +23,6 @@ from ..choices import (
     Level,
     MeasurementKind,
     MunicipalityRule,
-    ReportStatus,
     TargetUnit,
     Verdict,
 )
@@ -41,13 +41,6 @@ from ..selectors import late_baseline_warning
 def _user(serializer):
     request = serializer.context.get("request")
     return getattr(request, "user", None)
-
-
-class BenefitsEnumChoiceField(EnumChoiceField):
-    """An EnumChoiceField documented as `Benefit<Choices>Choice`: benefits' ReportStatus is
-    another enum than rollout's, and the schema must not mix the two up."""
-
-    prefix = "Benefit"
 
 
 # --- intention agreements -------------------------------------------------------------
@@ -308,7 +301,7 @@ class BenefitSummarySerializer(serializers.Serializer):
 # --- benefit reports ------------------------------------------------------------------
 
 
-class BenefitReportSerializer(serializers.ModelSerializer):
+class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSerializer):
     benefit_name = serializers.CharField(source="benefit.name", read_only=True)
     municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
     municipality_name = serializers.CharField(source="municipality.name", read_only=True)
@@ -322,11 +315,13 @@ class BenefitReportSerializer(serializers.ModelSerializer):
     )
     kind = EnumChoiceField(MeasurementKind, read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    status = BenefitsEnumChoiceField(ReportStatus, read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
     has_attachment = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who registered the report; null when the system did."),
+    )
     late_baseline_warning = serializers.SerializerMethodField(
         help_text=_(
             "Set when this baseline was measured after the organisation started trying or "
@@ -358,6 +353,7 @@ class BenefitReportSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "submitted_at",
+            "submitted_by",
             "reviewed_at",
             "reviewed_by",
             "review_comment",
@@ -416,16 +412,6 @@ class BenefitReportWriteSerializer(serializers.Serializer):
                 {"municipality": _("Give the municipality or the organisation that reports.")}
             )
         return attrs
-
-
-class BenefitReviewSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    comment = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=_("Required when the report is returned: what must be corrected."),
-    )
 
 
 # --- coverage targets -----------------------------------------------------------------

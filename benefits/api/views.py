@@ -33,6 +33,7 @@ from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import expected_version
+from actors.api.review import ReviewActions
 from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
 from actors.api.views import HasRole
 from actors.models import Job
@@ -87,8 +88,8 @@ class BenefitReportWrites(permissions.BasePermission):
             return True
         scope = scoping.scope_for(request.user)
         if view.action == "review":
-            self.message = _("Only the directorate or a coordinator reviews benefit reports.")
-            return scope.role in services.BENEFIT_REVIEWERS
+            self.message = services.BENEFIT_REVIEW.not_a_reviewer
+            return services.BENEFIT_REVIEW.is_reviewer(request.user)
         self.message = _("Your role cannot report benefits.")
         return scope.can_edit
 
@@ -311,20 +312,22 @@ class BenefitViewSet(ReferenceViewSet):
 # --- benefit reports ------------------------------------------------------------------
 
 
-class BenefitReportViewSet(RolloutViewSet):
+class BenefitReportViewSet(ReviewActions, RolloutViewSet):
     """Baselines and follow-up measurements by municipalities and their organisations:
-    saved as drafts, submitted, then approved or returned by a coordinator or the
-    directorate. `late_baseline_warning` says when a baseline came after the start."""
+    saved as drafts, submitted, then approved or returned by another person, a
+    coordinator for the area or the directorate (actors/review.py).
+    `late_baseline_warning` says when a baseline came after the start."""
 
     serializer_class = serializers.BenefitReportSerializer
     filterset_class = BenefitReportFilterSet
     permission_classes = [permissions.IsAuthenticated, BenefitReportWrites]
     parser_classes = PARSERS
     write_actions = frozenset({"partial_update", "submit"})
+    review_workflow = services.BENEFIT_REVIEW
 
     def base_queryset(self):
         return BenefitReport.objects.select_related(
-            "benefit", "municipality", "organisation", "created_by", "reviewed_by"
+            "benefit", "municipality", "organisation", "created_by", "submitted_by", "reviewed_by"
         ).order_by("-period_end", "-id")
 
     def fresh(self, report):
@@ -362,44 +365,6 @@ class BenefitReportViewSet(RolloutViewSet):
         report = self.get_object()
         data = dict(validated(serializers.BenefitReportWriteSerializer, request, partial=True))
         return self.respond(self._save(request, data, report, version))
-
-    @extend_schema(
-        request=None,
-        responses={200: serializers.BenefitReportSerializer, **REFUSED, **STALE},
-        parameters=[IF_MATCH],
-    )
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        """Send a draft or returned report for review."""
-        version = expected_version(request)
-        report = self.get_object()
-        with service_errors():
-            report = services.benefit_report_submit(
-                user=request.user, report_id=report.pk, expected_version=version
-            )
-        return self.respond(self.fresh(report))
-
-    @extend_schema(
-        request=serializers.BenefitReviewSerializer,
-        responses={200: serializers.BenefitReportSerializer, **REFUSED, **STALE},
-        parameters=[IF_MATCH],
-    )
-    @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
-        """Approve a submitted report, or return it with a comment; the reporter is
-        notified."""
-        version = expected_version(request)
-        report = self.get_object()
-        data = validated(serializers.BenefitReviewSerializer, request)
-        with service_errors():
-            report = services.benefit_report_review(
-                user=request.user,
-                report_id=report.pk,
-                expected_version=version,
-                approve=data["approve"],
-                comment=data["comment"],
-            )
-        return self.respond(self.fresh(report))
 
 
 # --- coverage targets -----------------------------------------------------------------

@@ -6,10 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from actors.api.fields import EnumChoiceField
+from actors.api.review import ReviewedReportSerializer
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
-from ..choices import Answer, Phase, PrerequisiteScope, ReportStatus, Source, Status
+from ..choices import Answer, Phase, PrerequisiteScope, Source, Status
 from ..models import (
     AreaRollout,
     PhaseChange,
@@ -354,15 +355,11 @@ class ReadinessAnswerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReadinessReportSerializer(serializers.ModelSerializer):
+class ReadinessReportSerializer(ReviewedReportSerializer, serializers.ModelSerializer):
     solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
     municipality = serializers.SlugRelatedField(slug_field="number", read_only=True)
     municipality_name = serializers.CharField(source="municipality.name", read_only=True)
-    status = EnumChoiceField(ReportStatus, read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     answers = ReadinessAnswerSerializer(many=True, read_only=True)
 
     class Meta:
@@ -413,13 +410,3 @@ class AnswerInputSerializer(serializers.Serializer):
 
 class ReadinessAnswersSerializer(serializers.Serializer):
     answers = AnswerInputSerializer(many=True, allow_empty=False)
-
-
-class ReadinessReviewSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    comment = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=_("Required when the report is returned: what must be corrected."),
-    )

@@ -18,8 +18,7 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -27,7 +26,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from actors import scoping
-from actors.api.concurrency import ETagMixin, expected_version
+from actors.api.concurrency import IF_MATCH, STALE, ETagMixin, expected_version
+from actors.api.review import ReviewActions
 from actors.api.views import ScopeCanEdit
 from actors.models import HealthTrust, Organisation
 
@@ -45,17 +45,6 @@ from ..models import (
 )
 from . import serializers
 
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description='The ETag of your last GET of this record, e.g. "3".',
-)
-STALE = {
-    412: OpenApiResponse(description="If-Match is stale: someone changed the record since."),
-    428: OpenApiResponse(description="If-Match is missing."),
-}
 REFUSED = {
     400: OpenApiResponse(description="A rule refused the change; the messages say why."),
     403: OpenApiResponse(description="Your role may not make this change."),
@@ -402,13 +391,15 @@ class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
 # --- readiness reports ----------------------------------------------------------------
 
 
-class ReadinessReportViewSet(RolloutViewSet):
+class ReadinessReportViewSet(ReviewActions, RolloutViewSet):
     """Municipalities' readiness reports: created and answered by the municipality (or a
-    coordinator), submitted, then approved or returned by a coordinator for the area."""
+    coordinator), submitted, then approved or returned by another person, a coordinator
+    for the area (actors/review.py)."""
 
     serializer_class = serializers.ReadinessReportSerializer
     filterset_class = ReadinessReportFilterSet
     write_actions = frozenset({"partial_update", "submit", "review"})
+    review_workflow = services.READINESS_REVIEW
 
     def base_queryset(self):
         answers = ReadinessAnswer.objects.select_related("prerequisite", "organisation").order_by(
@@ -458,43 +449,5 @@ class ReadinessReportViewSet(RolloutViewSet):
         with service_errors():
             report = services.report_save_answers(
                 user=request.user, report_id=report.pk, expected_version=version, answers=answers
-            )
-        return self.respond(self.fresh(report))
-
-    @extend_schema(
-        request=None,
-        responses={200: serializers.ReadinessReportSerializer, **REFUSED, **STALE},
-        parameters=[IF_MATCH],
-    )
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        """Send the report to the area's coordinators; refused (400, with what is missing)
-        while an item is unanswered or not ready without an expected date."""
-        version = expected_version(request)
-        report = self.get_object()
-        with service_errors():
-            report = services.report_submit(
-                user=request.user, report_id=report.pk, expected_version=version
-            )
-        return self.respond(self.fresh(report))
-
-    @extend_schema(
-        request=serializers.ReadinessReviewSerializer,
-        responses={200: serializers.ReadinessReportSerializer, **REFUSED, **STALE},
-        parameters=[IF_MATCH],
-    )
-    @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
-        """A coordinator approves a submitted report or returns it with a comment."""
-        version = expected_version(request)
-        report = self.get_object()
-        data = validated(serializers.ReadinessReviewSerializer, request)
-        with service_errors():
-            report = services.report_review(
-                user=request.user,
-                report_id=report.pk,
-                expected_version=version,
-                approve=data["approve"],
-                comment=data["comment"],
             )
         return self.respond(self.fresh(report))
