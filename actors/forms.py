@@ -52,6 +52,10 @@ class OrganisationForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.initial["version"] = self.instance.version
 
+    def validate_unique(self):
+        """Left to the service, which answers a number taken outside the user's reach as
+        unknown instead of “already exists”."""
+
     def changes(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 

@@ -4,14 +4,18 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from actors import scoping
+from actors.choices import Role, Source
 from actors.imports import ImportFileError, import_organisations
-from actors.models import Organisation
+from actors.models import HealthTrust, Organisation, OrganisationChange, OrganisationType
+from rollout.imports import import_statuses
 from tests.conftest import client_for
-from tests.factories import OrganisationFactory, valid_orgnr
+from tests.factories import OrganisationFactory, UserFactory, valid_orgnr
 
 pytestmark = pytest.mark.django_db
 
 HEADER = "organisasjonsnummer,navn,type,kommunenummer,her_id,helseforetak\n"
+HEADER_4 = "organisasjonsnummer,navn,type,kommunenummer\n"  # as in the issue
 A, B, C = valid_orgnr(9001), valid_orgnr(9002), valid_orgnr(9003)
 
 
@@ -171,3 +175,188 @@ def test_upload_page_saves_a_valid_file(importer):
     response = client.post(reverse("actors:organisation_import"), {"file": upload}, follow=True)
     assert response.status_code == 200
     assert Organisation.objects.filter(orgnr=A, name="OK legesenter").exists()
+
+
+# --- the one rule, the history and the dry-run diff -------------------------------------------
+
+
+@pytest.fixture
+def vest_coordinator():
+    """A coordinator for the Helse Vest areas (Bergen, Stavanger, Fonna, Førde)."""
+    return UserFactory(
+        username="vest",
+        role=Role.COORDINATOR,
+        health_trusts=["helse-bergen", "helse-stavanger", "helse-fonna", "helse-forde"],
+    )
+
+
+@pytest.fixture
+def oslo_nursing_home():
+    return OrganisationFactory(
+        name="Grünerløkka sykehjem",
+        type=OrganisationType.objects.get(code="sykehjem"),
+        municipality__number="0301",
+        health_trust=HealthTrust.objects.get(code="oslo-universitetssykehus"),
+        is_synthetic=True,
+    )
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_takeover_through_the_import_is_refused_like_an_unknown_number(
+    vest_coordinator, oslo_nursing_home, dry_run
+):
+    number = oslo_nursing_home.orgnr
+    raw = csv(f"{number},Overtatt,sykehjem,4601", header=HEADER_4)
+    report = import_organisations(raw=raw, user=vest_coordinator, dry_run=dry_run)
+    assert not report.written and not report.changes
+    assert [(e.line, e.column, e.message) for e in report.errors] == [
+        (2, "organisasjonsnummer", scoping.not_in_reach_message(number))
+    ]
+    # Word for word what a number that does not exist answers where one must exist.
+    statuses = import_statuses(
+        raw=f"organisasjonsnummer,losning,status\n{C},pll,planlegging\n".encode(),
+        user=vest_coordinator,
+        dry_run=True,
+    )
+    assert statuses.errors[0].message == scoping.not_in_reach_message(C)
+    oslo_nursing_home.refresh_from_db()
+    assert (oslo_nursing_home.name, oslo_nursing_home.municipality.number) == (
+        "Grünerløkka sykehjem",
+        "0301",
+    )
+    assert oslo_nursing_home.is_synthetic and oslo_nursing_home.version == 1
+    assert not OrganisationChange.objects.exists()
+
+
+def test_out_of_reach_row_reveals_nothing_else_about_the_organisation(
+    vest_coordinator, oslo_nursing_home
+):
+    # Oslo has two areas: a new Oslo row without helseforetak is asked for one; an
+    # existing one keeps its area. An out-of-reach number must not show the difference.
+    raw = csv(f"{oslo_nursing_home.orgnr},Overtatt,sykehjem,0301", header=HEADER_4)
+    report = import_organisations(raw=raw, user=vest_coordinator, dry_run=True)
+    assert [(e.column, e.message) for e in report.errors] == [
+        ("organisasjonsnummer", scoping.not_in_reach_message(oslo_nursing_home.orgnr))
+    ]
+
+
+def test_an_unknown_number_in_reach_is_still_created(vest_coordinator):
+    report = import_organisations(
+        raw=csv(f"{A},Ny i Bergen,sykehjem,4601", header=HEADER_4), user=vest_coordinator
+    )
+    assert report.written and report.created == 1
+    change = OrganisationChange.objects.get(organisation__orgnr=A)
+    assert (change.kind, change.source, change.changed_by) == (
+        OrganisationChange.Kind.CREATE,
+        Source.IMPORT,
+        vest_coordinator,
+    )
+
+
+def test_synthetic_flag_is_kept_without_its_column_and_set_with_it(importer):
+    synthetic = OrganisationFactory(orgnr=A, name="Demo", municipality__number="4601")
+    Organisation.objects.filter(pk=synthetic.pk).update(is_synthetic=True)
+    report = import_organisations(raw=csv(f"{A},Demo omdøpt,fastlegekontor,4601,,"), user=importer)
+    assert report.written
+    synthetic.refresh_from_db()
+    assert synthetic.is_synthetic and synthetic.name == "Demo omdøpt"
+    header = "organisasjonsnummer,navn,type,kommunenummer,syntetisk\n"
+    report = import_organisations(
+        raw=csv(f"{A},Demo omdøpt,fastlegekontor,4601,", header=header), user=importer
+    )
+    assert report.unchanged == 1  # an empty cell keeps the flag
+    report = import_organisations(
+        raw=csv(
+            f"{A},Demo omdøpt,fastlegekontor,4601,nei",
+            f"{B},Ny,fastlegekontor,4601,ja",
+            header=header,
+        ),
+        user=importer,
+    )
+    assert report.written, report.errors
+    synthetic.refresh_from_db()
+    assert not synthetic.is_synthetic
+    assert Organisation.objects.get(orgnr=B).is_synthetic
+    flag = OrganisationChange.objects.get(field="is_synthetic")
+    assert (flag.old_value, flag.new_value) == ("true", "false")
+    report = import_organisations(
+        raw=csv(f"{A},Demo,fastlegekontor,4601,kanskje", header=header), user=importer
+    )
+    assert [e.column for e in report.errors] == ["syntetisk"]
+
+
+def test_moves_in_the_import(vest_coordinator, make_user):
+    organisation = OrganisationFactory(orgnr=A, name="Kontor", municipality__number="4601")
+    row = csv(f"{A},Kontor,fastlegekontor,5401", header=HEADER_4)
+    # Bergen → Tromsø: the Helse Vest coordinator covers only the old side.
+    report = import_organisations(raw=row, user=vest_coordinator)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "kommunenummer")]
+    organisation.refresh_from_db()
+    assert organisation.municipality.number == "4601"
+    # Bergen → Stavanger: both sides are theirs.
+    report = import_organisations(
+        raw=csv(f"{A},Kontor,fastlegekontor,1103", header=HEADER_4), user=vest_coordinator
+    )
+    assert report.written and report.moved == 1
+    organisation.refresh_from_db()
+    assert organisation.health_trust.code == "helse-stavanger"
+    moves = OrganisationChange.objects.filter(kind=OrganisationChange.Kind.MOVE)
+    assert {m.field for m in moves} == {"municipality", "health_trust"}
+    assert {m.source for m in moves} == {Source.IMPORT}
+    # A national coordinator moves anywhere.
+    assert import_organisations(raw=row, user=make_user("coord_nat")).written
+
+
+def test_dry_run_lists_each_field_that_would_change_and_flags_moves(importer, tmp_path, capsys):
+    OrganisationFactory(orgnr=A, name="Gammelt navn", municipality__number="4601", her_id=11)
+    OrganisationFactory(orgnr=B, name="Uendret", municipality__number="4601")
+    raw = csv(f"{A},Nytt navn,fastlegekontor,1103,12,", f"{B},Uendret,fastlegekontor,4601,,")
+    report = import_organisations(raw=raw, user=importer, dry_run=True)
+    assert report.ok and not report.written
+    assert [(c.line, c.orgnr, c.moved) for c in report.changes] == [(2, A, True)]
+    diff = {c.field: (c.old_value, c.new_value, c.kind) for c in report.changes[0].changes}
+    assert diff == {
+        "name": ("Gammelt navn", "Nytt navn", "change"),
+        "her_id": ("11", "12", "change"),
+        "municipality": ("4601 Bergen", "1103 Stavanger", "move"),
+        "health_trust": ("Helse Bergen HF", "Helse Stavanger HF", "move"),
+    }
+    assert report.as_dict()["changes"][0]["moved"] is True
+    assert not OrganisationChange.objects.exists()
+    assert Organisation.objects.get(orgnr=A).name == "Gammelt navn"
+
+    path = tmp_path / "registry.csv"
+    path.write_bytes(raw)
+    call_command("import_organisations", str(path), "--dry-run")
+    out = capsys.readouterr().out
+    assert f"line 2, {A} Nytt navn (MOVE):" in out
+    assert "name: 'Gammelt navn' -> 'Nytt navn'" in out
+    assert "municipality: '4601 Bergen' -> '1103 Stavanger'" in out
+    assert "1 updated (1 moved)" in out
+
+    page = client_for(importer).post(
+        reverse("actors:organisation_import"),
+        {"file": SimpleUploadedFile("registry.csv", raw), "dry_run": "on"},
+    )
+    table = page.content.decode().split('class="list import-changes"')[1].split("</table>")[0]
+    for text in (
+        "Gammelt navn",
+        "Nytt navn",
+        "4601 Bergen",
+        "1103 Stavanger",
+        "Helse Stavanger HF",
+    ):
+        assert text in table
+    assert 'class="move"' in table
+
+
+def test_import_writes_history_in_bulk(importer, django_assert_max_num_queries):
+    for n in range(30):
+        OrganisationFactory(orgnr=valid_orgnr(9100 + n), name=f"Gammel {n}")
+    rows = [f"{valid_orgnr(9100 + n)},Ny {n},fastlegekontor,4601,," for n in range(30)]
+    rows += [f"{valid_orgnr(9200 + n)},Helt ny {n},fastlegekontor,4601,," for n in range(30)]
+    with django_assert_max_num_queries(30):
+        report = import_organisations(raw=csv(*rows), user=importer)
+    assert (report.created, report.updated) == (30, 30)
+    assert OrganisationChange.objects.filter(kind="create", source="import").count() == 30
+    assert OrganisationChange.objects.filter(kind="change", field="name").count() == 30

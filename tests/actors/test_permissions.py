@@ -21,7 +21,7 @@ from tests.factories import OrganisationFactory, valid_orgnr
 from tests.rollout import matrix_decisions, matrix_dependencies
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
-LOGIN = 302  # an anonymous browser is sent to the login page
+LOGIN = 302  # an anonymous browser is sent to the login page; an API call gets 401
 
 
 def everyone(status, anon=LOGIN):
@@ -42,7 +42,7 @@ EDIT_OUT = dict(norole=404, contact=404, coord_area=404, coord_nat=200, director
 CAN_EDIT = dict(norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200)
 IMPORT = dict(norole=403, contact=403, coord_area=200, coord_nat=200, directorate=403, admin=200)
 REFERENCE = dict(norole=404, contact=200, coord_area=200, coord_nat=200, directorate=200, admin=200)
-API_READ = everyone(200, anon=403)
+API_READ = everyone(200, anon=401)
 
 
 @dataclass
@@ -109,20 +109,20 @@ CASES = [
     Case("api-docs", API_READ, api=True),
     Case("api-root", API_READ, api=True),
     Case("rha-list", API_READ, api=True),
-    Case("rha-detail", by_role(403, **REFERENCE), api=True, args=lambda o: [o["rha"].pk]),
+    Case("rha-detail", by_role(401, **REFERENCE), api=True, args=lambda o: [o["rha"].pk]),
     Case("county-list", API_READ, api=True),
-    Case("county-detail", by_role(403, **REFERENCE), api=True, args=lambda o: [o["county"].pk]),
+    Case("county-detail", by_role(401, **REFERENCE), api=True, args=lambda o: [o["county"].pk]),
     Case("healthtrust-list", API_READ, api=True),
     Case(
         "healthtrust-detail",
-        by_role(403, **SCOPED_IN),
+        by_role(401, **SCOPED_IN),
         api=True,
         args=lambda o: [o["trust_in"].pk],
         id="in",
     ),
     Case(
         "healthtrust-detail",
-        by_role(403, **SCOPED_OUT),
+        by_role(401, **SCOPED_OUT),
         api=True,
         args=lambda o: [o["trust_out"].pk],
         id="out",
@@ -130,14 +130,14 @@ CASES = [
     Case("municipality-list", API_READ, api=True),
     Case(
         "municipality-detail",
-        by_role(403, **SCOPED_IN),
+        by_role(401, **SCOPED_IN),
         api=True,
         args=lambda o: [o["bergen"].pk],
         id="in",
     ),
     Case(
         "municipality-detail",
-        by_role(403, **SCOPED_OUT),
+        by_role(401, **SCOPED_OUT),
         api=True,
         args=lambda o: [o["tromso"].pk],
         id="out",
@@ -145,8 +145,8 @@ CASES = [
     Case("vendor-list", API_READ, api=True),
     Case("vendor-detail", API_READ, api=True, args=lambda o: [o["vendor"].pk]),
     Case("organisation-list", API_READ, api=True),
-    Case("organisation-detail", by_role(403, **SCOPED_IN), api=True, args=org("in"), id="in"),
-    Case("organisation-detail", by_role(403, **SCOPED_OUT), api=True, args=org("out"), id="out"),
+    Case("organisation-detail", by_role(401, **SCOPED_IN), api=True, args=org("in"), id="in"),
+    Case("organisation-detail", by_role(401, **SCOPED_OUT), api=True, args=org("out"), id="out"),
     Case(
         "organisation-detail",
         by_role(
@@ -190,6 +190,27 @@ CASES = [
         method="post",
         data=new_org_in("5401"),
         id="create-out",
+    ),
+]
+
+# The registry history: per organisation (scoped like the organisation) and as a feed.
+CASES += [
+    Case("organisation-history", by_role(401, **SCOPED_IN), api=True, args=org("in"), id="in"),
+    Case("organisation-history", by_role(401, **SCOPED_OUT), api=True, args=org("out"), id="out"),
+    Case("organisationchange-list", API_READ, api=True),
+    Case(
+        "organisationchange-detail",
+        by_role(401, **SCOPED_IN),
+        api=True,
+        args=lambda o: [o["regchange_in"].pk],
+        id="in",
+    ),
+    Case(
+        "organisationchange-detail",
+        by_role(401, **SCOPED_OUT),
+        api=True,
+        args=lambda o: [o["regchange_out"].pk],
+        id="out",
     ),
 ]
 
@@ -290,7 +311,7 @@ COORD_IN = {**WRITE_IN, "contact": 403}
 
 
 def api(route, expected, **kw):
-    return Case(route, by_role(403, **expected), api=True, **kw)
+    return Case(route, by_role(401, **expected), api=True, **kw)
 
 
 CASES += [
@@ -831,6 +852,14 @@ def objects(db, settings, tmp_path):
 
     org_in = OrganisationFactory(municipality__number="4601")
     org_out = OrganisationFactory(municipality__number="5401")
+
+    def registry_change(org):
+        from actors.models import OrganisationChange
+
+        return OrganisationChange.objects.create(
+            organisation=org, kind="change", field="name", new_value=org.name, source="system"
+        )
+
     pll = Solution.objects.get(code="pll")
 
     def planning(org):
@@ -916,6 +945,8 @@ def objects(db, settings, tmp_path):
         "status_out": planning(org_out),
         "change_in": StatusChange.objects.get(organisation=org_in),
         "change_out": StatusChange.objects.get(organisation=org_out),
+        "regchange_in": registry_change(org_in),
+        "regchange_out": registry_change(org_out),
         "area_in": area("helse-bergen"),
         "area_out": area("unn"),
         "report_in": submitted_report("4601"),
@@ -959,6 +990,8 @@ def test_permission_matrix(case, role, objects, make_user):
         f"{role} {case.method.upper()} {url}: expected {case.expected[role]}, "
         f"got {response.status_code}"
     )
+    if response.status_code == 401:
+        assert response.has_header("WWW-Authenticate")
 
 
 def _route_names(resolver=None, namespace=""):
