@@ -96,6 +96,9 @@ def test_seed_demo_writes_a_rollout_history_that_follows_the_seeds(capsys):
     ).exists()
     returned = reports.get(status=ReportStatus.RETURNED)
     assert returned.review_comment and returned.reviewed_by and not returned.reviewed_by.is_active
+    # Separation of duties: the contact submits, a coordinator reviews.
+    reviewed = reports.filter(reviewed_by__isnull=False)
+    assert all(r.submitted_by_id and r.submitted_by_id != r.reviewed_by_id for r in reviewed)
 
     # The history keeps the rules: transitions, dates, prerequisites as of each change's
     # date; every current status is the last change of its history.
