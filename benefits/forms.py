@@ -116,7 +116,10 @@ class AgreementForm(forms.ModelForm):
     )
     document = _pdf_field(
         _("Signed document (PDF)"),
-        _("PDF only, at most 10 MB. Leave empty to keep the current document."),
+        _(
+            "PDF only, at most 10 MB. Leave empty to keep the current document; a new one "
+            "replaces it, and the current one is kept as an earlier version."
+        ),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -133,33 +136,21 @@ class AgreementForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        visible = Municipality.objects.visible_to(user).order_by("name")
-        self.fields["municipalities"].queryset = visible
+        # Parties are chosen within the user's reach: an agreement with a party beyond it
+        # is read-only for them (services.agreement_edit_refusal), so none is ever hidden.
+        self.fields["municipalities"].queryset = Municipality.objects.editable_by(user).order_by(
+            "name"
+        )
         agreement = self.instance
         if not agreement.pk:
             self.fields["document"].help_text = _("PDF only, at most 10 MB.")
-        # Parties outside the user's reach are neither shown nor dropped (see hidden_parties).
-        self.hidden_municipalities = []
-        self.hidden_organisations = []
-        if agreement.pk:
-            visible_orgs = Organisation.objects.visible_to(user)
-            self.hidden_municipalities = list(
-                agreement.municipalities.exclude(pk__in=visible.values("pk"))
+        elif not self.is_bound:
+            self.initial["version"] = agreement.version
+            self.initial["municipalities"] = list(agreement.municipalities.all())
+            self.initial["organisations"] = ", ".join(
+                agreement.organisations.order_by("name").values_list("orgnr", flat=True)
             )
-            self.hidden_organisations = list(
-                agreement.organisations.exclude(pk__in=visible_orgs.values("pk"))
-            )
-            if not self.is_bound:
-                self.initial["version"] = agreement.version
-                self.initial["municipalities"] = list(
-                    agreement.municipalities.filter(pk__in=visible.values("pk"))
-                )
-                self.initial["organisations"] = ", ".join(
-                    agreement.organisations.filter(pk__in=visible_orgs.values("pk"))
-                    .order_by("name")
-                    .values_list("orgnr", flat=True)
-                )
-                self.initial["solutions"] = list(agreement.solutions.all())
+            self.initial["solutions"] = list(agreement.solutions.all())
 
     def chosen_municipality_names(self) -> list[str]:
         """The municipalities chosen now, named (a long select hides most of them)."""
@@ -174,15 +165,11 @@ class AgreementForm(forms.ModelForm):
             re.sub(r"\s+", "", t) for t in re.split(r"[,;\n]+", self["organisations"].value() or "")
         ]
         return list(
-            Organisation.objects.visible_to(self.user)
+            Organisation.objects.editable_by(self.user)
             .filter(orgnr__in=[n for n in numbers if n])
             .order_by("name")
             .values_list("name", flat=True)
         )
-
-    @property
-    def hidden_parties(self) -> int:
-        return len(self.hidden_municipalities) + len(self.hidden_organisations)
 
     def clean_organisations(self):
         raw = self.cleaned_data["organisations"]
@@ -200,7 +187,8 @@ class AgreementForm(forms.ModelForm):
                 _("Not valid organisation numbers: %(n)s.") % {"n": ", ".join(malformed)}
             )
         found = {
-            o.orgnr: o for o in Organisation.objects.visible_to(self.user).filter(orgnr__in=numbers)
+            o.orgnr: o
+            for o in Organisation.objects.editable_by(self.user).filter(orgnr__in=numbers)
         }
         unknown = [n for n in numbers if n not in found]
         if unknown:
@@ -216,11 +204,7 @@ class AgreementForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in services.AGREEMENT_FIELDS}
 
     def parties(self) -> tuple[list, list]:
-        """The chosen parties plus the ones the user could not see (kept as they were)."""
-        return (
-            [*self.cleaned_data["municipalities"], *self.hidden_municipalities],
-            [*self.cleaned_data["organisations"], *self.hidden_organisations],
-        )
+        return list(self.cleaned_data["municipalities"]), self.cleaned_data["organisations"]
 
 
 # --- benefit reports ------------------------------------------------------------------

@@ -56,7 +56,6 @@ class IntentAgreement(models.Model):
     clause_benefits = models.BooleanField(_("benefit realisation"), default=False)
     clause_financing = models.BooleanField(_("financing principles"), default=False)
     clause_risk_sharing = models.BooleanField(_("risk sharing"), default=False)
-    document = models.FileField(_("signed document (PDF)"), upload_to="agreements/", blank=True)
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -78,6 +77,11 @@ class IntentAgreement(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("benefits:agreement_detail", args=[self.pk])
 
+    @property
+    def current_document(self) -> AgreementDocument | None:
+        """The signed document in force (prefetch `documents` to read many at once)."""
+        return next((d for d in self.documents.all() if d.is_current), None)
+
 
 class AgreementChange(models.Model):
     """Append-only record of who changed an agreement, when and what."""
@@ -94,6 +98,49 @@ class AgreementChange(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AgreementDocument(models.Model):
+    """A version of an agreement's signed document (PDF). Uploading a new one supersedes
+    the current version, which stays listed and downloadable; files are never dropped."""
+
+    agreement = models.ForeignKey(
+        IntentAgreement, on_delete=models.PROTECT, related_name="documents"
+    )
+    file = models.FileField(_("file"), upload_to="agreements/")
+    file_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"))
+    superseded_at = models.DateTimeField(
+        _("superseded"), null=True, blank=True, help_text=_("Empty for the current version.")
+    )
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_agreement_document",
+            )
+        ]
+        verbose_name = _("agreement document")
+        verbose_name_plural = _("agreement documents")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_at is None
 
 
 class BenefitGoal(models.Model):

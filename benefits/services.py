@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import os
+import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,8 @@ from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from actors import scoping
 from actors.choices import Role
@@ -24,6 +28,7 @@ from rollout.services import today as rollout_today
 from .choices import AgreementStatus, Level, ReportStatus
 from .models import (
     AgreementChange,
+    AgreementDocument,
     BenefitReport,
     CoverageSnapshot,
     CoverageTarget,
@@ -61,7 +66,10 @@ BENEFIT_REVIEWERS = {Role.COORDINATOR, Role.ADMIN, Role.DIRECTORATE}
 
 
 def validate_pdf(upload, field: str) -> None:
-    """A PDF (by its content, not only its name) of at most 10 MB."""
+    """The one check of every uploaded PDF (agreement documents, benefit-report
+    attachments): at most 10 MB, a PDF by its content (not only its name) that pypdf can
+    read, not encrypted, with no HTML in its first bytes (a polyglot that a browser could
+    run) and nothing active: no JavaScript, launch actions or embedded files."""
     if upload is None:
         return
     if upload.size > MAX_PDF_BYTES:
@@ -71,12 +79,103 @@ def validate_pdf(upload, field: str) -> None:
                 % {"mb": upload.size / 1024 / 1024}
             }
         )
-    head = upload.read(5)
     upload.seek(0)
-    if not upload.name.lower().endswith(".pdf") or head != b"%PDF-":
+    head = upload.read(HTML_SNIFF_BYTES)
+    upload.seek(0)
+    if not upload.name.lower().endswith(".pdf") or not head.startswith(b"%PDF-"):
         raise ValidationError(
             {field: _("Only PDF files can be uploaded; save the document as PDF.")}
         )
+    if HTML_MARKERS.search(head):
+        raise ValidationError(
+            {
+                field: _(
+                    "The file holds HTML behind its PDF header, so a browser could run it as "
+                    "a web page; save the document as PDF again."
+                )
+            }
+        )
+    try:
+        problems = _pdf_problems(upload)
+    finally:
+        upload.seek(0)
+    if problems:
+        raise ValidationError({field: problems})
+
+
+HTML_SNIFF_BYTES = 1024  # browsers that sniff look at the first 512 bytes or so
+HTML_MARKERS = re.compile(rb"<\s*(!doctype|html|head|body|script|iframe|svg|img)", re.I)
+
+
+def _pdf_problems(stream) -> list[str]:
+    """What makes a PDF unacceptable, as messages (none: it is fine). Every object that a
+    viewer can reach from the trailer is looked at, so an action hidden in a page,
+    an annotation or a form field is found as well as one in the document catalogue."""
+    try:
+        reader = PdfReader(stream, strict=False)
+        encrypted = reader.is_encrypted
+        trailer = reader.trailer
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        return [
+            _("The file cannot be read as a PDF (%(e)s); save the document as PDF again.")
+            % {"e": str(exc)[:200] or type(exc).__name__}
+        ]
+    if encrypted:
+        return [_("The PDF is encrypted or password-protected; upload a copy without protection.")]
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list = [trailer]
+    try:
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                if (obj.idnum, obj.generation) in seen:
+                    continue
+                seen.add((obj.idnum, obj.generation))
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                found |= _active_content(obj)
+                stack.extend(obj.values())
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except Exception as exc:
+        return [
+            _("The file cannot be read as a PDF (%(e)s); save the document as PDF again.")
+            % {"e": str(exc)[:200] or type(exc).__name__}
+        ]
+    messages = {
+        "javascript": _(
+            "The PDF contains JavaScript, which could run when it is opened; save or print it "
+            "as a new PDF without scripts."
+        ),
+        "launch": _(
+            "The PDF contains a launch action, which could start a program when it is "
+            "opened; save or print it as a new PDF."
+        ),
+        "embedded": _(
+            "The PDF contains embedded files; upload them separately, or save the document "
+            "as a new PDF without attachments."
+        ),
+    }
+    return [message for kind, message in messages.items() if kind in found]
+
+
+def _active_content(obj) -> set[str]:
+    """The kinds of active content one PDF dictionary holds (see _pdf_problems)."""
+    kinds = set()
+    action = obj.get("/S")
+    if "/JS" in obj or "/JavaScript" in obj or action == "/JavaScript":
+        kinds.add("javascript")
+    if action == "/Launch" or "/Launch" in obj:
+        kinds.add("launch")
+    if (
+        "/EmbeddedFiles" in obj
+        or "/EF" in obj
+        or obj.get("/Type") == "/EmbeddedFile"
+        or obj.get("/Subtype") == "/FileAttachment"
+    ):
+        kinds.add("embedded")
+    return kinds
 
 
 def _check_agreement(agreement: IntentAgreement, parties: int) -> None:
@@ -102,6 +201,42 @@ def _check_agreement(agreement: IntentAgreement, parties: int) -> None:
         raise ValidationError(errors)
 
 
+def _outside_reach(user, municipalities, organisations) -> dict[str, list[str]]:
+    """The named parties the user may not edit, by field ("municipalities",
+    "organisations"), with their names; empty when every one is in reach."""
+    outside = {}
+    for field, model, parties in (
+        ("municipalities", Municipality, municipalities),
+        ("organisations", Organisation, organisations),
+    ):
+        ids = {party.pk for party in parties}
+        editable = set(
+            model.objects.editable_by(user).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        names = sorted(party.name for party in parties if party.pk not in editable)
+        if names:
+            outside[field] = names
+    return outside
+
+
+def agreement_edit_refusal(user, agreement: IntentAgreement) -> str | None:
+    """Why the user may not change this agreement, or None when they may. An agreement is
+    changed only by someone who may change every party to it: a coordinator whose areas
+    hold all its municipalities and organisations, a national coordinator or an
+    administrator (so nobody drops, closes or rewrites an agreement for a party outside
+    their reach). The service enforces it; pages and the API show it."""
+    scope = scoping.scope_for(user)
+    if scope.role not in AGREEMENT_EDITORS or not scope.can_edit:
+        return _("Only rollout coordinators maintain intention agreements.")
+    outside = _outside_reach(user, agreement.municipalities.all(), agreement.organisations.all())
+    if outside:
+        return _(
+            "This agreement has parties outside your area of responsibility (%(p)s); only a "
+            "national coordinator can change it."
+        ) % {"p": ", ".join(name for names in outside.values() for name in names)}
+    return None
+
+
 def agreement_save(
     *,
     user,
@@ -113,14 +248,15 @@ def agreement_save(
     solutions,
     document=None,
 ) -> IntentAgreement:
-    """Create or change an agreement; record who changed what."""
+    """Create or change an agreement; record who changed what. Every party, before and
+    after the change, must be within the user's reach (see agreement_edit_refusal). A new
+    document becomes the current version; the one it replaces is kept as an earlier one."""
     scope = scoping.scope_for(user)
     if scope.role not in AGREEMENT_EDITORS or not scope.can_edit:
         raise PermissionDenied(_("Only rollout coordinators maintain intention agreements."))
     unknown = set(fields) - set(AGREEMENT_FIELDS)
     if unknown:
         raise TypeError(f"unexpected fields: {sorted(unknown)}")
-    validate_pdf(document, "document")
     with transaction.atomic():
         if agreement_id is None:
             agreement, before = IntentAgreement(), None
@@ -128,15 +264,31 @@ def agreement_save(
             agreement = (
                 IntentAgreement.objects.editable_by(user).select_for_update().get(pk=agreement_id)
             )
+            refusal = agreement_edit_refusal(user, agreement)
+            if refusal:
+                raise PermissionDenied(refusal)
             check_version(agreement, expected_version)
             before = _snapshot(agreement)
+        validate_pdf(document, "document")
         for name, value in fields.items():
             setattr(agreement, name, value)
         municipalities = list(municipalities)
         organisations = list(organisations)
         _check_agreement(agreement, len(municipalities) + len(organisations))
+        outside = _outside_reach(user, municipalities, organisations)
+        if outside:
+            raise ValidationError(
+                {
+                    field: _(
+                        "You can only name parties within your area of responsibility; "
+                        "outside it: %(p)s."
+                    )
+                    % {"p": ", ".join(names)}
+                    for field, names in outside.items()
+                }
+            )
         agreement.version = (agreement.version or 0) + (1 if before else 0)
-        agreement.full_clean(exclude=["document"])
+        agreement.full_clean()
         agreement.save()
         agreement.municipalities.set(municipalities)
         agreement.organisations.set(organisations)
@@ -145,13 +297,10 @@ def agreement_save(
             raise ValidationError(
                 {"municipalities": _("The parties must include someone in your areas.")}
             )
-        if document is not None:
-            # Stored only once everything else is accepted: a refused save leaves no file.
-            agreement.document = document
-            agreement.save(update_fields=["document"])
         after = _snapshot(agreement)
         changed = [k for k in after if before is None or before.get(k) != after[k]]
         if document is not None:
+            _document_replace(agreement, document, user)
             changed.append("document")
         AgreementChange.objects.create(
             agreement=agreement,
@@ -163,6 +312,22 @@ def agreement_save(
             ),
         )
     return agreement
+
+
+def _document_replace(agreement: IntentAgreement, upload, user) -> AgreementDocument:
+    """The upload becomes the agreement's current document; the current one, if any, is
+    kept as an earlier version (its file stays, listed and downloadable). Stored only once
+    everything else is accepted, so a refused save leaves no file."""
+    now = timezone.now()
+    agreement.documents.filter(superseded_at__isnull=True).update(superseded_at=now)
+    return AgreementDocument.objects.create(
+        agreement=agreement,
+        file=upload,
+        file_name=os.path.basename(upload.name)[:200],
+        size=upload.size,
+        uploaded_by=user if getattr(user, "pk", None) else None,
+        uploaded_at=now,
+    )
 
 
 def _snapshot(agreement: IntentAgreement) -> dict:
@@ -373,6 +538,58 @@ def backfill_days(start: datetime.date, end: datetime.date, every: str) -> list[
     return days
 
 
+def backfill_day_count(start: datetime.date, end: datetime.date, every: str) -> int:
+    """len(backfill_days(start, end, every)), counted without listing the days."""
+    if start > end:
+        return 0
+    if every == "month":
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+    if every == "week":
+        sunday = start + datetime.timedelta(days=(6 - start.weekday()) % 7)
+        sundays = (end - sunday).days // 7 + 1 if sunday <= end else 0
+        return sundays + (end.weekday() != 6)
+    return (end - start).days + 1
+
+
+def _backfill_too_long(start: datetime.date, end: datetime.date, every: str) -> str | None:
+    """Why a back-fill computes too many snapshot days for one job (None: it does not)."""
+    count, limit = backfill_day_count(start, end, every), settings.COVERAGE_BACKFILL_MAX_DAYS
+    if count <= limit:
+        return None
+    return _(
+        "From %(start)s to %(end)s that is %(n)s snapshot days; one back-fill computes at most "
+        "%(limit)s (the setting COVERAGE_BACKFILL_MAX_DAYS). Choose a later start, or a "
+        "snapshot every week or month."
+    ) % {"start": start.isoformat(), "end": end.isoformat(), "n": count, "limit": limit}
+
+
+def _backfill_check(start, end: datetime.date, every: str, first) -> None:
+    """A back-fill's limits, for every path that asks for one (API, pages, target
+    changes): from the first day of status history (`first`) at the earliest, to today at
+    the latest, and at most COVERAGE_BACKFILL_MAX_DAYS snapshot days."""
+    if end > rollout_today():
+        raise ValidationError({"end": _("The end cannot be in the future.")})
+    if start is not None:
+        if first is None:
+            raise ValidationError(
+                {"start": _("There is no status history yet to back-fill; leave the start out.")}
+            )
+        if start < first:
+            raise ValidationError(
+                {
+                    "start": _(
+                        "The status history begins on %(first)s; start on that day or later."
+                    )
+                    % {"first": first.isoformat()}
+                }
+            )
+        if start > end:
+            raise ValidationError({"start": _("The start must be on or before the end.")})
+    too_long = _backfill_too_long(start or first or end, end, every)
+    if too_long:
+        raise ValidationError({"start": too_long})
+
+
 def _job_targets(params: dict):
     targets = CoverageTarget.objects.filter(is_active=True)
     if params.get("targets"):
@@ -409,10 +626,7 @@ def _job_params(kind: str, params: dict) -> dict:
             raise ValidationError({"every": _("Choose day, week or month.")})
         start = _param_date(params, "start", None)
         end = _param_date(params, "end", rollout_today())
-        if end > rollout_today():
-            raise ValidationError({"end": _("The end cannot be in the future.")})
-        if start is not None and start > end:
-            raise ValidationError({"start": _("The start must be on or before the end.")})
+        _backfill_check(start, end, every, first_history_day(*_job_targets(clean)))
         clean.update(every=every, start=start.isoformat() if start else None, end=end.isoformat())
     elif kind == Job.Kind.COVERAGE_RECOMPUTE:
         day = _param_date(params, "day", rollout_today())
@@ -547,7 +761,13 @@ def coverage_job_run(job: Job) -> Job:
                 end = datetime.date.fromisoformat(job.params["end"])
                 start = job.params.get("start")
                 start = datetime.date.fromisoformat(start) if start else first_history_day(target)
-                days = backfill_days(start, end, job.params["every"]) if start else [end]
+                start = start or end
+                # Checked when asked for; checked again here, as the history may have grown
+                # backwards since (or the job was made without asking).
+                too_long = _backfill_too_long(start, end, job.params["every"])
+                if too_long:
+                    raise ValueError(too_long)
+                days = backfill_days(start, end, job.params["every"])
             work += [
                 (target, days[i : i + BACKFILL_CHUNK_DAYS])
                 for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
@@ -585,8 +805,10 @@ def _job_progress(job: Job, **values) -> None:
     job.save(update_fields=list(values))
 
 
-def first_history_day(target: CoverageTarget) -> datetime.date | None:
-    return StatusChange.objects.filter(solution_id=target.solution_id).aggregate(
+def first_history_day(*targets: CoverageTarget) -> datetime.date | None:
+    """The earliest day of status history for the targets' solutions (None: no history)."""
+    solutions = {target.solution_id for target in targets}
+    return StatusChange.objects.filter(solution_id__in=solutions).aggregate(
         first=Min("effective_date")
     )["first"]
 

@@ -11,6 +11,11 @@ urlpatterns = [
     path("avtaler/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("avtaler/<int:pk>/endre/", views.agreement_edit, name="agreement_edit"),
     path("avtaler/<int:pk>/dokument/", views.agreement_document, name="agreement_document"),
+    path(
+        "avtaler/<int:pk>/dokument/<int:document_pk>/",
+        views.agreement_document_version,
+        name="agreement_document_version",
+    ),
     path("rapporter/", report_views.report_preview, name="report_preview"),
     path("rapporter/fil/", report_views.report_export, name="report_export"),
     path("resultatmal/", target_views.target_dashboard, name="target_dashboard"),

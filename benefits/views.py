@@ -86,6 +86,7 @@ def agreement_list(request):
         Prefetch("municipalities", queryset=Municipality.objects.order_by("name")),
         Prefetch("organisations", queryset=Organisation.objects.order_by("name")),
         "solutions",
+        "documents",
     )
     page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
     for agreement in page:
@@ -185,9 +186,12 @@ def agreement_detail(request, pk):
         m.linkable = m.pk in visible_municipalities
     for o in organisations:
         o.linkable = o.pk in visible_organisations
-    can_edit = (
-        _may_edit_agreements(request.user)
-        and IntentAgreement.objects.editable_by(request.user).filter(pk=pk).exists()
+    documents = list(agreement.documents.select_related("uploaded_by"))
+    # Those who maintain agreements see why one is read-only for them; others never edit.
+    refusal = (
+        services.agreement_edit_refusal(request.user, agreement)
+        if _may_edit_agreements(request.user)
+        else None
     )
     return render(
         request,
@@ -199,7 +203,10 @@ def agreement_detail(request, pk):
             "organisations": organisations,
             "solutions": list(agreement.solutions.all()),
             "changes": agreement.changes.select_related("changed_by"),
-            "can_edit": can_edit,
+            "documents": documents,
+            "current_document": next((d for d in documents if d.is_current), None),
+            "can_edit": _may_edit_agreements(request.user) and refusal is None,
+            "edit_refusal": refusal,
         },
     )
 
@@ -216,8 +223,9 @@ def agreement_create(request):
 @require_http_methods(["GET", "POST"])
 def agreement_edit(request, pk):
     agreement = get_object_or_404(IntentAgreement.objects.editable_by(request.user), pk=pk)
-    if not _may_edit_agreements(request.user):
-        raise PermissionDenied
+    refusal = services.agreement_edit_refusal(request.user, agreement)
+    if refusal:
+        raise PermissionDenied(refusal)
     return _agreement_form(request, agreement)
 
 
@@ -298,7 +306,18 @@ def _agreement_conflict(form, current) -> list[dict]:
 @require_safe
 def agreement_document(request, pk):
     agreement = get_object_or_404(IntentAgreement.objects.visible_to(request.user), pk=pk)
-    return _pdf_response(agreement.document)
+    current = agreement.current_document
+    return _pdf_response(current.file if current else None)
+
+
+@login_required
+@require_safe
+def agreement_document_version(request, pk, document_pk):
+    """Any version of the agreement's document, current or earlier, to those who can see
+    the agreement (the same 404 outside their reach as for no such version)."""
+    agreement = get_object_or_404(IntentAgreement.objects.visible_to(request.user), pk=pk)
+    version = get_object_or_404(agreement.documents, pk=document_pk)
+    return _pdf_response(version.file)
 
 
 # --- benefit register -----------------------------------------------------------------

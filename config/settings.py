@@ -262,4 +262,7 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
+# The most snapshot days one back-fill job may compute (days for `every: day`, Sundays for
+# week, month ends for month); the default is five years of daily points.
+COVERAGE_BACKFILL_MAX_DAYS = int(os.environ.get("COVERAGE_BACKFILL_MAX_DAYS", "1827"))
 }

@@ -28,6 +28,7 @@ from ..choices import (
 )
 from ..models import (
     DEFAULT_PROGRAMME,
+    AgreementDocument,
     Benefit,
     BenefitGoal,
     BenefitReport,
@@ -50,6 +51,41 @@ class PartySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["municipality", "organisation"])
     number = serializers.CharField(help_text=_("Municipality number or organisation number."))
     name = serializers.CharField()
+
+
+class AgreementDocumentSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who uploaded it; null when not known (documents from before versions)."),
+    )
+    is_current = serializers.BooleanField(read_only=True)
+    superseded_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("When a newer version replaced it; null for the current version."),
+    )
+    url = serializers.SerializerMethodField(help_text=_("Where to download this version."))
+
+    class Meta:
+        model = AgreementDocument
+        fields = [
+            "id",
+            "file_name",
+            "size",
+            "uploaded_by",
+            "uploaded_at",
+            "is_current",
+            "superseded_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        url = reverse("intentagreement-document-version", args=[obj.agreement_id, obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class IntentAgreementSerializer(serializers.ModelSerializer):
@@ -78,6 +114,11 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
     document_url = serializers.SerializerMethodField(
         help_text=_("Where to download the signed PDF; null when none is uploaded.")
     )
+    documents = AgreementDocumentSerializer(
+        many=True,
+        read_only=True,
+        help_text=_("Every version of the signed document, the current one first."),
+    )
 
     class Meta:
         model = IntentAgreement
@@ -99,6 +140,7 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
             "clause_risk_sharing",
             "has_document",
             "document_url",
+            "documents",
             "contact_person",
             "contact_email",
             "notes",
@@ -119,10 +161,10 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
         ]
 
     def get_has_document(self, obj) -> bool:
-        return bool(obj.document)
+        return obj.current_document is not None
 
     def get_document_url(self, obj) -> str | None:
-        if not obj.document:
+        if obj.current_document is None:
             return None
         url = reverse("intentagreement-document", args=[obj.pk])
         request = self.context.get("request")
@@ -575,15 +617,23 @@ class CoverageBackfillSerializer(serializers.Serializer):
     start = serializers.DateField(
         required=False,
         allow_null=True,
-        help_text=_("First day; when left out, each target's first day of history."),
+        help_text=_(
+            "First day, not before the first day of status history; when left out, each "
+            "target's first day of history."
+        ),
     )
     end = serializers.DateField(
-        required=False, allow_null=True, help_text=_("Last day (included); today when left out.")
+        required=False,
+        allow_null=True,
+        help_text=_("Last day (included), not after today; today when left out."),
     )
     every = serializers.ChoiceField(
         choices=list(services.EVERY),
         default="month",
-        help_text=_("A snapshot every day, every Sunday or every month end."),
+        help_text=_(
+            "A snapshot every day, every Sunday or every month end. One job computes at "
+            "most COVERAGE_BACKFILL_MAX_DAYS snapshot days (default 1827)."
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,8 +33,8 @@ from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import expected_version
-from actors.api.review import ReviewActions
 from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
+from actors.api.review import ReviewActions
 from actors.api.views import HasRole
 from actors.models import Job
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
@@ -49,6 +49,7 @@ from ..filtersets import (
     request_scope_options,
 )
 from ..models import (
+    AgreementDocument,
     Benefit,
     BenefitGoal,
     BenefitReport,
@@ -97,10 +98,23 @@ class BenefitReportWrites(permissions.BasePermission):
 # --- intention agreements -------------------------------------------------------------
 
 
+def _document_file(document: AgreementDocument, filename: str) -> FileResponse:
+    try:
+        handle = document.file.open("rb")
+    except OSError as exc:
+        raise NotFound(_("The document file is missing; upload it again.")) from exc
+    return FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+
+
 class IntentAgreementViewSet(RolloutViewSet):
     """Intention agreements with municipalities and organisations: the ones with a party
     in your scope. Rollout coordinators create and change them (JSON, or multipart with
-    the signed PDF as `document`)."""
+    the signed PDF as `document`; the version it replaces stays listed in `documents`),
+    but only agreements whose parties are all within their areas: one with a party
+    outside them is read-only (403, naming the party) except to national coordinators
+    and administrators."""
 
     serializer_class = serializers.IntentAgreementSerializer
     filterset_class = IntentAgreementFilterSet
@@ -110,7 +124,10 @@ class IntentAgreementViewSet(RolloutViewSet):
 
     def base_queryset(self):
         return IntentAgreement.objects.prefetch_related(
-            "municipalities", "organisations", "solutions"
+            "municipalities",
+            "organisations",
+            "solutions",
+            Prefetch("documents", AgreementDocument.objects.select_related("uploaded_by")),
         ).order_by("-signed_date", "title", "pk")
 
     def fresh(self, agreement):
@@ -174,18 +191,36 @@ class IntentAgreementViewSet(RolloutViewSet):
     def document(self, request, pk=None):
         """The signed agreement (PDF), for everyone who can see the agreement."""
         agreement = self.get_object()
-        if not agreement.document:
+        if agreement.current_document is None:
             raise NotFound(_("No signed document has been uploaded for this agreement."))
-        try:
-            handle = agreement.document.open("rb")
-        except OSError as exc:
-            raise NotFound(_("The document file is missing; upload it again.")) from exc
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"intensjonsavtale-{agreement.pk}.pdf",
-            content_type="application/pdf",
-        )
+        return _document_file(agreement.current_document, f"intensjonsavtale-{agreement.pk}.pdf")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "document_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The version."
+            )
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Outside your scope, or no such version."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"documents/(?P<document_id>[0-9]+)",
+        url_name="document-version",
+        content_negotiation_class=FileNegotiation,
+    )
+    def document_version(self, request, pk=None, document_id=None):
+        """One version of the signed document, current or earlier (see `documents`), for
+        everyone who can see the agreement."""
+        agreement = self.get_object()
+        version = next((d for d in agreement.documents.all() if d.pk == int(document_id)), None)
+        if version is None:
+            raise NotFound(_("This agreement has no such document version."))
+        return _document_file(version, f"intensjonsavtale-{agreement.pk}-{version.pk}.pdf")
 
     @extend_schema(
         parameters=[

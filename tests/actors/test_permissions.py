@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from actors.models import HealthTrust, Municipality
 from tests.conftest import ROLE_USERS, api_client_for, client_for
 from tests.factories import OrganisationFactory, valid_orgnr
+from tests.pdfs import clean_pdf
 from tests.rollout import matrix_decisions, matrix_dependencies
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
@@ -525,8 +526,29 @@ CASES += [
         id="create-in",
         data=lambda o: {"title": "Ny avtale", "status": "utkast", "municipalities": ["4601"]},
     ),
+    api(
+        "intentagreement-detail",
+        {**AGREEMENT_EDIT_IN, "coord_area": 403},  # a party beyond the area: read-only
+        method="patch",
+        id="patch-shared",
+        args=lambda o: [o["agreement_shared"].pk],
+        data=lambda o: {"notes": "Oppdatert"},
+        if_match=version("agreement_shared"),
+    ),
     api("intentagreement-document", SCOPED_IN, args=lambda o: [o["agreement_in"].pk], id="in"),
     api("intentagreement-document", SCOPED_OUT, args=lambda o: [o["agreement_out"].pk], id="out"),
+    api(
+        "intentagreement-document-version",
+        SCOPED_IN,
+        args=lambda o: [o["agreement_in"].pk, o["agreement_in"].documents.get().pk],
+        id="in",
+    ),
+    api(
+        "intentagreement-document-version",
+        SCOPED_OUT,
+        args=lambda o: [o["agreement_out"].pk, o["agreement_out"].documents.get().pk],
+        id="out",
+    ),
     api("intentagreement-coverage", READ_WITH_ROLE),
     Case("intentagreement-export", API_READ, api=True),
     Case("benefitgoal-list", API_READ, api=True),
@@ -628,6 +650,24 @@ CASES += [
     Case("benefits:agreement_document", by_role(**SCOPED_IN), args=pk_of("agreement_in"), id="in"),
     Case(
         "benefits:agreement_document", by_role(**SCOPED_OUT), args=pk_of("agreement_out"), id="out"
+    ),
+    Case(
+        "benefits:agreement_document_version",
+        by_role(**SCOPED_IN),
+        args=lambda o: [o["agreement_in"].pk, o["agreement_in"].documents.get().pk],
+        id="in",
+    ),
+    Case(
+        "benefits:agreement_document_version",
+        by_role(**SCOPED_OUT),
+        args=lambda o: [o["agreement_out"].pk, o["agreement_out"].documents.get().pk],
+        id="out",
+    ),
+    Case(
+        "benefits:agreement_edit",
+        by_role(**{**HTML_AGREEMENT_EDIT_IN, "coord_area": 403}),
+        args=pk_of("agreement_shared"),
+        id="shared",
     ),
     Case(
         "benefits:agreement_edit",
@@ -886,16 +926,16 @@ def objects(db, settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path
 
-    def agreement(number):
+    def agreement(*numbers):
         return benefit_services.agreement_save(
             user=SYSTEM_USER,
             agreement_id=None,
             expected_version=None,
-            fields={"title": f"Avtale {number}", "status": "utkast"},
-            municipalities=[Municipality.objects.get(number=number)],
+            fields={"title": f"Avtale {numbers}", "status": "utkast"},
+            municipalities=Municipality.objects.filter(number__in=numbers),
             organisations=[],
             solutions=[],
-            document=SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n"),
+            document=SimpleUploadedFile("a.pdf", clean_pdf()),
         )
 
     benefit = Benefit.objects.create(
@@ -922,7 +962,7 @@ def objects(db, settings, tmp_path):
                 "value": 10,
                 "method": "Telling",
             },
-            attachment=SimpleUploadedFile("m.pdf", b"%PDF-1.4\n%%EOF\n"),
+            attachment=SimpleUploadedFile("m.pdf", clean_pdf()),
         )
         if submit:
             report = benefit_services.benefit_report_submit(
@@ -933,6 +973,7 @@ def objects(db, settings, tmp_path):
     return {
         "agreement_in": agreement("4601"),
         "agreement_out": agreement("5401"),
+        "agreement_shared": agreement("4601", "5401"),
         "benefit": benefit,
         "breport_in": benefit_report(org_in, True),
         "breport_out": benefit_report(org_out, True),

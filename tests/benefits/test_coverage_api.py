@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from actors.models import County, HealthTrust, Job, Municipality, OrganisationType
 from actors.scoping import SYSTEM_USER
-from benefits import coverage
+from benefits import coverage, services
 from benefits.choices import Level, Verdict
 from benefits.models import CoverageSnapshot, CoverageTarget
 from rollout import services as rollout_services
@@ -438,9 +438,22 @@ def test_recompute_through_the_api_writes_snapshots(
     assert data["national"]["numerator"] == national.numerator
 
 
+def history_since(day, organisation, target):
+    """Status history for the target's solution that begins on `day`."""
+    rollout_services.status_change(
+        user=SYSTEM_USER,
+        organisation=organisation,
+        solution=target.solution,
+        to_status="i_bruk",
+        effective_date=day,
+        override_reason="Test",
+    )
+
+
 def test_backfill_through_the_api(
     make_user, target, org_bergen, django_capture_on_commit_callbacks
 ):
+    history_since(D(2024, 1, 1), org_bergen, target)
     client = api_client_for(make_user("directorate"))
     url = reverse("coveragetarget-backfill")
     with django_capture_on_commit_callbacks(execute=True):
@@ -465,6 +478,88 @@ def test_backfill_through_the_api(
     assert backwards.status_code == 400 and backwards.json()["start"]
     future = client.post(url, {"end": "2999-01-01"}, format="json")
     assert future.status_code == 400 and future.json()["end"]
+
+
+def test_backfill_is_bounded(
+    make_user, target, org_bergen, settings, django_capture_on_commit_callbacks
+):
+    """The unbounded back-fill of the issue: from year 1, every day, run in the request."""
+    history_since(D(2024, 1, 1), org_bergen, target)
+    client = api_client_for(make_user("coord_nat"))
+    url = reverse("coveragetarget-backfill")
+
+    def post(**body):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, {"targets": [CODE], **body}, format="json")
+
+    from_year_one = post(start="0001-01-01", every="day")
+    assert from_year_one.status_code == 400
+    assert "2024-01-01" in from_year_one.json()["start"][0]  # where the history begins
+    before_history = post(start="2023-12-31", end="2024-01-31", every="day")
+    assert before_history.status_code == 400 and before_history.json()["start"]
+    future = post(start="2024-01-01", end=(services.rollout_today() + D.resolution).isoformat())
+    assert future.status_code == 400 and future.json()["end"]
+
+    settings.COVERAGE_BACKFILL_MAX_DAYS = 60
+    too_many = post(start="2024-01-01", end="2024-03-31", every="day")  # 91 days
+    assert too_many.status_code == 400
+    message = too_many.json()["start"][0]
+    assert "91" in message and "60" in message and "COVERAGE_BACKFILL_MAX_DAYS" in message
+    # Left out, the start is the first day of history: still too many days.
+    assert post(end="2024-03-31", every="day").status_code == 400
+    # The same range is fine every week (14 snapshot days) or month (3).
+    assert post(start="2024-01-01", end="2024-03-31", every="week").status_code == 202
+    assert not Job.objects.filter(state=Job.State.FAILED).exists()
+    assert Job.objects.filter(kind=Job.Kind.COVERAGE_BACKFILL).count() == 1
+
+    valid = post(start="2024-01-01", end="2024-02-29", every="day")  # 60 days
+    assert valid.status_code == 202, valid.json()
+    job = Job.objects.get(pk=valid.json()["job"])
+    assert job.state == Job.State.DONE
+    days = CoverageSnapshot.objects.filter(target=target, level=Level.NATION, day__month=2)
+    assert days.count() == 29
+
+
+def test_backfill_without_history_takes_no_start(make_user, target):
+    client = api_client_for(make_user("coord_nat"))
+    url = reverse("coveragetarget-backfill")
+    refused = client.post(url, {"targets": [CODE], "start": "2024-01-01"}, format="json")
+    assert refused.status_code == 400 and refused.json()["start"]
+    assert client.post(url, {"targets": [CODE]}, format="json").status_code == 202
+
+
+def test_a_job_too_long_fails_when_run(target, org_bergen, settings):
+    """Jobs made without asking (commands) or whose history grew meanwhile are held to
+    the limit too."""
+    history_since(D(2024, 1, 1), org_bergen, target)
+    settings.COVERAGE_BACKFILL_MAX_DAYS = 10
+    job = Job.objects.create(
+        kind=Job.Kind.COVERAGE_BACKFILL,
+        params={"targets": [CODE], "every": "day", "start": None, "end": "2024-03-31"},
+    )
+    with pytest.raises(ValueError, match="COVERAGE_BACKFILL_MAX_DAYS"):
+        services.coverage_job_run(job)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "COVERAGE_BACKFILL_MAX_DAYS" in job.message
+    assert not CoverageSnapshot.objects.filter(target=target).exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (D(2023, 1, 15), D(2023, 4, 10)),
+        (D(2024, 1, 31), D(2024, 2, 29)),
+        (D(2024, 3, 3), D(2024, 3, 3)),  # a Sunday
+        (D(2024, 3, 4), D(2024, 3, 9)),  # no Sunday
+        (D(2020, 2, 29), D(2024, 12, 31)),
+        (D(2024, 5, 1), D(2024, 4, 30)),
+    ],
+)
+@pytest.mark.parametrize("every", ["day", "week", "month"])
+def test_backfill_day_count_matches_the_days(start, end, every):
+    assert services.backfill_day_count(start, end, every) == len(
+        services.backfill_days(start, end, every)
+    )
 
 
 def test_backfill_is_not_for_contacts(make_user):
@@ -534,5 +629,5 @@ def test_users_without_a_role_get_403_everywhere(make_user, target, places):
         assert "administrator" in response.json()["detail"]  # who to ask for a role
     anonymous = api_client_for(None)
     for method, url in _routes(job.pk):
-        assert getattr(anonymous, method)(url, {}, format="json").status_code == 403
+        assert getattr(anonymous, method)(url, {}, format="json").status_code == 401
     assert not Job.objects.exclude(pk=job.pk).exists()

@@ -64,10 +64,10 @@ def test_seed_demo_writes_agreements_and_benefits_once(capsys, settings, tmp_pat
     complete = signed.filter(clause_benefits=True, clause_financing=True, clause_risk_sharing=True)
     assert 1 <= signed.count() - complete.count() <= 2
     assert not signed.filter(contact_person="").exists() and not signed.filter(notes="").exists()
-    with_document = [a for a in IntentAgreement.objects.all() if a.document]
+    with_document = [a for a in IntentAgreement.objects.all() if a.current_document]
     assert 3 <= len(with_document) <= 10
     for agreement in with_document:
-        with agreement.document.open("rb") as f:
+        with agreement.current_document.file.open("rb") as f:
             _assert_valid_pdf(f.read())
     # Written through agreement_save: every agreement has its history.
     assert AgreementChange.objects.count() == IntentAgreement.objects.count()

@@ -36,7 +36,7 @@ def registry(db):
         ],
     )
     job = services.coverage_job_request(
-        user=SYSTEM_USER, kind=Job.Kind.COVERAGE_BACKFILL, params={"start": "2025-01-01"}
+        user=SYSTEM_USER, kind=Job.Kind.COVERAGE_BACKFILL, params={"start": "2025-03-01"}
     )
     services.coverage_job_run(job)
     return {"bergen": bergen, "tromso": tromso}

@@ -15,10 +15,11 @@ from rollout import services as rollout_services
 from rollout.choices import Status
 from rollout.models import Solution
 from tests.factories import OrganisationFactory
+from tests.pdfs import clean_pdf
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = clean_pdf()
 
 
 def munis(*numbers):
@@ -188,7 +189,7 @@ def test_pdf_is_stored(nat, settings, tmp_path):
         solutions=[],
         document=SimpleUploadedFile("avtale.pdf", PDF),
     )
-    assert agreement.document.read().startswith(b"%PDF-")
+    assert agreement.current_document.file.read() == PDF
 
 
 def test_pll_agreements_feed_the_area_verdict(nat, org_bergen):

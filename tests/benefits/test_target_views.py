@@ -34,7 +34,7 @@ def gp(number, name, **extra):
     )
 
 
-def backfill(every="month", start="2024-01-01"):
+def backfill(every="month", start=None):
     job = services.coverage_job_request(
         user=SYSTEM_USER,
         kind=Job.Kind.COVERAGE_BACKFILL,
@@ -160,6 +160,9 @@ def test_per_area_targets_get_a_forecast_per_area(registry, make_user):
 def test_dashboard_query_count_does_not_grow(db, make_user, django_assert_max_num_queries):
     directorate = make_user("directorate")
     client = client_for(directorate)
+    multidose = Solution.objects.get(code="e-multidose")
+    first = HistoryEntry(gp("4601", "Lege").pk, multidose.pk, "i_bruk", D(2026, 1, 1))
+    status_history_load(user=SYSTEM_USER, changes=[first])  # back-fills start from history
     backfill(start="2026-01-01")
     with django_assert_max_num_queries(20) as few:
         client.get(DASHBOARD)
