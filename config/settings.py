@@ -139,10 +139,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "actors:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures lock the username from that address for an hour.
+# A session ends after SESSION_IDLE_SECONDS without a request (default 8 hours): the
+# cookie and the stored session live that long, and every request renews them.
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+SESSION_SAVE_EVERY_REQUEST = True
+
+# Login throttling: five failures lock that username from that address (both together)
+# for an hour; other users at the same address and the same user elsewhere can log in.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address is REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT reverse proxies that
+# append to X-Forwarded-For, the address the outermost one saw (actors/security.py).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "actors.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -190,9 +201,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header ("Token") makes an anonymous call a 401.
+    # The browser's calls are still authenticated by the session, with CSRF checks.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -249,6 +262,9 @@ REPORT_FILE_HOURS = int(os.environ.get("REPORT_FILE_HOURS", "24"))
 # Seconds a recomputation waits after a status change, so a burst of changes makes one.
 # Keep it well below the broker's visibility timeout.
 COVERAGE_RECOMPUTE_DELAY = int(os.environ.get("COVERAGE_RECOMPUTE_DELAY", "60"))
+# The most snapshot days one back-fill job may compute (days for `every: day`, Sundays for
+# week, month ends for month); the default is five years of daily points.
+COVERAGE_BACKFILL_MAX_DAYS = int(os.environ.get("COVERAGE_BACKFILL_MAX_DAYS", "1827"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
@@ -262,7 +278,4 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
     },
-# The most snapshot days one back-fill job may compute (days for `every: day`, Sundays for
-# week, month ends for month); the default is five years of daily points.
-COVERAGE_BACKFILL_MAX_DAYS = int(os.environ.get("COVERAGE_BACKFILL_MAX_DAYS", "1827"))
 }

@@ -127,7 +127,7 @@ def test_coordinator_creates_agreement_with_json(coordinator, org_bergen):
 def test_only_coordinators_and_admins_write_agreements(users):
     body = {"title": "Avtale", "municipalities": ["4601"]}
     url = reverse("intentagreement-list")
-    assert api_client_for(None).post(url, body, format="json").status_code == 403
+    assert api_client_for(None).post(url, body, format="json").status_code == 401
     for kind in ("norole", "contact", "directorate"):
         response = api_client_for(users[kind]).post(url, body, format="json")
         assert response.status_code == 403, kind
@@ -285,7 +285,7 @@ def test_multipart_create_with_pdf_and_scoped_download(coordinator, contact, _me
     assert (
         api_client_for(tromso_contact).get(agreement_url(agreement, "document")).status_code == 404
     )
-    assert api_client_for(None).get(agreement_url(agreement, "document")).status_code == 403
+    assert api_client_for(None).get(agreement_url(agreement, "document")).status_code == 401
 
     without = make_agreement(["4601"])
     missing = api_client_for(contact).get(agreement_url(without, "document"))
@@ -375,7 +375,7 @@ def test_coverage_counts_signed_agreements_by_population(make_user):
 
 def test_coverage_needs_a_role(make_user, contact):
     url = reverse("intentagreement-coverage")
-    assert api_client_for(None).get(url).status_code == 403
+    assert api_client_for(None).get(url).status_code == 401
     assert api_client_for(make_user("norole")).get(url).status_code == 403
     assert api_client_for(contact).get(url).status_code == 200
 
@@ -403,7 +403,7 @@ def test_goals_and_benefit_register(contact, make_user):
     norole = api_client_for(make_user("norole"))
     assert norole.get(reverse("benefit-list")).json()["count"] == 0
     assert norole.get(reverse("benefit-detail", args=[benefit.pk])).status_code == 404
-    assert api_client_for(None).get(reverse("benefit-list")).status_code == 403
+    assert api_client_for(None).get(reverse("benefit-list")).status_code == 401
     # The register is read-only in the API.
     post = client.post(reverse("benefit-list"), {"name": "Ny"}, format="json")
     assert post.status_code == 405
@@ -551,7 +551,7 @@ def test_benefit_report_roles(users, org_bergen):
         "method": "Telling",
     }
     url = reverse("benefitreport-list")
-    assert api_client_for(None).post(url, body, format="json").status_code == 403
+    assert api_client_for(None).post(url, body, format="json").status_code == 401
     for kind in ("norole", "directorate"):
         assert api_client_for(users[kind]).post(url, body, format="json").status_code == 403
     for kind in ("contact", "coord_area", "coord_nat", "admin"):

@@ -165,7 +165,7 @@ def test_formulas_are_written_as_text(make_user):
 
 def test_export_refusals(make_user):
     url = reverse("intentagreement-export")
-    assert api_client_for(None).get(url, {"format": "csv"}).status_code == 403
+    assert api_client_for(None).get(url, {"format": "csv"}).status_code == 401
     bad = api_client_for(make_user("coord_nat")).get(url, {"format": "pdf"})
     assert bad.status_code == 400 and "format" in bad.json()
     norole = api_client_for(make_user("norole")).get(url, {"format": "csv"})

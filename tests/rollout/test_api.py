@@ -501,7 +501,7 @@ def test_directorate_reads_but_cannot_write(directorate, org_bergen):
 
 def test_anonymous_and_roleless_users(make_user, org_bergen):
     row = set_status(org_bergen, "kjernejournal", Status.PLANNING)
-    assert api_client_for(None).get(reverse("rolloutstatus-list")).status_code == 403
+    assert api_client_for(None).get(reverse("rolloutstatus-list")).status_code == 401
     norole = api_client_for(make_user("norole"))
     assert norole.get(reverse("rolloutstatus-list")).json()["count"] == 0
     assert norole.get(status_url(row)).status_code == 404
