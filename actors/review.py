@@ -137,6 +137,13 @@ class ReviewWorkflow:
             user, "pk", None
         )
 
+    def waiting_for(self, user):
+        """Submitted reports that `user` may review now: not those they submitted."""
+        waiting = self.reviewable_by(user).filter(status=ReportStatus.SUBMITTED)
+        if getattr(user, "pk", None) is None:
+            return waiting
+        return waiting.exclude(submitted_by_id=user.pk)
+
     def review_state(self, user, report) -> tuple[bool, str]:
         """For the pages: whether `user` may review `report` now, and, when a reviewer
         may not because they submitted it, the reason to show instead of the form."""

@@ -266,13 +266,14 @@ def _benefit_due(user, today: datetime.date) -> list[dict]:
 
 
 def _review_due(user, today: datetime.date) -> list[dict]:
-    from benefits.choices import ReportStatus as BenefitReportStatus
-    from benefits.models import BenefitReport
+    """What waits for the user's review; never what they submitted themselves."""
+    from benefits.services import BENEFIT_REVIEW
+
+    from ..services import READINESS_REVIEW
 
     items = []
     for report in (
-        ReadinessReport.objects.visible_to(user)
-        .filter(status=ReportStatus.SUBMITTED)
+        READINESS_REVIEW.waiting_for(user)
         .select_related("solution", "municipality")
         .order_by("submitted_at", "id")
     ):
@@ -288,8 +289,7 @@ def _review_due(user, today: datetime.date) -> list[dict]:
             )
         )
     for report in (
-        BenefitReport.objects.visible_to(user)
-        .filter(status=BenefitReportStatus.SUBMITTED)
+        BENEFIT_REVIEW.waiting_for(user)
         .select_related("benefit", "municipality", "organisation")
         .order_by("submitted_at", "id")
     ):

@@ -328,3 +328,13 @@ def test_migration_takes_the_creator_as_submitter_of_waiting_reports(people, org
     approved.refresh_from_db()
     assert waiting.submitted_by == people["contact"]
     assert approved.submitted_by is None  # history is not guessed
+
+
+def test_review_reminders_leave_out_own_submissions(kind, people, submitted):
+    from rollout.governance.dependencies import reminders_due
+
+    def links(user):
+        return [item["link"] for item in reminders_due(user).get("review", [])]
+
+    assert submitted.get_absolute_url() not in links(people["area"])
+    assert submitted.get_absolute_url() in links(people["national"])
