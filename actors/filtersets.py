@@ -8,6 +8,7 @@ import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Source
+from .filters import IdFilter
 from .models import (
     County,
     HealthTrust,
@@ -33,27 +34,27 @@ class OrganisationFilterSet(filters.FilterSet):
     type = filters.ModelChoiceFilter(
         queryset=OrganisationType.objects.all(), to_field_name="code", label=_("Type")
     )
-    type_id = filters.NumberFilter(field_name="type_id", label=_("Type id"))
+    type_id = IdFilter(field_name="type_id", label=_("Type id"))
     county = filters.ModelChoiceFilter(
         field_name="municipality__county",
         queryset=_visible(County),
         to_field_name="number",
         label=_("County"),
     )
-    county_id = filters.NumberFilter(field_name="municipality__county_id", label=_("County id"))
+    county_id = IdFilter(field_name="municipality__county_id", label=_("County id"))
     health_trust = filters.ModelChoiceFilter(
         queryset=_visible(HealthTrust), to_field_name="code", label=_("Health-trust area")
     )
-    health_trust_id = filters.NumberFilter(field_name="health_trust_id", label=_("Area id"))
+    health_trust_id = IdFilter(field_name="health_trust_id", label=_("Area id"))
     municipality = filters.ModelChoiceFilter(
         queryset=_visible(Municipality), to_field_name="number", label=_("Municipality")
     )
-    municipality_id = filters.NumberFilter(field_name="municipality_id", label=_("Municipality id"))
+    municipality_id = IdFilter(field_name="municipality_id", label=_("Municipality id"))
     record_system = filters.ModelChoiceFilter(
         queryset=RecordSystem.objects.select_related("vendor"), label=_("Record system")
     )
-    record_system_id = filters.NumberFilter(field_name="record_system_id")
-    vendor_id = filters.NumberFilter(field_name="record_system__vendor_id", label=_("Vendor id"))
+    record_system_id = IdFilter(field_name="record_system_id")
+    vendor_id = IdFilter(field_name="record_system__vendor_id", label=_("Vendor id"))
     is_active = filters.BooleanFilter(label=_("Active"))
     is_synthetic = filters.BooleanFilter(label=_("Synthetic"))
     updated_since = filters.IsoDateTimeFilter(
@@ -92,14 +93,14 @@ class MunicipalityFilterSet(filters.FilterSet):
     county = filters.ModelChoiceFilter(
         queryset=County.objects.all(), to_field_name="number", label=_("County")
     )
-    county_id = filters.NumberFilter(field_name="county_id")
+    county_id = IdFilter(field_name="county_id")
     health_trust = filters.ModelChoiceFilter(
         field_name="health_trusts",
         queryset=HealthTrust.objects.all(),
         to_field_name="code",
         label=_("Health-trust area"),
     )
-    health_trust_id = filters.NumberFilter(field_name="health_trusts__id")
+    health_trust_id = IdFilter(field_name="health_trusts__id")
 
     class Meta:
         model = Municipality
@@ -108,7 +109,7 @@ class MunicipalityFilterSet(filters.FilterSet):
 
 class HealthTrustFilterSet(filters.FilterSet):
     regional_health_authority = filters.CharFilter(field_name="regional_health_authority__code")
-    regional_health_authority_id = filters.NumberFilter(field_name="regional_health_authority_id")
+    regional_health_authority_id = IdFilter(field_name="regional_health_authority_id")
 
     class Meta:
         model = HealthTrust
@@ -133,7 +134,7 @@ class OrganisationChangeFilterSet(filters.FilterSet):
     organisation = filters.CharFilter(
         field_name="organisation__orgnr", label=_("Organisation number")
     )
-    organisation_id = filters.NumberFilter(field_name="organisation_id")
+    organisation_id = IdFilter(field_name="organisation_id")
     municipality = filters.CharFilter(
         field_name="organisation__municipality__number", label=_("Municipality")
     )

@@ -16,6 +16,7 @@ from django_filters.fields import MultipleChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from actors.filters import IdFilter
 from actors.models import Catchment
 
 from .choices import AgreementStatus, Level, MeasurementKind, ReportStatus
@@ -99,7 +100,7 @@ class BenefitFilterSet(filters.FilterSet):
 
 
 class BenefitReportFilterSet(filters.FilterSet):
-    benefit = filters.NumberFilter(field_name="benefit_id", label=_("Benefit id"))
+    benefit = IdFilter(field_name="benefit_id", label=_("Benefit id"))
     goal = filters.CharFilter(field_name="benefit__goal__code", label=_("Benefit goal code"))
     municipality = filters.CharFilter(field_name="municipality__number")
     organisation = filters.CharFilter(field_name="organisation__orgnr", label=_("Orgnr"))
@@ -140,9 +141,10 @@ class ScopeKeyFilter(filters.ChoiceFilter):
 
 class CoverageSnapshotFilterSet(filters.FilterSet):
     target = filters.CharFilter(field_name="target__code", label=_("Target code"))
-    target_id = filters.NumberFilter(field_name="target_id", label=_("Target id"))
+    target_id = IdFilter(field_name="target_id", label=_("Target id"))
     level = MultipleChoiceFilter(choices=Level.choices, label=_("Level"))
-    scope_id = filters.NumberFilter(
+    scope_id = IdFilter(
+        min_value=0,
         label=_("Id of the region, area, county or municipality (0 for the nation).")
     )
     scope = ScopeKeyFilter(

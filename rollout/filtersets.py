@@ -3,6 +3,7 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from actors.filters import IdFilter
 from actors.filtersets import OrganisationFilterSet
 
 from .choices import ReportStatus, Status
@@ -24,16 +25,16 @@ class RolloutStatusFilterSet(filters.FilterSet):
     solution = filters.ModelChoiceFilter(
         queryset=Solution.objects.all(), to_field_name="code", label=_("Solution")
     )
-    solution_id = filters.NumberFilter(field_name="solution_id")
+    solution_id = IdFilter(field_name="solution_id")
     status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
-    organisation_id = filters.NumberFilter(field_name="organisation_id")
+    organisation_id = IdFilter(field_name="organisation_id")
     orgnr = filters.CharFilter(field_name="organisation__orgnr")
     type = filters.CharFilter(field_name="organisation__type__code", label=_("Type"))
     county = filters.CharFilter(field_name="organisation__municipality__county__number")
     health_trust = filters.CharFilter(field_name="organisation__health_trust__code")
-    health_trust_id = filters.NumberFilter(field_name="organisation__health_trust_id")
+    health_trust_id = IdFilter(field_name="organisation__health_trust_id")
     municipality = filters.CharFilter(field_name="organisation__municipality__number")
-    municipality_id = filters.NumberFilter(field_name="organisation__municipality_id")
+    municipality_id = IdFilter(field_name="organisation__municipality_id")
     changed_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -43,8 +44,8 @@ class RolloutStatusFilterSet(filters.FilterSet):
 
 class StatusChangeFilterSet(filters.FilterSet):
     solution = filters.CharFilter(field_name="solution__code")
-    solution_id = filters.NumberFilter(field_name="solution_id")
-    organisation_id = filters.NumberFilter(field_name="organisation_id")
+    solution_id = IdFilter(field_name="solution_id")
+    organisation_id = IdFilter(field_name="organisation_id")
     municipality = filters.CharFilter(field_name="organisation__municipality__number")
     health_trust = filters.CharFilter(field_name="organisation__health_trust__code")
     recorded_since = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
@@ -60,9 +61,9 @@ class ReadinessReportFilterSet(filters.FilterSet):
     solution = filters.ModelChoiceFilter(
         queryset=Solution.objects.all(), to_field_name="code", label=_("Solution")
     )
-    solution_id = filters.NumberFilter(field_name="solution_id")
+    solution_id = IdFilter(field_name="solution_id")
     municipality = filters.CharFilter(field_name="municipality__number")
-    municipality_id = filters.NumberFilter(field_name="municipality_id")
+    municipality_id = IdFilter(field_name="municipality_id")
     status = filters.MultipleChoiceFilter(choices=ReportStatus.choices)
 
     class Meta:

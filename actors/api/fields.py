@@ -43,3 +43,13 @@ class EnumChoiceFieldExtension(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(blank)
         return {"oneOf": [component.ref, blank.ref]}
+
+
+class UserField(serializers.SlugRelatedField):
+    """Who did something, by username; null where the system did it or nobody has yet."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "username")
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)

@@ -292,7 +292,12 @@ class StatusBulkErrorSerializer(serializers.Serializer):
 
 
 class StatusBulkErrorsSerializer(serializers.Serializer):
-    errors = StatusBulkErrorSerializer(many=True)
+    """Why nothing was saved: the refused changes (`errors`), the organisation numbers
+    not found in your scope (`unknown`, with a message under `organisations`), or the
+    fields of the request to correct (field name → messages)."""
+
+    errors = StatusBulkErrorSerializer(many=True, required=False)
+    unknown = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

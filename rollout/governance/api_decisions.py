@@ -20,8 +20,9 @@ from rest_framework.response import Response
 
 from actors import exports
 from actors.api.concurrency import ETagMixin, expected_version
-from actors.api.fields import EnumChoiceField
+from actors.api.fields import EnumChoiceField, UserField
 from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
+from actors.filters import MAX_ID
 from actors.models import HealthTrust
 from rollout.api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
 
@@ -75,7 +76,7 @@ class DecisionSerializer(serializers.ModelSerializer):
     kind = EnumChoiceField(DecisionKind)
     solution = serializers.SlugRelatedField(required=False, allow_null=True, **SOLUTION)
     health_trust = serializers.SlugRelatedField(required=False, allow_null=True, **TRUST)
-    decided_by = serializers.StringRelatedField()
+    decided_by = UserField()
 
     class Meta:
         model = Decision
@@ -96,7 +97,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 class DecisionPointSerializer(serializers.ModelSerializer):
     status = EnumChoiceField(DecisionPointStatus, read_only=True)
-    decided_by = serializers.StringRelatedField()
+    decided_by = UserField()
     brief = serializers.SerializerMethodField()
     decisions = DecisionSerializer(many=True, read_only=True)
 
@@ -154,7 +155,7 @@ class GenerateSerializer(serializers.Serializer):
 
 class ChangeLogEntrySerializer(serializers.ModelSerializer):
     kind = EnumChoiceField(ChangeKind)
-    recorded_by = serializers.StringRelatedField()
+    recorded_by = UserField()
     decision_point = serializers.PrimaryKeyRelatedField(
         queryset=DecisionPoint.objects.all(), required=False, allow_null=True
     )
@@ -326,7 +327,13 @@ class DecisionPointViewSet(GovernanceViewSet):
     @extend_schema(
         request=GenerateSerializer, responses={201: DecisionPointSerializer(many=True), **REFUSED}
     )
-    @action(detail=False, methods=["post"], url_path="generate", url_name="generate")
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="generate",
+        url_name="generate",
+        pagination_class=None,
+    )
     def generate(self, request):
         """Add the schedule's points that do not exist yet."""
         data = validated(GenerateSerializer, request)
@@ -403,6 +410,12 @@ ITEM = OpenApiParameter(
 )
 
 
+class WhatIfQuerySerializer(serializers.Serializer):
+    item = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
+
+
 class CutListViewSet(GovernanceViewSet):
     """The cut list: optional scope with its consequences. For an area-wise solution an
     item is a whole area. Decided at a decision point; cutting such an area stops it."""
@@ -461,7 +474,9 @@ class CutListViewSet(GovernanceViewSet):
     @action(detail=False, methods=["get"], url_path="what-if", url_name="what-if")
     def what_if(self, request):
         """Target ratios and population if the items' areas were cut."""
-        ids = [int(i) for i in request.query_params.getlist("item") if i.isdigit()]
+        query = WhatIfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids = query.validated_data.get("item", [])
         result = decisions.what_if(decisions.what_if_items(request.user, ids))
         return Response(WhatIfSerializer(result).data)
 

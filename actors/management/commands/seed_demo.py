@@ -35,8 +35,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete synthetic organisations made with another seed first.",
         )
+        parser.add_argument(
+            "--no-coverage-history",
+            action="store_true",
+            help="Compute today's coverage only, without the monthly history (faster).",
+        )
 
-    def handle(self, *args, seed, reset, **options):
+    def handle(self, *args, seed, reset, no_coverage_history=False, **options):
         if Municipality.objects.count() != 356:
             raise CommandError("Load the reference data first: manage.py load_reference_data")
         registry = demo.build_registry(seed)
@@ -83,7 +88,7 @@ class Command(BaseCommand):
         self._seed_rollout(seed)
         refresh_planner_statistics()
         self._seed_benefits(seed)
-        self._seed_coverage()
+        self._seed_coverage(history=not no_coverage_history)
         self._seed_governance()
 
     def _seed_rollout(self, seed: int) -> None:
@@ -118,18 +123,20 @@ class Command(BaseCommand):
             )
         )
 
-    def _seed_coverage(self) -> None:
+    def _seed_coverage(self, history: bool = True) -> None:
         """Month-end snapshots of every target since the history began, so the dashboard
-        has trends and forecasts from the start (done here, not by a worker)."""
+        has trends and forecasts from the start (done here, not by a worker); without
+        `history`, today's snapshots only."""
         from benefits.models import CoverageSnapshot
         from benefits.services import coverage_job_run
 
         if CoverageSnapshot.objects.filter(day__lt=rollout_today()).exists():
             self.stdout.write("Coverage history already in place: nothing changed.")
             return
+        today = rollout_today().isoformat()
         job = Job.objects.create(
             kind=Job.Kind.COVERAGE_BACKFILL,
-            params={"every": "month", "start": None, "end": rollout_today().isoformat()},
+            params={"every": "month", "start": None if history else today, "end": today},
         )
         coverage_job_run(job)
         self.stdout.write(self.style.SUCCESS(f"Coverage history: {job.message}"))
