@@ -49,5 +49,23 @@ def test_who_fields_are_nullable_in_the_schema():
         ("DecisionPoint", "decided_by"),
         ("Decision", "decided_by"),
         ("ChangeLogEntry", "recorded_by"),
+        ("Job", "created_by"),
+        ("StatusChange", "changed_by"),
+        ("OrganisationChange", "changed_by"),
+        ("BenefitReport", "organisation"),
     ]:
         assert components[name]["properties"][field].get("nullable") is True, (name, field)
+
+
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_text_with_the_nul_character_is_refused_before_the_database(make_user, fmt):
+    api = api_client_for(make_user("coord_nat"))
+    response = api.post(
+        "/api/v1/cut-list/",
+        {"title": "Kutt", "justification": "x", "solution": "pll\x00", "health_trust": None}
+        if fmt == "json"
+        else {"title": "Kutt\x00", "justification": "x", "solution": "pll"},
+        format=fmt,
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]

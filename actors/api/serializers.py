@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField
+from actors.api.fields import EnumChoiceField, UserField
 from actors.choices import Source
 from actors.models import (
     County,
@@ -138,10 +138,7 @@ class OrganisationChangeSerializer(serializers.ModelSerializer):
     field_label = serializers.CharField(read_only=True)
     source = EnumChoiceField(Source, read_only=True)
     source_label = serializers.CharField(source="get_source_display", read_only=True)
-    changed_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
+    changed_by = UserField(
         help_text=_("Who made the change; null for the system (commands, demo data)."),
     )
 
@@ -186,9 +183,7 @@ class JobSerializer(serializers.ModelSerializer):
     result = serializers.JSONField(read_only=True, help_text=_("What it did, once done."))
     progress = serializers.FloatField(read_only=True, help_text=_("From 0 to 1."))
     is_finished = serializers.BooleanField(read_only=True, help_text=_("Done or failed."))
-    created_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
+    created_by = UserField(
         help_text=_("Who asked for it; null for the system (nightly run, after changes)."),
     )
     download = serializers.SerializerMethodField(

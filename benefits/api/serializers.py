@@ -350,6 +350,7 @@ class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSeriali
     organisation = serializers.SlugRelatedField(
         slug_field="orgnr",
         read_only=True,
+        allow_null=True,
         help_text=_("Organisation number; null when the municipality reports as a whole."),
     )
     organisation_name = serializers.CharField(

@@ -28,12 +28,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import expected_version
 from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
+from actors.api.parsers import FormParser, JSONParser, MultiPartParser
 from actors.api.review import ReviewActions
 from actors.api.views import HasRole
 from actors.models import Job

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField
+from actors.api.fields import EnumChoiceField, UserField
 from actors.api.review import ReviewedReportSerializer
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
@@ -85,7 +85,7 @@ class PhaseChangeSerializer(serializers.ModelSerializer):
     from_phase_label = serializers.CharField(source="get_from_phase_display", read_only=True)
     to_phase = EnumChoiceField(Phase, read_only=True)
     to_phase_label = serializers.CharField(source="get_to_phase_display", read_only=True)
-    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changed_by = UserField()
 
     class Meta:
         model = PhaseChange
@@ -309,7 +309,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
     to_status = EnumChoiceField(Status, read_only=True)
     to_status_label = serializers.CharField(source="get_to_status_display", read_only=True)
     source = EnumChoiceField(Source, read_only=True)
-    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    changed_by = UserField()
 
     class Meta:
         model = StatusChange

@@ -201,13 +201,26 @@ def scheduled_dates(schedule: GovernanceSchedule, until: datetime.date) -> list[
         n += 1
 
 
+# How far ahead the schedule's points may be created in one go.
+GENERATE_YEARS = 5
+
+
 def points_generate(
     *, user, schedule: GovernanceSchedule, until: datetime.date | None = None
 ) -> list[DecisionPoint]:
     """Create the planned points of the schedule up to `until` (by default a year from
-    today) that do not exist yet. Idempotent: a date that has a point is skipped."""
+    today, at most GENERATE_YEARS ahead) that do not exist yet. Idempotent: a date that
+    has a point is skipped."""
     _require_govern(user)
-    until = until or add_months(timezone.localdate(), 12)
+    today = timezone.localdate()
+    until = until or add_months(today, 12)
+    if until > add_months(today, 12 * GENERATE_YEARS):
+        raise ValidationError(
+            {
+                "until": _("Plan at most %(n)s years ahead: give a date before %(d)s.")
+                % {"n": GENERATE_YEARS, "d": add_months(today, 12 * GENERATE_YEARS)}
+            }
+        )
     with transaction.atomic():
         GovernanceSchedule.objects.select_for_update().get(pk=schedule.pk)
         existing = set(

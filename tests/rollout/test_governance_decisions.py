@@ -71,6 +71,17 @@ def test_schedule_generates_points_once(make_user):
         decisions.points_generate(user=make_user("coord_area"), schedule=schedule)
 
 
+def test_schedule_generates_at_most_five_years_ahead(make_user):
+    api = api_client_for(make_user("directorate"))
+    response = api.post("/api/v1/decision-points/generate/", {"until": "9999-12-31"}, format="json")
+    assert response.status_code == 400
+    assert "5" in response.json()["until"][0]
+    assert not DecisionPoint.objects.exists()
+    response = api.post("/api/v1/decision-points/generate/", {"until": "2027-06-30"}, format="json")
+    assert response.status_code == 201
+    assert isinstance(response.json(), list) and response.json()
+
+
 def test_add_months_keeps_month_ends():
     assert decisions.add_months(D(2025, 8, 31), 6) == D(2026, 2, 28)
     assert decisions.add_months(D(2025, 3, 31), -3) == D(2024, 12, 31)
