@@ -151,7 +151,7 @@ CASES = [
     Case(
         "organisation-detail",
         by_role(
-            403, norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200
+            401, norole=403, contact=200, coord_area=200, coord_nat=200, directorate=403, admin=200
         ),
         api=True,
         method="patch",
@@ -163,7 +163,7 @@ CASES = [
     Case(
         "organisation-detail",
         by_role(
-            403, norole=403, contact=404, coord_area=404, coord_nat=200, directorate=403, admin=200
+            401, norole=403, contact=404, coord_area=404, coord_nat=200, directorate=403, admin=200
         ),
         api=True,
         method="patch",
@@ -175,7 +175,7 @@ CASES = [
     Case(
         "organisation-list",
         by_role(
-            403, norole=403, contact=201, coord_area=201, coord_nat=201, directorate=403, admin=201
+            401, norole=403, contact=201, coord_area=201, coord_nat=201, directorate=403, admin=201
         ),
         api=True,
         method="post",
@@ -185,7 +185,7 @@ CASES = [
     Case(
         "organisation-list",
         by_role(
-            403, norole=403, contact=400, coord_area=400, coord_nat=201, directorate=403, admin=201
+            401, norole=403, contact=400, coord_area=400, coord_nat=201, directorate=403, admin=201
         ),
         api=True,
         method="post",
