@@ -144,8 +144,7 @@ class CoverageSnapshotFilterSet(filters.FilterSet):
     target_id = IdFilter(field_name="target_id", label=_("Target id"))
     level = MultipleChoiceFilter(choices=Level.choices, label=_("Level"))
     scope_id = IdFilter(
-        min_value=0,
-        label=_("Id of the region, area, county or municipality (0 for the nation).")
+        min_value=0, label=_("Id of the region, area, county or municipality (0 for the nation).")
     )
     scope = ScopeKeyFilter(
         method="filter_scope",
