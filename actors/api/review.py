@@ -19,7 +19,7 @@ from actors.choices import ReportStatus
 from actors.review import ReviewWorkflow
 
 from .concurrency import IF_MATCH, STALE, expected_version
-from .fields import EnumChoiceField
+from .fields import EnumChoiceField, UserField
 
 NOT_FOUND = {404: OpenApiResponse(description="No such report in your scope.")}
 SUBMIT_REFUSED = {
@@ -58,16 +58,10 @@ class ReviewedReportSerializer(serializers.Serializer):
 
     status = EnumChoiceField(ReportStatus, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    submitted_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
+    submitted_by = UserField(
         help_text=_("Who submitted the report; null until then, or for the system."),
     )
-    reviewed_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
+    reviewed_by = UserField(
         help_text=_("Who approved or returned the report; null until then."),
     )
 

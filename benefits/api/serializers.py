@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField
+from actors.api.fields import EnumChoiceField, UserField
 from actors.api.review import ReviewedReportSerializer
 from actors.api.serializers import JobChoiceField
 from actors.choices import OrganisationTypeCode
@@ -54,10 +54,7 @@ class PartySerializer(serializers.Serializer):
 
 
 class AgreementDocumentSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
+    uploaded_by = UserField(
         help_text=_("Who uploaded it; null when not known (documents from before versions)."),
     )
     is_current = serializers.BooleanField(read_only=True)
@@ -359,10 +356,7 @@ class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSeriali
     kind = EnumChoiceField(MeasurementKind, read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     has_attachment = serializers.SerializerMethodField()
-    created_by = serializers.SlugRelatedField(
-        slug_field="username",
-        read_only=True,
-        allow_null=True,
+    created_by = UserField(
         help_text=_("Who registered the report; null when the system did."),
     )
     late_baseline_warning = serializers.SerializerMethodField(
