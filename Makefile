@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= 1
+# The suite runs on every core (pytest-xdist); tests that must share one process are grouped.
+PYTEST_ARGS ?= -n auto --dist loadgroup
 
 .PHONY: run test install setup lint format worker beat messages check benchmark clean
 
@@ -27,7 +29,7 @@ run: setup
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -69,3 +69,15 @@ def test_text_with_the_nul_character_is_refused_before_the_database(make_user, f
     )
     assert response.status_code == 400
     assert "NUL" in response.json()["detail"]
+
+
+def test_an_empty_contact_email_matches_the_published_schema():
+    import jsonschema
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    field = components["IntentAgreement"]["properties"]["contact_email"]
+    checker = jsonschema.FormatChecker()
+    jsonschema.validate("", field, format_checker=checker)
+    jsonschema.validate("kontakt@bergen.kommune.no", field, format_checker=checker)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("ikke en adresse", field, format_checker=checker)

@@ -41,6 +41,9 @@ schema.app = get_wsgi_application()
 
 ROLES = ("coord_nat", "contact")
 
+# One test process runs the whole module, so the demo is seeded once.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):

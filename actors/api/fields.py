@@ -2,6 +2,7 @@
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -52,4 +53,16 @@ class UserField(serializers.SlugRelatedField):
         kwargs.setdefault("slug_field", "username")
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]}
+)
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address that may be empty: documented so that "" is valid too (a bare
+    `format: email` would declare every empty address invalid)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, UserField
+from actors.api.fields import EnumChoiceField, OptionalEmailField, UserField
 from actors.api.review import ReviewedReportSerializer
 from actors.api.serializers import JobChoiceField
 from actors.choices import OrganisationTypeCode
@@ -107,6 +107,7 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=_("Codes of the solutions; empty means the whole programme."),
     )
+    contact_email = OptionalEmailField(read_only=True)
     has_document = serializers.SerializerMethodField()
     document_url = serializers.SerializerMethodField(
         help_text=_("Where to download the signed PDF; null when none is uploaded.")

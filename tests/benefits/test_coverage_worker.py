@@ -27,6 +27,8 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # One test process runs these: workers of two processes would share the broker's queue.
+    pytest.mark.xdist_group("celery-worker"),
 ]
 TODAY = datetime.date.today()
 
