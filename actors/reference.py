@@ -122,3 +122,34 @@ def check_invariants(data: ReferenceData, per_municipality: dict[str, int]) -> l
                 f"{per_municipality[number]}, not its population {municipality['population']}"
             )
     return problems
+
+
+def differences(shipped: ReferenceData, stored: ReferenceData) -> list[str]:
+    """What in `stored` (the database) differs from `shipped` (actors/data), as
+    `load_reference_data` would change it: one line per kind of record."""
+    problems = []
+    sections = [
+        ("regional health authorities", "regional_health_authorities"),
+        ("health trusts", "health_trusts"),
+        ("counties", "counties"),
+        ("municipalities", "municipalities"),
+    ]
+    for what, attr in sections:
+        want, have = getattr(shipped, attr), getattr(stored, attr)
+        missing = sorted(set(want) - set(have))
+        extra = sorted(set(have) - set(want))
+        changed = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+        for label, keys in (("missing", missing), ("not in the reference", extra),
+                            ("different", changed)):  # fmt: skip
+            if keys:
+                problems.append(f"{what} {label}: {', '.join(keys[:10])}")
+
+    def shares(data: ReferenceData) -> set[tuple]:
+        return {(c["municipality"], c["health_trust"], c["population"]) for c in data.catchments}
+
+    if shares(shipped) != shares(stored):
+        diff = sorted(shares(shipped) ^ shares(stored))
+        problems.append(
+            f"catchment shares differ: {', '.join(f'{m}/{t}' for m, t, _ in diff[:10])}"
+        )
+    return problems

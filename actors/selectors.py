@@ -3,9 +3,20 @@ the scoped querysets."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db.models import Count, Q, Sum
 
-from .models import Catchment, HealthTrust, Municipality, Organisation, OrganisationType
+from .models import (
+    Catchment,
+    County,
+    HealthTrust,
+    Municipality,
+    Organisation,
+    OrganisationType,
+    RegionalHealthAuthority,
+)
+from .reference import ReferenceData
 
 
 def type_counts(organisations) -> list[dict]:
@@ -70,3 +81,42 @@ def municipality_type_grid(user, municipality: Municipality) -> list[dict]:
         )
         group["organisations"].append(organisation)
     return list(groups.values())
+
+
+def reference_data_stored() -> tuple[ReferenceData, dict[str, int]]:
+    """The reference structure as the database holds it, in the shape `read_reference()`
+    gives the shipped copy, with each municipality's catchment shares summed (so the same
+    invariants can be checked against the database, e.g. after restoring a backup)."""
+    data = ReferenceData(
+        regional_health_authorities=dict(
+            RegionalHealthAuthority.objects.values_list("code", "name")
+        ),
+        health_trusts={
+            t.code: {
+                "name": t.name,
+                "short_name": t.short_name,
+                "rha_code": t.regional_health_authority.code,
+            }
+            for t in HealthTrust.objects.select_related("regional_health_authority")
+        },
+        counties=dict(County.objects.values_list("number", "name")),
+        municipalities={
+            m.number: {
+                "name": m.name,
+                "county": m.county.number,
+                "population": m.population,
+                "population_67_plus": m.population_67_plus,
+            }
+            for m in Municipality.objects.select_related("county")
+        },
+        catchments=[
+            {"municipality": number, "health_trust": trust, "population": population}
+            for number, trust, population in Catchment.objects.values_list(
+                "municipality__number", "health_trust__code", "population"
+            )
+        ],
+    )
+    per_municipality: dict[str, int] = defaultdict(int)
+    for row in data.catchments:
+        per_municipality[row["municipality"]] += row["population"]
+    return data, per_municipality

@@ -1,7 +1,7 @@
 import shutil
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from actors.models import (
@@ -96,3 +96,20 @@ def test_command_refuses_and_writes_nothing(broken_copy, monkeypatch):
     with pytest.raises(CommandError, match="expected 19 health trusts, found 18"):
         call_command("load_reference_data")
     assert HealthTrust.objects.count() == before
+
+
+def test_check_passes_on_the_loaded_structure_and_writes_nothing(capsys):
+    call_command("load_reference_data", "--check")
+    assert "invariants hold" in capsys.readouterr().out
+
+
+def test_check_fails_on_a_broken_database_and_repairs_nothing():
+    Municipality.objects.filter(number="4601").update(population=1)
+    Catchment.objects.filter(municipality__number="0301").first().delete()
+    with pytest.raises(CommandError) as exc:
+        call_command("load_reference_data", "--check")
+    message = str(exc.value)
+    assert "municipal population sums to" in message
+    assert "municipalities different: 4601" in message
+    assert "catchment shares differ: 0301/" in message
+    assert Municipality.objects.get(number="4601").population == 1

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from actors.reference import ReferenceDataError, read_reference
+from actors.reference import ReferenceDataError, check_invariants, differences, read_reference
+from actors.selectors import reference_data_stored
 from actors.services import reference_data_load
 
 
@@ -8,18 +9,45 @@ class Command(BaseCommand):
     help = (
         "Load Norway's reference structure (regional health authorities, health trusts, "
         "counties, municipalities, catchment areas) from the copy shipped in actors/data. "
-        "Idempotent; refuses data that breaks an invariant."
+        "Idempotent; refuses data that breaks an invariant. With --check, write nothing: "
+        "verify that the database holds the shipped structure and meets its invariants "
+        "(e.g. after restoring a backup)."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Write nothing; fail if the database breaks an invariant or differs "
+            "from the shipped reference data.",
+        )
+
+    def handle(self, *args, check=False, **options):
         try:
             data = read_reference()
         except ReferenceDataError as exc:
             raise CommandError(
                 "Reference data refused, nothing written:\n  - " + "\n  - ".join(exc.problems)
             ) from exc
+        if check:
+            return self.check(data)
         result = reference_data_load(data=data)
         if result.changed:
             self.stdout.write(self.style.SUCCESS(f"Reference data loaded: {result.summary()}"))
         else:
             self.stdout.write("Reference data already up to date: nothing changed.")
+
+    def check(self, shipped) -> None:
+        stored, per_municipality = reference_data_stored()
+        problems = check_invariants(stored, per_municipality) + differences(shipped, stored)
+        if problems:
+            raise CommandError(
+                "The database's reference structure is not as shipped:\n  - "
+                + "\n  - ".join(problems)
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Reference data checked: {len(stored.municipalities)} municipalities, "
+                f"{len(stored.health_trusts)} health trusts, invariants hold."
+            )
+        )
