@@ -30,14 +30,14 @@ class Command(BaseCommand):
                 "Reference data refused, nothing written:\n  - " + "\n  - ".join(exc.problems)
             ) from exc
         if check:
-            return self.check(data)
+            return self.verify(data)
         result = reference_data_load(data=data)
         if result.changed:
             self.stdout.write(self.style.SUCCESS(f"Reference data loaded: {result.summary()}"))
         else:
             self.stdout.write("Reference data already up to date: nothing changed.")
 
-    def check(self, shipped) -> None:
+    def verify(self, shipped) -> None:
         stored, per_municipality = reference_data_stored()
         problems = check_invariants(stored, per_municipality) + differences(shipped, stored)
         if problems:
