@@ -64,3 +64,9 @@ benchmark: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# Smoke test of the production stack (gunicorn, Celery worker and beat) on PostgreSQL and
+# Redis, plus a backup restore check; see README.md, Smoke test. Needs DATABASE_URL and REDIS_URL.
+.PHONY: smoke
+smoke: install
+	scripts/smoke.sh

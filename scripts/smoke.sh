@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Smoke test of the real production stack (README, "Smoke test"): production settings,
+# gunicorn, a Celery worker and beat as separate processes on PostgreSQL and Redis, driven
+# over HTTP by scripts/smoke_client.py; then a backup (pg_dump) restored into a fresh
+# database must pass the reference invariants and keep the append-only triggers.
+#
+#   DATABASE_URL=postgres://…/innforing REDIS_URL=redis://…/0 scripts/smoke.sh
+#
+# It creates (dropping first) the databases <name>_smoke and <name>_smoke_restored next to
+# the one in DATABASE_URL (or SMOKE_DATABASE_URL and SMOKE_DATABASE_URL_restored), uses
+# SMOKE_REDIS_URL (default REDIS_URL) as broker and cache, stops everything it started
+# and drops its databases again (KEEP_SMOKE_DATABASES=1 keeps them). On a failure it
+# prints the tails of the logs and exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+: "${DATABASE_URL:?Set DATABASE_URL to a PostgreSQL database (the smoke databases go next to it).}"
+: "${REDIS_URL:?Set REDIS_URL to a Redis database.}"
+PY=.venv/bin/python
+started_at=$SECONDS
+log() { printf '\n=== [%3ds] %s\n' "$((SECONDS - started_at))" "$*"; }
+fail() { printf '\nSMOKE FAILED: %s\n' "$*" >&2; exit 1; }
+
+# --- databases, PostgreSQL client tools of the server's version ------------------------
+url_with_db() {  # URL DBNAME -> the URL with its database replaced
+  "$PY" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p._replace(path="/" + sys.argv[2]).geturl())' "$1" "$2"
+}
+db_name() { "$PY" -c 'import sys, urllib.parse as u; print(u.urlsplit(sys.argv[1]).path.lstrip("/"))' "$1"; }
+
+SMOKE_DATABASE_URL="${SMOKE_DATABASE_URL:-$(url_with_db "$DATABASE_URL" "$(db_name "$DATABASE_URL")_smoke")}"
+SMOKE_DB="$(db_name "$SMOKE_DATABASE_URL")"
+RESTORED_DB="${SMOKE_DB}_restored"
+RESTORED_DATABASE_URL="$(url_with_db "$SMOKE_DATABASE_URL" "$RESTORED_DB")"
+MAINTENANCE_URL="$(url_with_db "$SMOKE_DATABASE_URL" postgres)"
+
+any_pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[ -n "$any_pg_bin" ] || fail "no PostgreSQL client tools in /usr/lib/postgresql/*/bin"
+server_major="$("$any_pg_bin/psql" "$MAINTENANCE_URL" -XtAc 'SHOW server_version_num' | cut -c1-2)"
+PGBIN="/usr/lib/postgresql/$server_major/bin"
+[ -x "$PGBIN/pg_dump" ] || fail "no pg_dump for the server's version $server_major ($PGBIN)"
+psql() { PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
+recreate_db() {
+  psql "$MAINTENANCE_URL" -q -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\""
+}
+drop_db() { psql "$MAINTENANCE_URL" -q -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" 2>/dev/null || true; }
+
+# --- the environment of every process: production settings ---------------------------
+work="$(mktemp -d /tmp/smoke.XXXXXX)"
+PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export DJANGO_SETTINGS_MODULE=config.settings_production
+SECRET_KEY="smoke-$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)"
+export SECRET_KEY
+export ALLOWED_HOSTS=127.0.0.1,localhost
+export CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$PORT"
+export DATABASE_URL="$SMOKE_DATABASE_URL"
+export REDIS_URL="${SMOKE_REDIS_URL:-$REDIS_URL}"
+export COVERAGE_RECOMPUTE_DELAY=2
+export PRIVATE_MEDIA_ROOT="$work/private"
+export HOST=127.0.0.1 PORT
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
+export PYTHONUNBUFFERED=1
+
+# --- processes: started in their own process group, all stopped on exit ---------------
+pids=()
+start() {  # NAME COMMAND… : background, output to $work/NAME.log
+  local name="$1"
+  shift
+  setsid "$@" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+  echo "$!" >"$work/$name.pid"
+}
+alive() { kill -0 "$(cat "$work/$1.pid")" 2>/dev/null; }
+tails() {
+  for name in gunicorn worker beat; do
+    [ -f "$work/$name.log" ] || continue
+    printf '\n----- last lines of %s.log -----\n' "$name" >&2
+    tail -n 40 "$work/$name.log" >&2
+  done
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  [ "$rc" -eq 0 ] || tails
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  if [ "${KEEP_SMOKE_DATABASES:-}" != 1 ]; then
+    drop_db "$SMOKE_DB"
+    drop_db "$RESTORED_DB"
+  fi
+  rm -rf "$work"
+  if [ "$rc" -eq 0 ]; then log "Smoke test passed in $((SECONDS - started_at)) s"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() {  # NAME SECONDS COMMAND… : until COMMAND succeeds, while NAME is running
+  local name="$1" timeout="$2"
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    alive "$name" || fail "$name exited during start-up"
+    [ "$SECONDS" -lt "$deadline" ] || fail "$name not up after $timeout s"
+    sleep 0.5
+  done
+}
+manage() { "$PY" manage.py "$@"; }
+
+# --- 1. static files and deployment checks -------------------------------------------
+log "collectstatic and check --deploy with production settings"
+manage collectstatic --noinput --clear -v 0
+manage check --deploy --fail-level WARNING
+
+# --- 2. a fresh database with the reference data and the demo ------------------------
+log "Fresh database $SMOKE_DB: migrate, reference data, demo, demo users"
+recreate_db "$SMOKE_DB"
+manage migrate --noinput -v 0
+manage load_reference_data
+manage seed_demo --seed 1 --no-coverage-history
+manage create_demo_users >/dev/null
+
+# --- 3. the stack: gunicorn, worker, beat ---------------------------------------------
+log "Starting gunicorn on 127.0.0.1:$PORT, a Celery worker and beat"
+if [ -f config/gunicorn.conf.py ]; then
+  start gunicorn .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
+else
+  start gunicorn .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$PORT" \
+    --workers "$WEB_CONCURRENCY" --timeout 120 --access-logfile -
+fi
+start worker .venv/bin/celery -A config worker --loglevel=info --concurrency=2 \
+  --hostname "smoke-$$@%h" --without-gossip --without-mingle
+start beat .venv/bin/celery -A config beat --loglevel=info \
+  --schedule "$work/celerybeat-schedule" --pidfile "$work/celerybeat.pid"
+http_up() {
+  "$PY" -c 'import sys, requests; r = requests.get(sys.argv[1], headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=5); sys.exit(r.status_code != 200)' \
+    "http://127.0.0.1:$PORT/login/"
+}
+wait_for gunicorn 60 http_up
+wait_for worker 60 grep -q "ready\." "$work/worker.log"
+wait_for beat 60 grep -q "beat: Starting" "$work/beat.log"
+.venv/bin/celery -A config inspect ping --destination "smoke-$$@$(hostname)" --timeout 10 >/dev/null ||
+  fail "the worker does not answer a ping through the broker"
+
+# --- 4. over HTTP ----------------------------------------------------------------------
+log "Over HTTP: health, logins with static files, status change -> worker, national report"
+"$PY" scripts/smoke_client.py "http://127.0.0.1:$PORT" "$work/worker.log" | tee "$work/client.out"
+job="$(sed -n 's/^COVERAGE_JOB=//p' "$work/client.out")"
+[ -n "$job" ] || fail "the client did not report its coverage job"
+manage shell -v 0 -c "
+from actors.models import Job
+from benefits.models import CoverageSnapshot
+job = Job.objects.get(pk=$job)
+fresh = CoverageSnapshot.objects.filter(computed_at__gte=job.started_at).count()
+assert fresh, 'no coverage snapshot computed by job %s' % job.pk
+print('    %s snapshots computed by job %s (started %s)' % (fresh, job.pk, job.started_at))
+"
+for name in gunicorn worker beat; do alive "$name" || fail "$name is no longer running"; done
+
+# --- 5. backup: dump, restore into a fresh database, check it --------------------------
+log "Backup: pg_dump -Fc $SMOKE_DB, pg_restore into $RESTORED_DB"
+"$PGBIN/pg_dump" -Fc --no-owner -f "$work/smoke.dump" "$SMOKE_DATABASE_URL"
+recreate_db "$RESTORED_DB"
+"$PGBIN/pg_restore" --no-owner --exit-on-error -d "$RESTORED_DATABASE_URL" "$work/smoke.dump"
+count_history='SELECT count(*) FROM rollout_statuschange'
+[ "$(psql "$SMOKE_DATABASE_URL" -tAc "$count_history")" = "$(psql "$RESTORED_DATABASE_URL" -tAc "$count_history")" ] ||
+  fail "the restored status history has a different number of rows"
+log "Restored database: migrations, reference invariants, append-only history"
+DATABASE_URL="$RESTORED_DATABASE_URL" manage migrate --check --noinput >/dev/null ||
+  fail "the restored database misses migrations"
+DATABASE_URL="$RESTORED_DATABASE_URL" manage load_reference_data --check
+DATABASE_URL="$RESTORED_DATABASE_URL" manage shell -v 0 -c "
+from django.db import DatabaseError, transaction
+from rollout.models import StatusChange
+row = StatusChange.objects.order_by('-pk').first()
+assert row is not None, 'no status history to test'
+for what, attempt in [
+    ('UPDATE', lambda: StatusChange.objects.filter(pk=row.pk).update(reason='changed')),
+    ('DELETE', lambda: StatusChange.objects.filter(pk=row.pk).delete()),
+]:
+    try:
+        with transaction.atomic():
+            attempt()
+    except DatabaseError as exc:
+        print('    %s on %s refused: %s' % (what, StatusChange._meta.db_table, str(exc).splitlines()[0]))
+    else:
+        raise SystemExit('%s on the restored status history was allowed' % what)
+"

@@ -1,0 +1,261 @@
+"""The HTTP half of scripts/smoke.sh: talks to the running production stack (gunicorn,
+Celery worker) the way a browser behind a TLS-terminating proxy and an API client would.
+
+    smoke_client.py BASE_URL WORKER_LOG
+
+Every request says `X-Forwarded-Proto: https` (production redirects plain http). The
+session and CSRF cookies are Secure, which `requests` will not send over http, so cookies
+are kept here by hand. Exits non-zero with a message on the first failed check.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import urljoin, urlsplit
+
+import openpyxl
+import requests
+
+# The demo logins of create_demo_users (README, "Two commands").
+DEMO_USERS = {
+    "koordinator": "demo-koordinator-2026",
+    "koordinator-vest": "demo-koordinator-vest-2026",
+    "kommunekontakt": "demo-kommunekontakt-2026",
+    "direktorat": "demo-direktorat-2026",
+    "admin": "demo-admin-2026",
+}
+HASHED_ASSET = re.compile(r"\.[0-9a-f]{12}\.(css|js)$")
+JOB_TIMEOUT = 180  # seconds for the worker to finish a job
+
+
+class SmokeFailure(Exception):
+    pass
+
+
+def check(condition, message: str) -> None:
+    if not condition:
+        raise SmokeFailure(message)
+
+
+def step(message: str) -> None:
+    print(f"--- {message}", flush=True)
+
+
+class Client:
+    """One user agent: its own cookies, always "https" as seen through the proxy."""
+
+    def __init__(self, base: str):
+        self.base = base.rstrip("/") + "/"
+        self.origin = "https://" + urlsplit(self.base).netloc
+        self.http = requests.Session()
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, *, headers=None, **kwargs) -> requests.Response:
+        url = urljoin(self.base, path.lstrip("/"))
+        sent = {
+            "X-Forwarded-Proto": "https",
+            "Origin": self.origin,
+            "Referer": self.origin + urlsplit(url).path,
+            **(headers or {}),
+        }
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if "csrftoken" in self.cookies and method not in ("GET", "HEAD"):
+            sent.setdefault("X-CSRFToken", self.cookies["csrftoken"])
+        response = self.http.request(
+            method, url, headers=sent, allow_redirects=False, timeout=120, **kwargs
+        )
+        self.http.cookies.clear()  # ours are kept below, Secure or not
+        for header in response.raw.headers.getlist("Set-Cookie"):
+            for name, morsel in SimpleCookie(header).items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def follow(self, path: str) -> requests.Response:
+        """GET, following redirects within the site."""
+        response = self.get(path)
+        for _ in range(10):
+            if response.status_code not in (301, 302, 303, 307, 308):
+                return response
+            location = response.headers["Location"]
+            check(
+                not location.startswith("http") or location.startswith(self.origin),
+                f"{path}: redirected off the site to {location}",
+            )
+            response = self.get(urlsplit(location).path + _query(location))
+        raise SmokeFailure(f"{path}: too many redirects")
+
+    def json(self, method: str, path: str, expect: int, **kwargs) -> dict:
+        response = self.request(method, path, **kwargs)
+        check(
+            response.status_code == expect,
+            f"{method} {path}: expected {expect}, got {response.status_code}: "
+            f"{response.text[:500]}",
+        )
+        return response.json() if response.content else {}
+
+
+def _query(url: str) -> str:
+    query = urlsplit(url).query
+    return f"?{query}" if query else ""
+
+
+def check_health(client: Client) -> None:
+    step("/helse/ answers ok")
+    response = client.get("/helse/")
+    check(
+        response.status_code == 200,
+        f"/helse/ answered {response.status_code}: {response.text[:300]}",
+    )
+    print(f"    {response.status_code} {response.text.strip()[:80]!r}")
+
+
+def login(client: Client, username: str, password: str) -> requests.Response:
+    """Through the login form, as a browser; returns the start page."""
+    form = client.get("/login/")
+    check(form.status_code == 200, f"GET /login/ answered {form.status_code}")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    check(token, "the login page has no CSRF token")
+    response = client.request(
+        "POST",
+        "/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
+    )
+    check(
+        response.status_code == 302,
+        f"{username}: login answered {response.status_code} (expected a redirect): "
+        f"{response.text[:300]}",
+    )
+    check("sessionid" in client.cookies, f"{username}: no session cookie after login")
+    start = client.follow(response.headers["Location"])
+    check(start.status_code == 200, f"{username}: start page answered {start.status_code}")
+    return start
+
+
+def check_assets(client: Client, page: requests.Response, seen: set[str]) -> int:
+    """The page's stylesheets and scripts have hashed names and load."""
+    links = re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', page.text)
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', page.text)
+    assets = [url for url in links + scripts if "/static/" in url]
+    check(any(a.endswith(".css") for a in assets), "the start page links no stylesheet")
+    check(any(a.endswith(".js") for a in assets), "the start page loads no script")
+    for url in assets:
+        path = urlsplit(url).path
+        check(HASHED_ASSET.search(path), f"static file without a hashed name: {path}")
+        if path in seen:
+            continue
+        response = client.get(path)
+        check(response.status_code == 200, f"{path} answered {response.status_code}")
+        check(response.content, f"{path} is empty")
+        seen.add(path)
+    return len(assets)
+
+
+def wait_for_job(client: Client, job_id: int) -> dict:
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while time.monotonic() < deadline:
+        job = client.json("GET", f"/api/v1/jobs/{job_id}/", 200)
+        if job["is_finished"]:
+            check(job["state"] == "done", f"job {job_id} {job['state']}: {job.get('message')}")
+            return job
+        time.sleep(0.5)
+    raise SmokeFailure(f"job {job_id} not finished after {JOB_TIMEOUT} s: {job}")
+
+
+def ran_in_worker(worker_log: str, job_id: int) -> None:
+    """The worker's log shows the task that did this job (so it did not run in-process)."""
+    with open(worker_log, encoding="utf-8", errors="replace") as fh:
+        log = fh.read()
+    pattern = rf"run_job\[[0-9a-f-]+\] succeeded in [0-9.]+s: {job_id}\b"
+    check(re.search(pattern, log), f"the worker's log does not show job {job_id} done")
+
+
+def jobs_of(client: Client, kind: str) -> list[dict]:
+    return [j for j in client.json("GET", "/api/v1/jobs/", 200)["results"] if j["kind"] == kind]
+
+
+def check_status_change(client: Client, worker_log: str) -> int:
+    """A coordinator changes a status through the API; the worker recomputes coverage."""
+    step("koordinator changes a status through the API")
+    before = max((j["id"] for j in jobs_of(client, "coverage_recompute")), default=0)
+    rows = client.json("GET", "/api/v1/statuses/?status=planlegging", 200)["results"]
+    check(rows, "no status in planning to change")
+    row = rows[0]
+    detail = client.request("GET", f"/api/v1/statuses/{row['id']}/")
+    check(detail.status_code == 200 and detail.headers.get("ETag"), "no ETag on a status")
+    changed = client.json(
+        "PATCH",
+        f"/api/v1/statuses/{row['id']}/",
+        200,
+        json={"status": "teknisk_klar", "reason": "smoke test"},
+        headers={"If-Match": detail.headers["ETag"]},
+    )
+    check(changed["status"] == "teknisk_klar", f"status not changed: {changed}")
+    print(f"    {row['organisation_name']} / {row['solution']}: planlegging -> teknisk_klar")
+    step("the worker recomputes coverage after the change")
+    deadline = time.monotonic() + JOB_TIMEOUT
+    while True:
+        new = [
+            j
+            for j in jobs_of(client, "coverage_recompute")
+            if j["id"] > before and j["params"].get("trigger") == "change"
+        ]
+        if new:
+            break
+        check(time.monotonic() < deadline, "no coverage recomputation queued after the change")
+        time.sleep(0.5)
+    job = wait_for_job(client, new[-1]["id"])
+    ran_in_worker(worker_log, job["id"])
+    print(f"    job {job['id']} done by the worker: {job.get('result')}")
+    return job["id"]
+
+
+def check_national_report(client: Client, worker_log: str) -> None:
+    step("direktorat requests the national XLSX report")
+    started = client.json(
+        "POST", "/api/v1/reports/", 202, json={"kind": "national", "format": "xlsx"}
+    )
+    job = wait_for_job(client, started["job"])
+    ran_in_worker(worker_log, job["id"])
+    check(job["download"], f"report job {job['id']} has no download")
+    response = client.get(urlsplit(job["download"]).path)
+    check(response.status_code == 200, f"download answered {response.status_code}")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    check(workbook.sheetnames, "the workbook has no sheets")
+    print(f"    {len(response.content)} bytes, sheets: {', '.join(workbook.sheetnames)}")
+
+
+def main(base: str, worker_log: str) -> int:
+    check_health(Client(base))
+    clients, seen = {}, set()
+    for username, password in DEMO_USERS.items():
+        step(f"{username} logs in through the form")
+        client = Client(base)
+        page = login(client, username, password)
+        count = check_assets(client, page, seen)
+        print(f"    start page 200, {count} hashed static files load")
+        clients[username] = client
+    job_id = check_status_change(clients["koordinator"], worker_log)
+    check_national_report(clients["direktorat"], worker_log)
+    print(f"COVERAGE_JOB={job_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    try:
+        sys.exit(main(sys.argv[1], sys.argv[2]))
+    except (SmokeFailure, requests.RequestException) as exc:
+        print(f"SMOKE FAILED: {exc}", file=sys.stderr)
+        sys.exit(1)
