@@ -505,6 +505,22 @@ class Job(models.Model):
         return self.state == self.State.DONE and bool(self.result.get("file"))
 
 
+class ScheduledTaskRun(models.Model):
+    """When each task of the beat schedule last finished (recorded by config/celery.py),
+    so the health page can flag a beat that has stopped."""
+
+    task = models.CharField(_("task"), max_length=200, unique=True)
+    finished_at = models.DateTimeField(_("finished"))
+
+    class Meta:
+        ordering = ["task"]
+        verbose_name = _("scheduled task run")
+        verbose_name_plural = _("scheduled task runs")
+
+    def __str__(self) -> str:
+        return self.task
+
+
 class ReminderSent(models.Model):
     """A reminder e-mailed (and shown in the app) to a user: what was due, and when, so
     the same reminder is sent at most once per interval."""

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from actors.api.urls import register as register_actors_api
 from actors.forms import LoginForm
 from benefits.api.urls import register as register_benefits_api
+from config import health
 from rollout.api.urls import register as register_rollout_api
 
 api_router = DefaultRouter()
@@ -30,6 +31,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("helse/", health.health, name="health"),
+    path("helse/detaljer/", health.health_detail, name="health_detail"),
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/docs/", swagger_view, name="api-docs"),

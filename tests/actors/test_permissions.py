@@ -82,6 +82,9 @@ def new_org_in(municipality):
 CASES = [
     Case("login", {**everyone(302), "anon": 200}),
     Case("logout", everyone(302, anon=302), method="post"),
+    # The load balancer's check needs no login; the detailed page is for administrators.
+    Case("health", everyone(200, anon=200)),
+    Case("health_detail", by_role(**{**dict.fromkeys(ROLES[1:], 404), "admin": 200})),
     Case("actors:home", by_role(**{**dict.fromkeys(ROLES[1:], 200), "directorate": 302})),
     Case("actors:municipality_list", everyone(200)),
     Case("actors:municipality_detail", by_role(**SCOPED_IN), args=lambda o: ["4601"], id="in"),

@@ -1,0 +1,34 @@
+"""Health of the coverage figures, for the administrators' health page (config/health.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+from asgiref.sync import sync_to_async
+from django.db.models import Max
+from django.utils import timezone
+from health_check.base import HealthCheck
+from health_check.exceptions import ServiceWarning
+
+from .models import CoverageSnapshot
+
+STALE_AFTER = datetime.timedelta(days=1)
+
+
+@dataclasses.dataclass
+class CoverageSnapshotAge(HealthCheck):
+    """The newest coverage snapshot; flagged when it is older than a day (the nightly
+    recomputation has stopped) or when there is none."""
+
+    age: datetime.timedelta | None = dataclasses.field(default=None, repr=False)
+
+    async def run(self) -> None:
+        newest = await sync_to_async(
+            lambda: CoverageSnapshot.objects.aggregate(newest=Max("computed_at"))["newest"]
+        )()
+        if newest is None:
+            raise ServiceWarning("no coverage snapshot yet")
+        self.age = timezone.now() - newest
+        if self.age > STALE_AFTER:
+            raise ServiceWarning("the newest coverage snapshot is older than a day")
