@@ -8,7 +8,7 @@ SEED ?= 1
 # The suite runs on every core (pytest-xdist); tests that must share one process are grouped.
 PYTEST_ARGS ?= -n auto --dist loadgroup
 
-.PHONY: run test install setup lint format worker beat messages check benchmark clean
+.PHONY: run serve test install setup lint format worker beat messages check benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ run: setup
 	@echo "Serving on http://$(HOST):$(PORT)/ (stop with Ctrl-C)"
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The production stack on HOST:PORT: production settings, static files collected, gunicorn
+# (config/gunicorn.conf.py). Needs SECRET_KEY (and ALLOWED_HOSTS etc.); see README.md, Deploying.
+PRODUCTION := DJANGO_SETTINGS_MODULE=config.settings_production
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve runs the production settings: set SECRET_KEY to a random string of at least 50 characters (and ALLOWED_HOSTS, DATABASE_URL, REDIS_URL; see README.md, Deploying)." >&2; exit 1; }
+	$(PRODUCTION) $(PY) manage.py migrate --noinput
+	$(PRODUCTION) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PRODUCTION) HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn --config config/gunicorn.conf.py
+
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -39,6 +48,8 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# With DJANGO_SETTINGS_MODULE=config.settings_production in the environment, the worker and
+# beat run with the production settings (JSON logs, Sentry when SENTRY_DSN is set).
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=info
 

@@ -48,3 +48,85 @@ def test_collectstatic_with_the_production_storage_hashes_and_compresses(collect
     assert "/static/css/app.css" not in page
     assert "/static/css/app." in page
     assert "/static/vendor/htmx/htmx.min." in page
+
+
+@pytest.fixture
+def json_log(settings):
+    """Production's request logging and JSON lines, captured."""
+    import io
+    import logging
+
+    from config.logging import REQUEST_LOGGER, JsonFormatter
+
+    settings.MIDDLEWARE = ["config.logging.RequestLogMiddleware", *settings.MIDDLEWARE]
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    REQUEST_LOGGER.addHandler(handler)
+    yield stream
+    REQUEST_LOGGER.removeHandler(handler)
+
+
+@pytest.mark.django_db
+def test_a_request_logs_one_json_line_without_query_string_or_secrets(json_log, make_user):
+    import json
+
+    user = make_user("contact", password="hemmelig-passord-123")
+    from django.test import Client
+
+    client = Client()
+    response = client.post(
+        reverse("login") + "?next=/&token=abc123",
+        {"username": "contact", "password": "hemmelig-passord-123"},
+    )
+    assert response.status_code == 302
+
+    lines = json_log.getvalue().splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["method"] == "POST"
+    assert line["path"] == reverse("login")
+    assert line["status"] == 302
+    assert isinstance(line["duration_ms"], float)
+    assert line["user_id"] == user.pk
+    assert "abc123" not in lines[0] and "hemmelig" not in lines[0]
+    assert "contact" not in lines[0]
+
+
+def test_task_log_lines_name_the_job(monkeypatch):
+    import json
+    import logging
+
+    from benefits.tasks import run_job
+    from config.logging import JsonFormatter
+
+    seen = {}
+
+    def fake_run(job_id):
+        record = logging.LogRecord("benefits", logging.INFO, __file__, 1, "working", None, None)
+        seen["line"] = JsonFormatter().format(record)
+        return job_id
+
+    monkeypatch.setattr(run_job, "run", fake_run)
+    run_job.apply(args=[42], task_id="t-1")
+    line = json.loads(seen["line"])
+    assert (line["task"], line["task_id"], line["job_id"]) == ("benefits.tasks.run_job", "t-1", 42)
+
+
+def test_gunicorn_reads_its_settings_from_the_environment(monkeypatch):
+    import runpy
+
+    path = str(django_settings.BASE_DIR / "config" / "gunicorn.conf.py")
+    for name in ("HOST", "PORT", "WEB_CONCURRENCY", "GUNICORN_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = runpy.run_path(path)
+    assert defaults["bind"] == "127.0.0.1:8000"
+    assert 3 <= defaults["workers"] <= 12
+    assert defaults["timeout"] >= 120  # the PDF reports are rendered during the request
+    assert defaults["accesslog"] == "-"
+
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    configured = runpy.run_path(path)
+    assert (configured["bind"], configured["workers"]) == ("0.0.0.0:9000", 4)
