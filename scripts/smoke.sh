@@ -56,6 +56,7 @@ export DATABASE_URL="$SMOKE_DATABASE_URL"
 export REDIS_URL="${SMOKE_REDIS_URL:-$REDIS_URL}"
 export COVERAGE_RECOMPUTE_DELAY=2
 export PRIVATE_MEDIA_ROOT="$work/private"
+export STATIC_ROOT="$work/static"
 export HOST=127.0.0.1 PORT
 export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 export PYTHONUNBUFFERED=1
@@ -138,11 +139,15 @@ http_up() {
   "$PY" -c 'import sys, requests; r = requests.get(sys.argv[1], headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=5); sys.exit(r.status_code != 200)' \
     "http://127.0.0.1:$PORT/login/"
 }
+worker_name="smoke-$$@$("$PY" -c 'import socket; print(socket.gethostname())')"
+worker_ping() { .venv/bin/celery -A config inspect ping --destination "$worker_name" --timeout "$1"; }
+worker_up() { grep -q 'ready\.' "$work/worker.log" || worker_ping 2; }
+# beat opens its schedule file once it runs (its log lines depend on the log settings)
+beat_up() { grep -q "beat: Starting" "$work/beat.log" || compgen -G "$work/celerybeat-schedule*"; }
 wait_for gunicorn 60 http_up
-wait_for worker 60 grep -q "ready\." "$work/worker.log"
-wait_for beat 60 grep -q "beat: Starting" "$work/beat.log"
-.venv/bin/celery -A config inspect ping --destination "smoke-$$@$(hostname)" --timeout 10 >/dev/null ||
-  fail "the worker does not answer a ping through the broker"
+wait_for worker 90 worker_up
+wait_for beat 60 beat_up
+worker_ping 10 >/dev/null || fail "the worker does not answer a ping through the broker"
 
 # --- 4. over HTTP ----------------------------------------------------------------------
 log "Over HTTP: health, logins with static files, status change -> worker, national report"
@@ -167,6 +172,10 @@ recreate_db "$RESTORED_DB"
 count_history='SELECT count(*) FROM rollout_statuschange'
 [ "$(psql "$SMOKE_DATABASE_URL" -tAc "$count_history")" = "$(psql "$RESTORED_DATABASE_URL" -tAc "$count_history")" ] ||
   fail "the restored status history has a different number of rows"
+triggers="SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgname LIKE '%append_only'"
+[ "$(psql "$SMOKE_DATABASE_URL" -tAc "$triggers")" = "$(psql "$RESTORED_DATABASE_URL" -tAc "$triggers")" ] ||
+  fail "the restored database lacks append-only triggers"
+echo "    append-only triggers restored: $(psql "$RESTORED_DATABASE_URL" -tAc "$triggers")"
 log "Restored database: migrations, reference invariants, append-only history"
 DATABASE_URL="$RESTORED_DATABASE_URL" manage migrate --check --noinput >/dev/null ||
   fail "the restored database misses migrations"

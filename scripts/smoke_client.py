@@ -11,6 +11,7 @@ are kept here by hand. Exits non-zero with a message on the first failed check.
 from __future__ import annotations
 
 import io
+import json
 import re
 import sys
 import time
@@ -176,8 +177,22 @@ def ran_in_worker(worker_log: str, job_id: int) -> None:
     """The worker's log shows the task that did this job (so it did not run in-process)."""
     with open(worker_log, encoding="utf-8", errors="replace") as fh:
         log = fh.read()
-    pattern = rf"run_job\[[0-9a-f-]+\] succeeded in [0-9.]+s: {job_id}\b"
-    check(re.search(pattern, log), f"the worker's log does not show job {job_id} done")
+    # Celery's own line (plain, or the message of a JSON line) ...
+    if re.search(rf"run_job\[[0-9a-f-]+\] succeeded in [0-9.]+s: {job_id}\b", log):
+        return
+    # ... or any JSON line logged inside the task with its job id (config/logging.py).
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if (
+            isinstance(record, dict)
+            and str(record.get("job_id")) == str(job_id)
+            and str(record.get("task", "")).endswith("run_job")
+        ):
+            return
+    raise SmokeFailure(f"the worker's log does not show job {job_id} done")
 
 
 def jobs_of(client: Client, kind: str) -> list[dict]:
