@@ -477,6 +477,15 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The outbox: a job is written with the change that asks for it, and sent to the broker
+    # once committed. `sent_at` stays empty while the broker cannot be reached; the sweep
+    # (benefits.services.jobs_sweep) sends what is pending and resends what was lost.
+    sent_at = models.DateTimeField(_("sent to the queue"), null=True, blank=True)
+    run_after = models.DateTimeField(_("run after"), null=True, blank=True)
+    # Written by the worker at the start and at each step; a running job whose heartbeat
+    # stops has lost its worker (stalled).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     objects = JobQuerySet.as_manager()
 

@@ -42,6 +42,22 @@ def pytest_runtest_setup(item):
         _unavailable(item, "Debian's chromium (apt-get install chromium)")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    # pytest-xdist keeps a group in one process by suffixing node ids with "@group"; a
+    # pytest it does not support ignores the suffix silently (pytest 9 did), and the tests
+    # of the real worker then share the broker from two processes. Refuse to run so.
+    if getattr(config.option, "loadgroup", False):
+        lost = [
+            i.nodeid for i in items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid
+        ]
+        if lost:
+            raise pytest.UsageError(
+                f"--dist loadgroup did not group {lost[0]} (and {len(lost) - 1} more): "
+                "this pytest-xdist does not support this pytest; pin versions that work together."
+            )
+
+
 def chromium_path() -> str | None:
     """The system chromium that Playwright drives (it never downloads its own browser)."""
     if os.path.exists("/usr/bin/chromium"):
@@ -55,16 +71,14 @@ def _private_files_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="session")
 def _celery_in_process():
-    # Unit tests run task bodies in-process even when REDIS_URL is set (CI); the tests of
-    # the real worker (tests/benefits/test_coverage_worker.py) switch this off again.
+    # Unit tests (and module or session fixtures) run task bodies in-process even when
+    # REDIS_URL is set (CI); the tests of the real worker switch this off for their time.
     from config.celery import app
 
-    before = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
-    app.conf.task_always_eager = before
 
 
 @pytest.fixture(autouse=True)

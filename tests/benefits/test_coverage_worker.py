@@ -41,8 +41,11 @@ def worker(settings):
     assert settings.REDIS_URL and app.conf.broker_url.startswith("redis"), "needs a real broker"
     app.conf.task_always_eager = False  # the autouse fixture set it for unit tests
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-        yield w
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
+            yield w
+    finally:
+        app.conf.task_always_eager = True
 
 
 def wait_for(job_filter, timeout=60.0) -> Job:
