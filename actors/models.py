@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
+from .append_only import append_only
 from .choices import OrganisationTypeCode, Role, Source
 
 
@@ -326,10 +327,11 @@ class Organisation(models.Model):
         ).casefold()[:300]
 
 
+@append_only
 class OrganisationChange(models.Model):
     """Append-only registry history (registerendring): one row per changed field of an
     organisation, written in the same transaction as the change by actors.services. The
-    database refuses UPDATE and DELETE (triggers in migration 0008)."""
+    database refuses UPDATE, DELETE and TRUNCATE (triggers in migrations 0008 and 0011)."""
 
     class Kind(models.TextChoices):
         CREATE = "create", _("Created")
@@ -530,11 +532,14 @@ class ScheduledTaskRun(models.Model):
         return self.task
 
 
+@append_only
 class ReminderSent(models.Model):
     """A reminder e-mailed (and shown in the app) to a user: what was due, and when, so
-    the same reminder is sent at most once per interval."""
+    the same reminder is sent at most once per interval. Append-only (migration 0011): the
+    throttle reads `sent_at`, so a rewritten row would let a reminder go twice or never;
+    a user who was reminded is deactivated, not deleted (PROTECT)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reminders")
     kind = models.CharField(_("kind"), max_length=40)
     items = models.JSONField(_("what was due"), default=list)
     sent_at = models.DateTimeField(_("sent"), auto_now_add=True)

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from actors.append_only import append_only
 from actors.models import Municipality, Organisation, ScopedQuerySet
 from actors.review import ReviewedReport
 from rollout.models import Solution
@@ -83,6 +84,7 @@ class IntentAgreement(models.Model):
         return next((d for d in self.documents.all() if d.is_current), None)
 
 
+@append_only
 class AgreementChange(models.Model):
     """Append-only record of who changed an agreement, when and what."""
 

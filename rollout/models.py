@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from actors.append_only import append_only
 from actors.models import (
     HealthTrust,
     Municipality,
@@ -95,6 +96,7 @@ class Solution(models.Model):
         return self.name
 
 
+@append_only
 class PhaseChange(models.Model):
     """Append-only: every change of a national or area phase."""
 
@@ -184,9 +186,10 @@ class RolloutStatus(models.Model):
         return f"{self.organisation} – {self.solution.short_name}: {self.get_status_display()}"
 
 
+@append_only
 class StatusChange(models.Model):
     """Append-only history of rollout statuses. The database refuses UPDATE and DELETE
-    (triggers in migration 0002, for PostgreSQL and SQLite)."""
+    (triggers in migration 0002, for PostgreSQL and SQLite) and TRUNCATE (0006)."""
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="status_changes"
@@ -364,9 +367,11 @@ class DecisionPoint(models.Model):
         return self.title
 
 
+@append_only
 class Decision(models.Model):
     """A decision taken at a decision point. Starting or stopping an area updates the area's
-    rollout record through the rollout services."""
+    rollout record through the rollout services. Append-only (migration 0006): a decision
+    is corrected by a later one, never rewritten."""
 
     decision_point = models.ForeignKey(
         DecisionPoint, on_delete=models.PROTECT, related_name="decisions"
@@ -397,6 +402,7 @@ class Decision(models.Model):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
 
+@append_only
 class ChangeLogEntry(models.Model):
     """The change log (endringslogg): every decision and every change of scope, target or
     threshold, with its reason. Append-only: the database refuses UPDATE and DELETE."""

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from actors.append_only import ALLOW_TRUNCATE
 from actors.choices import Role
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -85,6 +86,20 @@ def _celery_in_process():
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; test users need no such cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    # The append-only tables refuse TRUNCATE unless the session opts in (actors/append_only.py);
+    # the flush after each transactional test empties every table with TRUNCATE.
+    from django.db import connections
+
+    for alias in connections:
+        db = connections[alias].settings_dict  # the dict every thread's connection reads
+        if connections[alias].vendor == "postgresql":
+            options = db.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c {ALLOW_TRUNCATE}=on".strip()
+            connections[alias].close()
 
 
 @pytest.fixture(scope="session")
