@@ -25,6 +25,7 @@ from rollout.models import StatusChange
 from rollout.selectors import month_ends
 from rollout.services import today as rollout_today
 
+from . import jobs
 from .choices import AgreementStatus, Level, ReportStatus
 from .models import (
     AgreementChange,
@@ -653,58 +654,52 @@ def coverage_job_request(*, user, kind: str, params: dict | None = None, countdo
         params=_job_params(kind, params or {}),
         created_by=user if getattr(user, "pk", None) else None,
     )
-    # robust: the change that asked for the job is committed whatever happens to the job
-    # (in-process mode runs it right here; a failure is on the Job row, not an error page).
-    transaction.on_commit(lambda: _send(job, countdown), robust=True)
-    return job
-
-
-def _send(job: Job, countdown: int) -> None:
-    from .tasks import run_job
-
-    try:
-        run_job.apply_async(args=[job.pk], countdown=countdown or None)
-    except Exception as exc:
-        # The broker is unreachable: say so on the job, so nothing waits for it forever.
-        Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
-            state=Job.State.FAILED, finished_at=timezone.now(), message=str(exc)[:500]
-        )
-        raise
+    return jobs.enqueue(job, countdown)
 
 
 class _AfterChange:
-    """The one on-commit callback per transaction that asks for a recomputation after
-    changes; `since` is the earliest date the changes take effect."""
+    """Marks the transaction that has already written its recomputation request (the job
+    row commits with the changes, so no request is lost; see benefits.jobs)."""
 
-    def __init__(self, since: datetime.date):
-        self.since = since
-        self.done = False
+    def __init__(self, job: Job):
+        self.job = job
 
     def __call__(self) -> None:
-        self.done = True
-        coverage_queue_after_change(self.since)
+        pass
 
 
 def coverage_recompute_soon(since: datetime.date | None = None) -> None:
     """After statuses or organisations change: recompute today's snapshots (and any stored
-    day from `since` on, for back-dated changes) a little later, once the change is
-    committed. However many changes a transaction makes, it asks once."""
+    day from `since` on, for back-dated changes) a little later. The request is written in
+    the same transaction as the change; however many changes a transaction makes, it
+    writes one."""
     since = since or rollout_today()
     for _savepoints, callback, _robust in connection.run_on_commit:
-        if isinstance(callback, _AfterChange) and not callback.done:
-            callback.since = min(callback.since, since)
+        if isinstance(callback, _AfterChange) and _widen(callback.job, since):
             return
-    transaction.on_commit(_AfterChange(since), robust=True)
+    job = coverage_queue_after_change(since)
+    transaction.on_commit(_AfterChange(job), robust=True)
+
+
+def _widen(job: Job, since: datetime.date) -> bool:
+    """Let a still queued recomputation also cover days from `since` on."""
+    earliest = min(job.params.get("since") or job.params["day"], since.isoformat())
+    params = {**job.params, "since": earliest}
+    # Only while it is still queued: once a worker has it, the change needs a new job.
+    if Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(params=params):
+        job.params = params
+        return True
+    return False
 
 
 # A queued recomputation older than this is presumed lost; later changes queue a new one.
 STALE_QUEUED = datetime.timedelta(minutes=15)
 
 
-def coverage_queue_after_change(since: datetime.date) -> Job | None:
+def coverage_queue_after_change(since: datetime.date) -> Job:
     """Debounced: while a recomputation for today started by changes is still queued,
     later changes ride on it (widening its `since`), so a bulk change of a thousand
-    statuses, or many in a row, makes one job."""
+    statuses, or many in a row, makes one job. Returns the job that will do it."""
     today = rollout_today()
     waiting = Job.objects.filter(
         kind=Job.Kind.COVERAGE_RECOMPUTE,
@@ -714,11 +709,8 @@ def coverage_queue_after_change(since: datetime.date) -> Job | None:
         created_at__gte=timezone.now() - STALE_QUEUED,
     ).order_by("-id")
     for job in waiting:
-        params = {**job.params, "since": min(job.params.get("since") or today.isoformat(),
-                                             since.isoformat())}  # fmt: skip
-        # Only while it is still queued: once a worker has it, the change needs a new job.
-        if Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(params=params):
-            return None
+        if _widen(job, since):
+            return job
     return coverage_job_request(
         user=scoping.SYSTEM_USER,
         kind=Job.Kind.COVERAGE_RECOMPUTE,
@@ -791,9 +783,12 @@ def coverage_job_run(job: Job) -> Job:
 
 def coverage_job_retrying(job_id: int, exc: Exception, countdown: float) -> None:
     """A transient error: the job goes back to the queue, saying why and when it retries."""
+    now = timezone.now()
     Job.objects.filter(pk=job_id).update(
         state=Job.State.QUEUED,
         finished_at=None,
+        sent_at=now,
+        run_after=now + datetime.timedelta(seconds=countdown),
         message=_("Retrying in %(s)s s after a temporary error: %(e)s")
         % {"s": round(countdown), "e": str(exc)[:300]},
     )
@@ -834,8 +829,7 @@ def report_export_request(*, user, kind: str, key: str | None, since, fmt: str) 
         params={"kind": kind, "scope": place.key, "since": since.isoformat(), "format": fmt},
         created_by=user,
     )
-    transaction.on_commit(lambda: _send(job, 0), robust=True)
-    return job
+    return jobs.enqueue(job)
 
 
 def report_path(job: Job, filename: str) -> str:

@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
 
-from . import services
+from . import jobs, services
 
 TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
 MAX_RETRIES = 6
@@ -32,23 +32,37 @@ def backoff(retries: int) -> float:
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **IDEMPOTENT)
-def run_job(self, job_id: int) -> int:
-    """Run a queued recomputation, back-fill or report (see services.*_job_run)."""
+def run_job(self, job_id: int) -> int | None:
+    """Run a queued recomputation, back-fill or report (see services.*_job_run) if no
+    other worker has it; then sweep, so whatever waited behind a broker outage follows."""
+    if not jobs.claim(job_id):  # finished, or another worker runs it: nothing to do
+        return None
     job = Job.objects.get(pk=job_id)
-    if job.state == Job.State.DONE:  # delivered twice: the work is done
-        return job.pk
     run = (
         services.report_job_run if job.kind == Job.Kind.REPORT_EXPORT else services.coverage_job_run
     )
     try:
-        run(job)
+        if self.request.is_eager:
+            run(job)
+        else:
+            with jobs.heartbeat(job.pk):
+                run(job)
     except TRANSIENT as exc:
         if self.request.retries >= self.max_retries:
             raise  # the job stays failed, with the error as its message
         countdown = backoff(self.request.retries)
         services.coverage_job_retrying(job.pk, exc, countdown)
         raise self.retry(exc=exc, countdown=countdown) from exc
+    if not self.request.is_eager:
+        jobs.sweep()
     return job.pk
+
+
+@shared_task
+def sweep_jobs() -> dict[str, int]:
+    """Beat, every few minutes: send pending jobs, re-send lost ones, restart stalled ones
+    (see benefits.jobs)."""
+    return jobs.sweep()
 
 
 @shared_task(

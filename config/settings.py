@@ -238,14 +238,36 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = False
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Faults (README, "Faults and recovery"): every task is safe to run twice, so a message is
+# acknowledged only when its task has finished, and goes back to the queue if the worker
+# dies; a worker takes one message at a time. A message that no worker has acknowledged
+# within the visibility timeout is delivered again: ten minutes, longer than any countdown
+# or retry delay (at most five minutes), shorter than an hour of figures left stale.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# The worker keeps trying to reach the broker for as long as it is away (and at start),
+# and a task that is running when the connection drops runs to its end.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Jobs (benefits/jobs.py): a running job writes a heartbeat this often; one silent for
+# longer than the second value has lost its worker (stalled); a sent job that no worker
+# has started after the third value is presumed lost by the broker and sent again.
+JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+JOB_STALLED_AFTER_SECONDS = int(os.environ.get("JOB_STALLED_AFTER_SECONDS", "90"))
+JOB_LOST_AFTER_SECONDS = int(os.environ.get("JOB_LOST_AFTER_SECONDS", "600"))
 # The static schedule (`make beat`): today's coverage snapshots every night.
 CELERY_BEAT_SCHEDULE = {
     "coverage-nightly": {
         "task": "benefits.tasks.nightly_coverage",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "jobs-sweep": {
+        "task": "benefits.tasks.sweep_jobs",
+        "schedule": crontab(minute="*/2"),
     },
     "report-files-purge": {
         "task": "benefits.tasks.purge_report_files",

@@ -282,15 +282,13 @@ def test_a_bulk_change_queues_one_recomputation(db, django_capture_on_commit_cal
             to_status="i_bruk", effective_date=D(2026, 2, 1),
         )  # fmt: skip
     assert result.changed == 12
-    # Nothing is queued before the changes are committed, and then once, from the
-    # earliest date the changes take effect.
-    assert not jobs.exists()
-    assert len(callbacks) == 1
-    with django_capture_on_commit_callbacks() as sent:
-        callbacks[0]()
+    # The request is written with the changes, once, from the earliest date they take
+    # effect (so it commits or rolls back with them), and sent to the worker only when
+    # they have committed.
     job = jobs.get()
     assert job.state == Job.State.QUEUED and job.params["since"] == "2026-01-05"
-    assert len(sent) == 1  # the task, sent when that commits
+    assert job.sent_at is None and job.run_after > job.created_at  # the debounce delay
+    assert len(callbacks) == 2  # the send, and the mark that the request is written
     # While that job waits, later changes ride on it, widening what it recomputes.
     with django_capture_on_commit_callbacks(execute=True):
         status_change(
