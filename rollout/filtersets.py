@@ -7,11 +7,44 @@ from actors.filters import IdFilter
 from actors.filtersets import OrganisationFilterSet
 
 from .choices import ReportStatus, Status
+from .forms import AsOfField
 from .models import ReadinessReport, RolloutStatus, Solution, StatusChange
 
 
+class AsOfFilter(filters.DateFilter):
+    """`?as_of=YYYY-MM-DD`: answer from the status history as it stood at the end of that
+    day. It only validates the day (rollout.forms.AsOfField); the view or viewset reads it
+    with `as_of_day()` and starts from the history's queryset instead of today's."""
+
+    field_class = AsOfField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("Status as of"))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "A past day (YYYY-MM-DD): statuses as they stood at the end of it, from the "
+                "status history. Not in the future, not before the history begins."
+            ),
+        )
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        return qs
+
+
+def as_of_day(filterset):
+    """The valid `as_of` of a filterset's data (None: none given, or not valid — the
+    form then carries the error and the list stays today's)."""
+    filterset.form.is_valid()
+    return filterset.form.cleaned_data.get("as_of")
+
+
 class OrganisationStatusFilterSet(OrganisationFilterSet):
-    """Organisations with their status for one solution (annotated `current_status`)."""
+    """Organisations with their status for one solution (annotated `current_status`;
+    `rollout.selectors.with_status_as_of` gives the same names for a past day)."""
+
+    as_of = AsOfFilter()
 
     status = filters.MultipleChoiceFilter(
         field_name="current_status", choices=Status.choices, label=_("Status")
@@ -36,10 +69,31 @@ class RolloutStatusFilterSet(filters.FilterSet):
     municipality = filters.CharFilter(field_name="organisation__municipality__number")
     municipality_id = IdFilter(field_name="organisation__municipality_id")
     changed_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    as_of = AsOfFilter()
 
     class Meta:
         model = RolloutStatus
         fields: list[str] = []
+
+
+class RolloutStatusAsOfFilterSet(RolloutStatusFilterSet):
+    """The same parameters over the history's answer for a past day
+    (`rollout.selectors.latest_changes_as_of`): `status` is the status then,
+    `changed_since` when the change that set it was recorded. `as_of` itself was
+    validated already and only selects this filterset."""
+
+    status = filters.MultipleChoiceFilter(
+        field_name="to_status", choices=Status.choices, label=_("Status")
+    )
+    changed_since = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
+    as_of = filters.DateFilter(method="keep")
+
+    class Meta:
+        model = StatusChange
+        fields: list[str] = []
+
+    def keep(self, queryset, name, value):
+        return queryset
 
 
 class StatusChangeFilterSet(filters.FilterSet):

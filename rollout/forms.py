@@ -5,11 +5,46 @@ from actors.models import Municipality
 
 from .choices import Answer, Status
 from .models import AreaRollout, Solution
-from .services import AREA_FIELDS
+from .selectors import history_first_day
+from .services import AREA_FIELDS, today
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+class AsOfField(forms.DateField):
+    """A day in the past whose statuses the history can answer: not in the future, not
+    before the history begins. Used by the status list page and the statuses API (the
+    same messages in both); empty means today's statuses."""
+
+    widget = DateInput
+    default_error_messages = {
+        "invalid": _("Enter the date as YYYY-MM-DD, for example 2025-06-01."),
+    }
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        now = today()
+        if value > now:
+            raise forms.ValidationError(
+                _("%(day)s is in the future; choose today (%(today)s) or an earlier date."),
+                code="future",
+                params={"day": value.isoformat(), "today": now.isoformat()},
+            )
+        first = history_first_day()
+        if first is None:
+            raise forms.ValidationError(
+                _("There is no status history yet; leave the date out."), code="no_history"
+            )
+        if value < first:
+            raise forms.ValidationError(
+                _("The status history begins on %(first)s; choose that day or later."),
+                code="before_history",
+                params={"first": first.isoformat()},
+            )
 
 
 class StatusChangeForm(forms.Form):

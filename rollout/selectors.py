@@ -7,7 +7,18 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import CharField, Count, F, FilteredRelation, Q, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from actors.models import Organisation, OrganisationType, RecordSystem
@@ -114,17 +125,76 @@ def status_matrix(user) -> tuple[list[OrganisationType], list[MatrixRow]]:
     return types, matrix
 
 
-def statuses_as_of(solution: Solution, day: datetime.date, organisations=None) -> dict[int, str]:
-    """{organisation id: status} on `day`, from the history (absent: not started)."""
+# --- the past: statuses as they stood at the end of a day ----------------------------
+#
+# A status "as of" a day is the `to_status` of the organisation's last change for the
+# solution with `effective_date <= day`; among changes on the same day the one recorded
+# last (highest id) wins. Every reader below uses that one order.
+
+
+def history_first_day() -> datetime.date | None:
+    """The earliest effective date in the status history (None: no history yet)."""
+    return StatusChange.objects.aggregate(first=Min("effective_date"))["first"]
+
+
+def changes_as_of(
+    solution: Solution, day: datetime.date, organisations=None
+) -> dict[int, StatusChange]:
+    """{organisation id: the change that set its status for `solution`} at the end of
+    `day` (absent: not started then). One query; pass `organisations` (ids or a queryset,
+    e.g. the organisations of one list page) to read only their history."""
     changes = StatusChange.objects.filter(solution=solution, effective_date__lte=day)
     if organisations is not None:
         changes = changes.filter(organisation__in=organisations)
-    result: dict[int, str] = {}
-    for org_id, status in changes.order_by("effective_date", "id").values_list(
-        "organisation_id", "to_status"
+    result: dict[int, StatusChange] = {}
+    for change in changes.order_by("effective_date", "id").only(
+        "id", "organisation_id", "to_status", "effective_date", "reason"
     ):
-        result[org_id] = status
+        result[change.organisation_id] = change
     return result
+
+
+def statuses_as_of(solution: Solution, day: datetime.date, organisations=None) -> dict[int, str]:
+    """{organisation id: status} on `day`, from the history (absent: not started)."""
+    return {
+        org_id: change.to_status
+        for org_id, change in changes_as_of(solution, day, organisations).items()
+    }
+
+
+def with_status_as_of(organisations, solution: Solution, day: datetime.date):
+    """`with_status` for a past day: aliases `current_status` ('ikke_startet' without a
+    change by then) and `status_date` from the history, so the same filters apply. They
+    are aliases, not selected columns: the database evaluates them only for a filter on
+    them; the rows of a page get their values from `changes_as_of` (one query)."""
+    latest = StatusChange.objects.filter(
+        organisation=OuterRef("pk"), solution=solution, effective_date__lte=day
+    ).order_by("-effective_date", "-id")
+    return organisations.alias(
+        current_status=Coalesce(
+            Subquery(latest.values("to_status")[:1]),
+            Value(Status.NOT_STARTED),
+            output_field=CharField(),
+        ),
+        status_date=Subquery(latest.values("effective_date")[:1]),
+    )
+
+
+def latest_changes_as_of(day: datetime.date, changes=None):
+    """The changes that set each (organisation, solution) status as it stood at the end of
+    `day`: one row per pair that had a status then, as a queryset (filter, order and
+    paginate it in the database). `changes` narrows the history first, e.g. to
+    `StatusChange.objects.visible_to(user)`."""
+    changes = StatusChange.objects.all() if changes is None else changes
+    later = StatusChange.objects.filter(
+        organisation=OuterRef("organisation"),
+        solution=OuterRef("solution"),
+        effective_date__lte=day,
+    ).filter(
+        Q(effective_date__gt=OuterRef("effective_date"))
+        | Q(effective_date=OuterRef("effective_date"), pk__gt=OuterRef("pk"))
+    )
+    return changes.filter(effective_date__lte=day).exclude(Exists(later))
 
 
 def status_counts_over_time(

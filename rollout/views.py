@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +18,7 @@ from actors.review import SelfReview
 
 from . import selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
-from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
+from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet, as_of_day
 from .forms import (
     AreaRolloutForm,
     BulkStatusForm,
@@ -94,18 +94,35 @@ def _solution_from_request(request) -> Solution:
 @login_required
 @require_http_methods(["GET", "POST"])
 def status_list(request):
-    """Organisations with their status for one solution; coordinators change many at once."""
+    """Organisations with their status for one solution; coordinators change many at once.
+    With `?as_of=YYYY-MM-DD` the statuses as they stood at the end of that day, from the
+    history: the same organisations (today's registry and scope), read-only."""
     solution = _solution_from_request(request)
-    queryset = selectors.with_status(
-        selectors.applicable(Organisation.objects.visible_to(request.user), solution), solution
+    organisations = selectors.applicable(
+        Organisation.objects.visible_to(request.user), solution
     ).select_related("type", "municipality", "health_trust")
-    filterset = OrganisationStatusFilterSet(request.GET, queryset=queryset, request=request)
+    filterset = OrganisationStatusFilterSet(request.GET, queryset=organisations, request=request)
+    as_of = as_of_day(filterset)
+    filterset.queryset = (
+        selectors.with_status_as_of(organisations, solution, as_of)
+        if as_of
+        else selectors.with_status(organisations, solution)
+    )
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    if as_of:
+        changes = selectors.changes_as_of(solution, as_of, [o.pk for o in page])
+        for o in page:
+            change = changes.get(o.pk)
+            o.current_status = change.to_status if change else Status.NOT_STARTED
+            o.status_date = change.effective_date if change else None
+            o.status_reason = change.reason if change else ""
     scope = scoping.scope_for(request.user)
     bulk_form, result = None, None
     if request.method == "POST" and not scope.can_edit:
         raise PermissionDenied
-    if scope.can_edit:
+    if request.method == "POST" and as_of:
+        raise BadRequest(_("The list shows a past day, which cannot be changed."))
+    if scope.can_edit and not as_of:
         bulk_form = BulkStatusForm(request.POST or None, initial={"solution": solution.code})
         if request.method == "POST" and bulk_form.is_valid():
             data = bulk_form.cleaned_data
@@ -134,6 +151,8 @@ def status_list(request):
                 return redirect(request.get_full_path())
     params = request.GET.copy()
     params.pop("page", None)
+    today_params = params.copy()
+    today_params.pop("as_of", None)
     return render(
         request,
         "rollout/status_list.html",
@@ -143,6 +162,8 @@ def status_list(request):
             "filterset": filterset,
             "page": page,
             "query": params.urlencode(),
+            "as_of": as_of,
+            "today_query": today_params.urlencode(),
             "bulk_form": bulk_form,
             "result": result,
             "selected": {int(i) for i in request.POST.getlist("organisations") if i.isdigit()},

@@ -232,6 +232,45 @@ class RolloutStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RolloutStatusAsOfSerializer(serializers.ModelSerializer):
+    """A status as it stood at the end of a past day (`?as_of=`), read from the history:
+    the change that set it. Pairs without a change by then had not started and are not
+    listed, as today's list leaves out organisations without a stored status."""
+
+    orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    status = EnumChoiceField(Status, source="to_status", read_only=True)
+    status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    effective_date = serializers.DateField(
+        read_only=True, help_text=_("The day the status took effect (on or before as_of).")
+    )
+    change = serializers.IntegerField(
+        source="pk", read_only=True, help_text=_("The status-history entry that set it.")
+    )
+    as_of = serializers.SerializerMethodField(help_text=_("The day the status is shown for."))
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "organisation",
+            "orgnr",
+            "organisation_name",
+            "solution",
+            "status",
+            "status_label",
+            "reason",
+            "effective_date",
+            "change",
+            "as_of",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DateField())
+    def get_as_of(self, obj):
+        return self.context["as_of"].isoformat()
+
+
 class StatusChangeInputSerializer(serializers.Serializer):
     status = EnumChoiceField(Status)
     reason = serializers.CharField(required=False, allow_blank=True, default="")

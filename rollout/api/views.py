@@ -10,6 +10,7 @@ last GET (428 when missing, 412 when stale).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cached_property
 
 import django_filters as filters
 from django.core.exceptions import ObjectDoesNotExist
@@ -18,11 +19,12 @@ from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from actors import scoping
@@ -31,9 +33,15 @@ from actors.api.review import ReviewActions
 from actors.api.views import ScopeCanEdit
 from actors.models import HealthTrust, Organisation
 
-from .. import services
+from .. import selectors, services
 from ..choices import Phase, Source
-from ..filtersets import ReadinessReportFilterSet, RolloutStatusFilterSet, StatusChangeFilterSet
+from ..filtersets import (
+    ReadinessReportFilterSet,
+    RolloutStatusAsOfFilterSet,
+    RolloutStatusFilterSet,
+    StatusChangeFilterSet,
+    as_of_day,
+)
 from ..models import (
     AreaRollout,
     PhaseChange,
@@ -239,19 +247,122 @@ class AreaRolloutViewSet(RolloutViewSet):
 # --- statuses -------------------------------------------------------------------------
 
 
+STATUS_ORDERING = ("organisation__name", "organisation_id", "solution__sort_order", "solution_id")
+
+
+class StatusPagination(PageNumberPagination):
+    """Page numbers, and `as_of`: the day the statuses are shown for (null: today's)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.as_of = getattr(view, "as_of", None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data = {
+            "count": response.data["count"],
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            **{k: v for k, v in response.data.items() if k != "count"},
+        }
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"] = {
+            "count": paginated["properties"]["count"],
+            "as_of": {
+                "type": "string",
+                "format": "date",
+                "nullable": True,
+                "description": "The day the statuses are shown for (`?as_of=`, from the "
+                "status history); null for today's stored statuses.",
+            },
+            **{k: v for k, v in paginated["properties"].items() if k != "count"},
+        }
+        paginated["required"] = [*paginated.get("required", []), "as_of"]
+        return paginated
+
+
+STATUS_LIST_ITEM = PolymorphicProxySerializer(
+    component_name="RolloutStatusListItem",
+    serializers=[serializers.RolloutStatusSerializer, serializers.RolloutStatusAsOfSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
+
+
 class RolloutStatusViewSet(RolloutViewSet):
     """Stored statuses (an organisation without a row has not started). Changes go through
     the same rules as in the UI: allowed transitions, reasons, dates and prerequisites;
-    coordinators may let a change through an unmet prerequisite with `override_reason`."""
+    coordinators may let a change through an unmet prerequisite with `override_reason`.
+
+    The list with `?as_of=YYYY-MM-DD` answers from the status history instead: per
+    organisation and solution the status as it stood at the end of that day (pairs
+    without a status by then are left out), with the same scope and filters; the items
+    then have the shape RolloutStatusAsOf and the page's `as_of` names the day."""
 
     serializer_class = serializers.RolloutStatusSerializer
     filterset_class = RolloutStatusFilterSet
+    pagination_class = StatusPagination
     write_actions = frozenset({"partial_update"})
+
+    @cached_property
+    def as_of(self):
+        """The validated `as_of` of a list request (None: today's statuses); a bad one
+        answers 400 with the field's message."""
+        if self.action != "list" or not self.request.query_params.get("as_of"):
+            return None
+        filterset = RolloutStatusFilterSet(
+            self.request.query_params, queryset=RolloutStatus.objects.none(), request=self.request
+        )
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return as_of_day(filterset)
 
     def base_queryset(self):
         return RolloutStatus.objects.select_related("organisation", "solution").order_by(
-            "organisation__name", "organisation_id", "solution__sort_order", "solution_id"
+            *STATUS_ORDERING
         )
+
+    def get_queryset(self):
+        if self.as_of:
+            changes = StatusChange.objects.visible_to(self.request.user)
+            return (
+                selectors.latest_changes_as_of(self.as_of, changes)
+                .select_related("organisation", "solution")
+                .order_by(*STATUS_ORDERING)
+            )
+        return super().get_queryset()
+
+    def filter_queryset(self, queryset):
+        if not self.as_of:
+            return super().filter_queryset(queryset)
+        filterset = RolloutStatusAsOfFilterSet(
+            self.request.query_params, queryset=queryset, request=self.request
+        )
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset.qs
+
+    def get_serializer_class(self):
+        if self.as_of:
+            return serializers.RolloutStatusAsOfSerializer
+        return super().get_serializer_class()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "as_of": self.as_of}
+
+    @extend_schema(
+        responses={
+            200: STATUS_LIST_ITEM,
+            400: OpenApiResponse(
+                description="A parameter is not valid (e.g. `as_of` in the future or before "
+                "the status history begins); the message names the field and says why."
+            ),
+        }
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=serializers.RolloutStatusCreateSerializer,
