@@ -1,11 +1,13 @@
 """FilterSets for rollout, shared by the HTML lists and the API."""
 
 import django_filters as filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actors.filters import IdFilter
 from actors.filtersets import OrganisationFilterSet
 
+from . import selectors
 from .choices import ReportStatus, Status
 from .forms import AsOfField
 from .models import ReadinessReport, RolloutStatus, Solution, StatusChange
@@ -41,17 +43,50 @@ def as_of_day(filterset):
 
 
 class OrganisationStatusFilterSet(OrganisationFilterSet):
-    """Organisations with their status for one solution (annotated `current_status`;
-    `rollout.selectors.with_status_as_of` gives the same names for a past day)."""
-
-    as_of = AsOfFilter()
+    """Organisations with their status for one solution: today's (annotated by
+    `selectors.with_status`) or, with `as_of`, as it stood at the end of that day. Then
+    `status` and `changed_since` apply to the status of that day, read from the history
+    in one subquery each (`selectors.latest_changes_as_of`), not row by row."""
 
     status = filters.MultipleChoiceFilter(
-        field_name="current_status", choices=Status.choices, label=_("Status")
+        choices=Status.choices, method="filter_status", label=_("Status")
     )
     changed_since = filters.DateFilter(
-        field_name="status_date", lookup_expr="gte", label=_("Status changed since")
+        method="filter_changed_since", label=_("Status changed since")
     )
+    as_of = AsOfFilter()
+
+    def __init__(self, data=None, queryset=None, *, solution: Solution, **kwargs):
+        self.solution = solution
+        super().__init__(data, queryset, **kwargs)
+
+    @property
+    def as_of_day(self):
+        return as_of_day(self)
+
+    def filter_queryset(self, queryset):
+        if not self.as_of_day:
+            queryset = selectors.with_status(queryset, self.solution)
+        return super().filter_queryset(queryset)
+
+    def _then(self):
+        return selectors.latest_changes_as_of(self.as_of_day).filter(solution=self.solution)
+
+    def filter_status(self, queryset, name, value):
+        if not self.as_of_day:
+            return queryset.filter(current_status__in=value)
+        wanted = Q(pk__in=self._then().filter(to_status__in=value).values("organisation_id"))
+        if Status.NOT_STARTED in value:
+            # No change by then counts as not started.
+            started = self._then().exclude(to_status=Status.NOT_STARTED)
+            wanted |= ~Q(pk__in=started.values("organisation_id"))
+        return queryset.filter(wanted)
+
+    def filter_changed_since(self, queryset, name, value):
+        if not self.as_of_day:
+            return queryset.filter(status_date__gte=value)
+        since = self._then().filter(effective_date__gte=value)
+        return queryset.filter(pk__in=since.values("organisation_id"))
 
 
 class RolloutStatusFilterSet(filters.FilterSet):

@@ -16,7 +16,6 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -160,24 +159,6 @@ def statuses_as_of(solution: Solution, day: datetime.date, organisations=None) -
         org_id: change.to_status
         for org_id, change in changes_as_of(solution, day, organisations).items()
     }
-
-
-def with_status_as_of(organisations, solution: Solution, day: datetime.date):
-    """`with_status` for a past day: aliases `current_status` ('ikke_startet' without a
-    change by then) and `status_date` from the history, so the same filters apply. They
-    are aliases, not selected columns: the database evaluates them only for a filter on
-    them; the rows of a page get their values from `changes_as_of` (one query)."""
-    latest = StatusChange.objects.filter(
-        organisation=OuterRef("pk"), solution=solution, effective_date__lte=day
-    ).order_by("-effective_date", "-id")
-    return organisations.alias(
-        current_status=Coalesce(
-            Subquery(latest.values("to_status")[:1]),
-            Value(Status.NOT_STARTED),
-            output_field=CharField(),
-        ),
-        status_date=Subquery(latest.values("effective_date")[:1]),
-    )
 
 
 def latest_changes_as_of(day: datetime.date, changes=None):

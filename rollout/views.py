@@ -18,7 +18,7 @@ from actors.review import SelfReview
 
 from . import selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
-from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet, as_of_day
+from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
 from .forms import (
     AreaRolloutForm,
     BulkStatusForm,
@@ -101,13 +101,10 @@ def status_list(request):
     organisations = selectors.applicable(
         Organisation.objects.visible_to(request.user), solution
     ).select_related("type", "municipality", "health_trust")
-    filterset = OrganisationStatusFilterSet(request.GET, queryset=organisations, request=request)
-    as_of = as_of_day(filterset)
-    filterset.queryset = (
-        selectors.with_status_as_of(organisations, solution, as_of)
-        if as_of
-        else selectors.with_status(organisations, solution)
+    filterset = OrganisationStatusFilterSet(
+        request.GET, queryset=organisations, request=request, solution=solution
     )
+    as_of = filterset.as_of_day
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     if as_of:
         changes = selectors.changes_as_of(solution, as_of, [o.pk for o in page])

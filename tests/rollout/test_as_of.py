@@ -101,11 +101,20 @@ def test_page_shows_the_old_status_before_a_change_and_the_new_after(contact, hi
 def test_page_filters_on_the_status_as_it_stood_then(contact, history):
     client = client_for(contact)
     bergen, quiet = history["bergen"].pk, history["quiet"].pk
+    # Back to "not started" by a change: counted with those that never started.
+    back = OrganisationFactory(municipality__number="4601", name="Bergen legevakt")
+    change(back, Status.PLANNING, D(2024, 3, 1))
+    change(back, Status.NOT_STARTED, D(2024, 4, 1))
     url = PAGE + "?solution=kjernejournal&as_of=2024-05-31"
     assert set(listed(client.get(url + "&status=planlegging"))) == {bergen}
     assert set(listed(client.get(url + "&status=i_bruk"))) == set()
-    assert set(listed(client.get(url + "&status=ikke_startet"))) == {quiet}
-    assert set(listed(client.get(url + "&changed_since=2024-03-01"))) == {bergen}
+    assert set(listed(client.get(url + "&status=ikke_startet"))) == {quiet, back.pk}
+    both = client.get(url + "&status=ikke_startet&status=planlegging")
+    assert listed(both) == {bergen: "planlegging", quiet: "ikke_startet", back.pk: "ikke_startet"}
+    assert set(listed(client.get(url + "&changed_since=2024-03-01"))) == {bergen, back.pk}
+    assert set(listed(client.get(url + "&changed_since=2024-03-02"))) == {back.pk}
+    march = PAGE + "?solution=kjernejournal&as_of=2024-03-15&status=planlegging"
+    assert set(listed(client.get(march))) == {bergen, back.pk}
     # Today the same filter finds it in use.
     today = client.get(PAGE + "?solution=kjernejournal&status=i_bruk")
     assert set(listed(today)) == {bergen}
