@@ -25,7 +25,13 @@ import threading
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import close_old_connections, connections, transaction
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +43,8 @@ from actors.models import Job
 log = logging.getLogger(__name__)
 
 BROKER_DOWN = (BrokerError, RedisConnectionError, ConnectionError, OSError)
+# Errors that pass: a job meeting one is retried later (benefits.tasks.run_job).
+TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
 # A stalled job is sent again this many times before it is marked failed.
 MAX_ATTEMPTS = 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import re
 
@@ -35,6 +36,8 @@ from .models import (
     CoverageTarget,
     IntentAgreement,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 AGREEMENT_FIELDS = (
@@ -733,33 +736,51 @@ def _recompute_days(job: Job, target: CoverageTarget) -> list[datetime.date]:
     return sorted(d for d in days if d <= day)
 
 
+def _job_days(job: Job, target: CoverageTarget) -> list[datetime.date]:
+    if job.kind == Job.Kind.COVERAGE_RECOMPUTE:
+        return _recompute_days(job, target)
+    end = datetime.date.fromisoformat(job.params["end"])
+    start = job.params.get("start")
+    start = datetime.date.fromisoformat(start) if start else first_history_day(target)
+    start = start or end
+    # Checked when asked for; checked again here, as the history may have grown backwards
+    # since (or the job was made without asking).
+    too_long = _backfill_too_long(start, end, job.params["every"])
+    if too_long:
+        raise ValueError(too_long)
+    return backfill_days(start, end, job.params["every"])
+
+
 def coverage_job_run(job: Job) -> Job:
-    """Do a queued coverage job, recording progress on the Job row as it goes. On an error
-    the job is marked failed (the task puts it back in the queue if it retries)."""
+    """Do a queued coverage job, recording progress on the Job row as it goes. Each target
+    is computed on its own: one that fails does not stop the others, and the job ends
+    failed, naming the targets that failed and why. A temporary database error stops the
+    job (the task puts it back in the queue to retry)."""
     from .coverage import Structure, compute
 
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.RUNNING, started_at=timezone.now(), finished_at=None, done=0, message=""
     )
     job.refresh_from_db()
+    failed: dict[str, str] = {}
+
+    def on_its_own(target: CoverageTarget, work):
+        try:
+            with transaction.atomic():
+                return work()
+        except jobs.TRANSIENT:
+            raise
+        except Exception as exc:
+            log.exception("coverage job %s: target %s failed", job.pk, target.code)
+            failed.setdefault(target.code, str(exc)[:300] or exc.__class__.__name__)
+            return None
+
     try:
         targets = _job_targets(job.params)
         structure = Structure.load()
         work = []
         for target in targets:
-            if job.kind == Job.Kind.COVERAGE_RECOMPUTE:
-                days = _recompute_days(job, target)
-            else:
-                end = datetime.date.fromisoformat(job.params["end"])
-                start = job.params.get("start")
-                start = datetime.date.fromisoformat(start) if start else first_history_day(target)
-                start = start or end
-                # Checked when asked for; checked again here, as the history may have grown
-                # backwards since (or the job was made without asking).
-                too_long = _backfill_too_long(start, end, job.params["every"])
-                if too_long:
-                    raise ValueError(too_long)
-                days = backfill_days(start, end, job.params["every"])
+            days = on_its_own(target, lambda target=target: _job_days(job, target)) or []
             work += [
                 (target, days[i : i + BACKFILL_CHUNK_DAYS])
                 for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
@@ -767,11 +788,28 @@ def coverage_job_run(job: Job) -> Job:
         _job_progress(job, total=len(work))
         rows = 0
         for target, days in work:
-            rows += snapshots_store(target, compute(target, days, structure))
+            if target.code not in failed:
+                rows += (
+                    on_its_own(
+                        target,
+                        lambda target=target, days=days: snapshots_store(
+                            target, compute(target, days, structure)
+                        ),
+                    )
+                    or 0
+                )
             _job_progress(job, done=job.done + 1)
-        job.result = {"targets": [t.code for t in targets], "snapshots": rows}
-        job.state, job.finished_at = Job.State.DONE, timezone.now()
-        job.message = _("%(n)s snapshots for %(t)s targets.") % {"n": rows, "t": len(targets)}
+        done = [t.code for t in targets if t.code not in failed]
+        job.result = {"targets": done, "snapshots": rows, "failed": failed}
+        job.finished_at = timezone.now()
+        job.message = _("%(n)s snapshots for %(t)s targets.") % {"n": rows, "t": len(done)}
+        job.state = Job.State.DONE
+        if failed:
+            job.state = Job.State.FAILED
+            job.message += " " + _("Failed: %(list)s") % {
+                "list": "; ".join(f"{code}: {why}" for code, why in failed.items())
+            }
+            job.message = job.message[:500]
         job.save(update_fields=["result", "state", "finished_at", "message"])
     except Exception as exc:
         Job.objects.filter(pk=job.pk).update(

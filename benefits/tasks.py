@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
 
 from . import jobs, services
 
-TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
+TRANSIENT = jobs.TRANSIENT
 MAX_RETRIES = 6
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 

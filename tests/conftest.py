@@ -72,14 +72,22 @@ def _private_files_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _celery_in_process():
-    # Unit tests (and module or session fixtures) run task bodies in-process even when
-    # REDIS_URL is set (CI); the tests of the real worker switch this off for their time.
+def celery_eager(value: bool) -> None:
+    """Run tasks in-process (True) or through the broker. The app reads Django settings
+    under the CELERY namespace, so the flag must be set under that name: setting
+    `app.conf.task_always_eager` is silently ignored."""
     from config.celery import app
 
-    app.conf.task_always_eager = True
+    app.conf.CELERY_TASK_ALWAYS_EAGER = value
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process():
+    # Unit tests run task bodies in-process even when REDIS_URL is set (CI); the tests of
+    # the real worker switch this off for their time.
+    celery_eager(True)
     yield
+    celery_eager(True)
 
 
 @pytest.fixture(autouse=True)

@@ -43,3 +43,14 @@ def test_cache_and_celery_broker_use_redis():
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         assert conn.transport.driver_type == "redis"
+
+
+def test_unit_tests_run_tasks_in_process_even_with_a_broker(db):
+    """tests/conftest.py runs task bodies here, also in CI where REDIS_URL is set; a flag
+    set under the wrong name would send them to Redis, where no worker is (or the wrong
+    test process's worker takes them)."""
+    from celery.result import EagerResult
+
+    from benefits.tasks import purge_report_files
+
+    assert isinstance(purge_report_files.delay(), EagerResult)

@@ -21,6 +21,7 @@ from benefits.models import CoverageSnapshot, CoverageTarget
 from config.celery import app
 from rollout.models import Solution
 from rollout.services import HistoryEntry, status_history_load, statuses_bulk_change
+from tests.conftest import celery_eager
 from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = [
@@ -39,13 +40,13 @@ def worker(settings):
         call_command("load_reference_data", verbosity=0)
     settings.COVERAGE_RECOMPUTE_DELAY = 1
     assert settings.REDIS_URL and app.conf.broker_url.startswith("redis"), "needs a real broker"
-    app.conf.task_always_eager = False  # the autouse fixture set it for unit tests
+    celery_eager(False)
     app.control.purge()
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
             yield w
     finally:
-        app.conf.task_always_eager = True
+        celery_eager(True)
 
 
 def wait_for(job_filter, timeout=60.0) -> Job:
