@@ -23,6 +23,14 @@ class Status(models.TextChoices):
     STOPPED = "stanset", _("Stopped")
 
 
+class StatusChangeKind(models.TextChoices):
+    """What a status history row records: a change, or a correction that brings the history
+    back in line with the current status after drift (rollout/integrity.py)."""
+
+    CHANGE = "endring", _("Change")
+    CORRECTION = "korreksjon", _("Correction")
+
+
 S = Status
 # The one place that says which status may follow which.
 TRANSITIONS: dict[str, set[str]] = {

@@ -35,6 +35,7 @@ from .choices import (
     PrerequisiteScope,
     Source,
     Status,
+    StatusChangeKind,
     VendorSupport,
 )
 
@@ -208,6 +209,13 @@ class StatusChange(models.Model):
         verbose_name=_("by"),
     )
     source = models.CharField(_("source"), max_length=10, choices=Source)
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=StatusChangeKind,
+        default=StatusChangeKind.CHANGE,
+        help_text=_("A correction records drift found by the integrity check; it changes nothing."),
+    )
     prerequisite_override = models.TextField(
         _("prerequisite override"),
         blank=True,
@@ -219,7 +227,14 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["-effective_date", "-id"]
-        indexes = [models.Index(fields=["solution", "effective_date", "id"])]
+        indexes = [
+            models.Index(fields=["solution", "effective_date", "id"]),
+            # The chain of one pair in history order (integrity check, the last entry).
+            models.Index(
+                fields=["organisation", "solution", "effective_date", "id"],
+                name="statuschange_chain",
+            ),
+        ]
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
 
@@ -513,3 +528,44 @@ class Dependency(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != DependencyStatus.DELIVERED
+
+
+# --- integrity of the history (rollout/integrity.py) ----------------------------------
+
+
+class IntegrityCheckRun(models.Model):
+    """One run of the integrity check: the history chain of every (organisation, solution)
+    against the current statuses, and whatever the higher layers registered (the stored
+    coverage snapshots against a live count). Findings are kept as JSON, as found."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Nightly")
+        COMMAND = "command", _("Command")
+        PAGE = "page", _("Page")
+        REPAIR = "repair", _("After a repair")
+
+    trigger = models.CharField(_("started by"), max_length=10, choices=Trigger)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    finding_count = models.PositiveIntegerField(_("findings"), default=0)
+    counts = models.JSONField(_("findings by kind"), default=dict, blank=True)
+    findings = models.JSONField(_("findings"), default=list, blank=True)
+    truncated = models.BooleanField(
+        _("findings cut short"),
+        default=False,
+        help_text=_("More findings than are stored; the counts are complete."),
+    )
+    repaired = models.PositiveIntegerField(_("corrections written"), default=0)
+    notified = models.PositiveIntegerField(_("administrators e-mailed"), default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("integrity check")
+        verbose_name_plural = _("integrity checks")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}: {self.finding_count}"

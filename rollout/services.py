@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,7 @@ from .choices import (
     PrerequisiteScope,
     Source,
     Status,
+    StatusChangeKind,
 )
 from .models import (
     AreaRollout,
@@ -153,6 +155,7 @@ def status_change(
             else []
         )
         override_reason = _override_to_record(to_status, missing, override_reason, scope)
+        _correct_drift_before_change(row, effective_date, user)
         from_status = row.status
         row.status, row.reason, row.effective_date = to_status, reason.strip(), effective_date
         row.updated_by = user if getattr(user, "pk", None) else None
@@ -172,6 +175,67 @@ def status_change(
         )
         coverage_changed(since=effective_date)
     return row
+
+
+def _last_change(organisation_id: int, solution_id: int) -> StatusChange | None:
+    return (
+        StatusChange.objects.filter(organisation_id=organisation_id, solution_id=solution_id)
+        .order_by("-effective_date", "-id")
+        .only("to_status", "effective_date")
+        .first()
+    )
+
+
+def _drift_correction(
+    *, row: RolloutStatus, last_to: str | None, last_date, day: datetime.date, changed_by
+) -> StatusChange | None:
+    """The correction to record before a change when the current row disagrees with the
+    history's last entry (None when they agree). The current row is what the user saw and
+    changes from, so the history is brought to it first, on the change's own date, and the
+    change then follows on from it. A change dated before the history's last entry would
+    land before it in the history's order and break the chain: refused."""
+    recorded = last_to or Status.NOT_STARTED
+    if last_date is not None and day < last_date:
+        raise ValidationError(
+            {
+                "effective_date": _(
+                    "The history's latest change is dated %(d)s; a change cannot be dated earlier."
+                )
+                % {"d": last_date.strftime("%d.%m.%Y")}
+            }
+        )
+    if recorded == row.status:
+        return None
+    return StatusChange(
+        organisation_id=row.organisation_id,
+        solution_id=row.solution_id,
+        from_status=recorded,
+        to_status=row.status,
+        reason=_(
+            "Correction before a change: the history said “%(history)s”, the current status "
+            "“%(current)s” (recorded without history)."
+        )
+        % {"history": Status(recorded).label, "current": Status(row.status).label},
+        effective_date=day,
+        changed_by=changed_by,
+        source=Source.SYSTEM,
+        kind=StatusChangeKind.CORRECTION,
+    )
+
+
+def _correct_drift_before_change(row: RolloutStatus, day: datetime.date, user) -> None:
+    """status_change never records its `from_status` from a drifted row silently: when the
+    current row disagrees with the history, a correction is written first (issue 13)."""
+    last = _last_change(row.organisation_id, row.solution_id)
+    correction = _drift_correction(
+        row=row,
+        last_to=last.to_status if last else None,
+        last_date=last.effective_date if last else None,
+        day=day,
+        changed_by=user if getattr(user, "pk", None) else None,
+    )
+    if correction is not None:
+        correction.save()
 
 
 def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> None:
@@ -555,6 +619,7 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
         org_ids = sorted({c.organisation_id for c in changes})
         organisations: dict[int, Organisation] = {}
         rows: dict[tuple[int, int], RolloutStatus] = {}
+        last_entries: dict[tuple[int, int], tuple[str, datetime.date]] = {}
         for i in range(0, len(org_ids), chunk):
             ids = org_ids[i : i + chunk]
             editable = scope.filter_editable(Organisation.objects.filter(pk__in=ids))
@@ -563,6 +628,7 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
             )
             for row in RolloutStatus.objects.select_for_update().filter(organisation_id__in=ids):
                 rows[(row.organisation_id, row.solution_id)] = row
+            last_entries.update(last_history_entries(ids))
         if len(organisations) != len(org_ids):
             raise Organisation.DoesNotExist(_("Some organisations are outside your scope."))
 
@@ -581,6 +647,7 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
         errors: list[str] = []
         touched: dict[tuple[int, int], RolloutStatus] = {}
         history: list[StatusChange] = []
+        checked: set[tuple[int, int]] = set()
         for number, change in enumerate(changes, start=1):
             organisation = organisations[change.organisation_id]
             solution = solutions.get(change.solution_id)
@@ -607,6 +674,19 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
                 override_reason = _override_to_record(
                     change.to_status, missing, change.override_reason, scope
                 )
+                pair = (organisation.pk, solution.pk)
+                if pair not in checked:  # the first change of a pair in the batch
+                    last_to, last_date = last_entries.get(pair, (None, None))
+                    correction = _drift_correction(
+                        row=row,
+                        last_to=last_to,
+                        last_date=last_date,
+                        day=effective_date,
+                        changed_by=changed_by,
+                    )
+                    checked.add(pair)
+                    if correction is not None:
+                        history.append(correction)
             except ValidationError as exc:
                 label = solution.short_name if solution else change.solution_id
                 errors.append(f"#{number} {organisation.name} / {label}: {' '.join(exc.messages)}")
@@ -653,3 +733,147 @@ def status_history_load(*, user, changes, source: str = Source.SYSTEM) -> int:
         StatusChange.objects.bulk_create(history, batch_size=chunk)
         coverage_changed(since=min(h.effective_date for h in history))
     return len(history)
+
+
+def last_history_entries(organisation_ids) -> dict[tuple[int, int], tuple[str, datetime.date]]:
+    """{(organisation id, solution id): (last to_status, its date)} for these organisations,
+    in one query (the history's order: effective date, then id)."""
+    latest = StatusChange.objects.filter(
+        organisation_id=OuterRef("organisation_id"),
+        solution_id=OuterRef("solution_id"),
+    ).order_by("-effective_date", "-id")
+    rows = (
+        StatusChange.objects.filter(organisation_id__in=list(organisation_ids))
+        .filter(pk=Subquery(latest.values("pk")[:1]))
+        .values_list("organisation_id", "solution_id", "to_status", "effective_date")
+    )
+    return {(o, s): (to, day) for o, s, to, day in rows}
+
+
+# --- repairing drift (rollout/integrity.py finds it) ----------------------------------
+
+
+@dataclass
+class RepairResult:
+    written: int = 0
+    pairs: int = 0
+    # (organisation id, solution id, why it was left alone)
+    left: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def history_corrections(
+    changes: list[StatusChange], current: str, day: datetime.date
+) -> tuple[list[tuple[str, str, datetime.date]], str | None]:
+    """What one pair's history needs so that its chain holds and ends at the current
+    status: [(from, to, date)], and why a break cannot be mended (None when it can).
+
+    - A break in the middle (a change starts from another status than the one before it
+      left): the missing change is recorded the day before the change that starts from
+      it, which is the latest it can have happened; that keeps the history's order (the
+      previous change is dated that day or earlier). When both changes share a day there
+      is no such place: the break is left for a person to judge.
+    - The end: the current status is what users see and have acted on, so the history is
+      brought to it (never the other way), dated `day` (today).
+    """
+    corrections: list[tuple[str, str, datetime.date]] = []
+    problem = None
+    previous_to, previous_date = Status.NOT_STARTED, None
+    for change in changes:
+        if change.from_status != previous_to:
+            date = change.effective_date - datetime.timedelta(days=1)
+            if previous_date is not None and date < previous_date:
+                problem = _(
+                    "The change dated %(d)s starts from “%(found)s” although the change "
+                    "before it, the same day, left “%(left)s”: no day between them to "
+                    "record the missing change on."
+                ) % {
+                    "d": change.effective_date.strftime("%d.%m.%Y"),
+                    "found": Status(change.from_status).label,
+                    "left": Status(previous_to).label,
+                }
+            else:
+                corrections.append((previous_to, change.from_status, date))
+        previous_to, previous_date = change.to_status, change.effective_date
+    if previous_to != current:
+        corrections.append((previous_to, current, max(day, previous_date or day)))
+    return corrections, problem
+
+
+def status_history_repair(*, user, pairs, reason: str) -> RepairResult:
+    """Bring the history of these (organisation id, solution id) pairs back in line with
+    the current statuses, by adding corrections; nothing is rewritten or removed.
+
+    Each correction is a history row with source "system", kind "korreksjon", the reason
+    given, the user and its date (see `history_corrections`); the current rows are not
+    touched. Afterwards the coverage figures are recomputed from the earliest correction's
+    date, by the path every status change takes. Administrators only; the pairs are locked
+    as status_change locks them, and re-read under the lock, so a repair never acts on a
+    stale finding.
+    """
+    from actors.choices import Role
+
+    scope = scoping.scope_for(user)
+    if scope.role != Role.ADMIN or not scope.can_edit:
+        raise PermissionDenied(_("Only administrators can repair the history."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the history is corrected.")})
+    pairs = sorted({(int(o), int(s)) for o, s in pairs})
+    result = RepairResult()
+    if not pairs:
+        return result
+    changed_by = user if getattr(user, "pk", None) else None
+    day = today()
+    chunk = 500
+    with transaction.atomic():
+        org_ids = sorted({o for o, _s in pairs})
+        wanted = set(pairs)
+        current: dict[tuple[int, int], str] = {}
+        chains: dict[tuple[int, int], list[StatusChange]] = {p: [] for p in pairs}
+        for i in range(0, len(org_ids), chunk):
+            ids = org_ids[i : i + chunk]
+            # The same lock order as status_change: the organisations, then their rows.
+            list(Organisation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+            for o, s, status in (
+                RolloutStatus.objects.select_for_update()
+                .filter(organisation_id__in=ids)
+                .values_list("organisation_id", "solution_id", "status")
+            ):
+                current[(o, s)] = status
+            for change in (
+                StatusChange.objects.filter(organisation_id__in=ids)
+                .only("organisation_id", "solution_id", "from_status", "to_status",
+                      "effective_date")
+                .order_by("organisation_id", "solution_id", "effective_date", "id")
+            ):  # fmt: skip
+                key = (change.organisation_id, change.solution_id)
+                if key in wanted:
+                    chains[key].append(change)
+        rows = []
+        for pair in pairs:
+            corrections, problem = history_corrections(
+                chains[pair], current.get(pair, Status.NOT_STARTED), day
+            )
+            if problem:
+                result.left.append((*pair, problem))
+            if corrections:
+                result.pairs += 1
+            rows += [
+                StatusChange(
+                    organisation_id=pair[0],
+                    solution_id=pair[1],
+                    from_status=from_status,
+                    to_status=to_status,
+                    reason=reason,
+                    effective_date=date,
+                    changed_by=changed_by,
+                    source=Source.SYSTEM,
+                    kind=StatusChangeKind.CORRECTION,
+                )
+                for from_status, to_status, date in corrections
+            ]
+        StatusChange.objects.bulk_create(rows, batch_size=chunk)
+        result.written = len(rows)
+        if rows:
+            coverage_changed(since=min(r.effective_date for r in rows))
+    return result

@@ -17,3 +17,17 @@ def send_reminders() -> int:
     kind at most once per REMINDER_INTERVAL_DAYS, so a re-run sends nothing twice).
     Returns how many users were reminded."""
     return dependencies.reminders_send()
+
+
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=300, max_retries=MAX_RETRIES
+)
+def check_integrity() -> int:
+    """Beat, nightly after the coverage recomputation: the integrity check (history chain
+    against the current statuses, stored figures against a live count); administrators
+    are e-mailed when it finds anything. Read-only apart from the run it stores. Returns
+    the number of findings."""
+    from .integrity import run_check
+    from .models import IntegrityCheckRun
+
+    return run_check(trigger=IntegrityCheckRun.Trigger.SCHEDULE).finding_count

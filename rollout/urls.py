@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import integrity_views, views
 from .governance import urls_decisions, urls_dependencies
 
 app_name = "rollout"
@@ -14,6 +14,8 @@ urlpatterns = [
     path("beredskap/ny/", views.report_create, name="report_create"),
     path("beredskap/<int:pk>/", views.report_detail, name="report_detail"),
     path("beredskap/<int:pk>/vurdering/", views.report_review, name="report_review"),
+    path("integritet/", integrity_views.integrity_page, name="integrity"),
+    path("integritet/reparer/", integrity_views.integrity_repair, name="integrity_repair"),
     path("losning/<slug:code>/", views.solution_detail, name="solution_detail"),
     path("losning/<slug:code>/<slug:trust>/", views.area_detail, name="area_detail"),
     path("losning/<slug:code>/<slug:trust>/endre/", views.area_edit, name="area_edit"),

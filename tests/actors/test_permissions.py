@@ -44,6 +44,10 @@ CAN_EDIT = dict(norole=403, contact=200, coord_area=200, coord_nat=200, director
 IMPORT = dict(norole=403, contact=403, coord_area=200, coord_nat=200, directorate=403, admin=200)
 REFERENCE = dict(norole=404, contact=200, coord_area=200, coord_nat=200, directorate=200, admin=200)
 API_READ = everyone(200, anon=401)
+INTEGRITY_READ = dict(
+    norole=403, contact=403, coord_area=403, coord_nat=200, directorate=403, admin=200
+)
+INTEGRITY_WRITE = {**INTEGRITY_READ, "coord_nat": 403, "admin": 302}
 
 
 @dataclass
@@ -282,6 +286,16 @@ CASES += [
         by_role(**{**EDIT_OUT, "contact": 404}),
         args=lambda o: ["pll", "unn"],
         id="out",
+    ),
+    # The integrity check (issue 13): administrators run it and repair; national
+    # coordinators read it; everyone else is refused.
+    Case("rollout:integrity", by_role(**INTEGRITY_READ)),
+    Case("rollout:integrity", by_role(**INTEGRITY_WRITE), method="post", id="run"),
+    Case(
+        "rollout:integrity_repair",
+        by_role(**INTEGRITY_WRITE),
+        method="post",
+        data=lambda o: {"all": "1", "reason": "Matrix"},
     ),
     Case("rollout:report_list", everyone(200)),
     Case("rollout:report_create", by_role(**WRITES_REPORTS)),

@@ -1,0 +1,90 @@
+"""The integrity check's page: recent runs, the findings of one in plain language, and a
+repair per finding or for all (administrators; national coordinators may read)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import integrity
+from .models import IntegrityCheckRun
+
+RUNS_SHOWN = 15
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integrity_page(request):
+    if not integrity.can_view(request.user):
+        raise PermissionDenied(_("The integrity check is for administrators."))
+    may_repair = integrity.can_repair(request.user)
+    if request.method == "POST":
+        if not may_repair:
+            raise PermissionDenied(_("Only administrators can run the integrity check."))
+        run = integrity.run_check(trigger=IntegrityCheckRun.Trigger.PAGE, user=request.user)
+        _say_result(request, run)
+        return redirect(f"{request.path}?run={run.pk}")
+    runs = list(IntegrityCheckRun.objects.select_related("started_by")[:RUNS_SHOWN])
+    run = None
+    if request.GET.get("run", "").isdigit():
+        run = get_object_or_404(IntegrityCheckRun, pk=request.GET["run"])
+    elif runs:
+        run = runs[0]
+    labels = {c.name: c.label for c in integrity.checks()}
+    findings = [
+        {**f, "text": integrity.describe(f), "check_label": labels.get(f.get("check"), "")}
+        for f in (run.findings if run else [])
+    ]
+    return render(
+        request,
+        "rollout/integrity.html",
+        {
+            "runs": runs,
+            "run": run,
+            "findings": findings,
+            "is_latest": bool(run and runs and run.pk == runs[0].pk),
+            "may_repair": may_repair,
+        },
+    )
+
+
+def _say_result(request, run: IntegrityCheckRun) -> None:
+    if run.finding_count:
+        messages.error(
+            request,
+            _("The check found %(n)s disagreements; the administrators were e-mailed.")
+            % {"n": run.finding_count},
+        )
+    else:
+        messages.success(
+            request, _("The check found nothing: history, statuses and figures agree.")
+        )
+
+
+@login_required
+@require_POST
+def integrity_repair(request):
+    if not integrity.can_repair(request.user):
+        raise PermissionDenied(_("Only administrators can repair the history."))
+    keys = None if request.POST.get("all") else request.POST.getlist("key")
+    if keys == []:
+        messages.error(request, _("Choose a finding to repair, or repair all."))
+        return redirect("rollout:integrity")
+    try:
+        outcome = integrity.repair_findings(
+            user=request.user, reason=request.POST.get("reason", ""), keys=keys
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("rollout:integrity")
+    messages.success(
+        request,
+        _("%(n)s corrections written and recomputations asked for. Checked again: %(f)s findings.")
+        % {"n": outcome.repaired, "f": outcome.run.finding_count},
+    )
+    return redirect(f"{reverse('rollout:integrity')}?run={outcome.run.pk}")
