@@ -3,6 +3,9 @@ record systems and users."""
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
@@ -509,6 +512,21 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+    @staticmethod
+    def stalled_before() -> datetime.datetime:
+        """A running job with no sign of life since this moment has lost its worker."""
+        return timezone.now() - datetime.timedelta(seconds=settings.JOB_STALLED_AFTER_SECONDS)
+
+    @property
+    def is_stalled(self) -> bool:
+        last = self.heartbeat_at or self.started_at
+        running = self.state == self.State.RUNNING
+        return running and last is not None and last < self.stalled_before()
+
+    @property
+    def state_label(self) -> str:
+        return str(_("Stalled")) if self.is_stalled else self.get_state_display()
 
     @property
     def has_file(self) -> bool:

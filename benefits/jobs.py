@@ -53,10 +53,6 @@ def heartbeat_every() -> float:
     return settings.JOB_HEARTBEAT_SECONDS
 
 
-def stalled_after() -> datetime.timedelta:
-    return datetime.timedelta(seconds=settings.JOB_STALLED_AFTER_SECONDS)
-
-
 def lost_after() -> datetime.timedelta:
     return datetime.timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
 
@@ -140,12 +136,11 @@ def heartbeat(job_id: int):
         thread.join(timeout=5)
 
 
-def stalled(now: datetime.datetime | None = None):
+def stalled():
     """Running jobs whose heartbeat has stopped."""
-    now = now or timezone.now()
+    cutoff = Job.stalled_before()
     return Job.objects.filter(state=Job.State.RUNNING).filter(
-        Q(heartbeat_at__lt=now - stalled_after())
-        | Q(heartbeat_at__isnull=True, started_at__lt=now - stalled_after())
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
 
 
@@ -166,7 +161,7 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     for job_id in lost.values_list("pk", flat=True):
         Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(sent_at=None)
         done["resent"] += send(job_id)
-    for job in stalled(now):
+    for job in stalled():
         since = timezone.localtime(job.heartbeat_at or job.started_at).strftime("%d.%m.%Y %H:%M")
         if job.attempts < MAX_ATTEMPTS:
             restarted = Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(

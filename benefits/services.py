@@ -833,6 +833,7 @@ def coverage_job_retrying(job_id: int, exc: Exception, countdown: float) -> None
 
 
 def _job_progress(job: Job, **values) -> None:
+    values["heartbeat_at"] = timezone.now()  # a sign of life, also when run in-process
     for key, value in values.items():
         setattr(job, key, value)
     job.save(update_fields=list(values))

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -119,13 +120,20 @@ def trend_chart(status: coverage.TargetStatus, compact: bool = False) -> dict:
     }
 
 
-def _latest_job(user) -> Job | None:
-    return (
-        Job.objects.visible_to(user)
-        .filter(kind__in=scoping.SHARED_JOB_KINDS)
-        .select_related("created_by")
-        .first()
+def _jobs(user) -> list[Job]:
+    """The latest computation, and any other of the last week that failed, stalled or is
+    still under way, so a failure does not hide behind a newer job."""
+    visible = Job.objects.visible_to(user).filter(kind__in=scoping.SHARED_JOB_KINDS)
+    latest = visible.select_related("created_by").first()
+    if latest is None:
+        return []
+    others = (
+        visible.exclude(pk=latest.pk)
+        .filter(created_at__gte=timezone.now() - datetime.timedelta(days=7))
+        .exclude(state=Job.State.DONE)
+        .select_related("created_by")[:5]
     )
+    return [latest, *others]
 
 
 def _card(status: coverage.TargetStatus) -> dict:
@@ -149,7 +157,7 @@ def target_dashboard(request):
             "cards": cards,
             "options": options,
             "chosen": chosen,
-            "job": _latest_job(request.user),
+            "jobs": _jobs(request.user),
             "can_recompute": scoping.can_recompute_targets(request.user),
             "deadlines": upcoming_deadlines(),
         },
@@ -180,7 +188,7 @@ def target_detail(request, code: str):
         "county_height": chart_height(len(counties)),
         "type_names": ", ".join(t.name.lower() for t in target.organisation_types.all()),
         "achieved_names": ", ".join(str(Status(s).label).lower() for s in target.achieved_statuses),
-        "job": _latest_job(request.user),
+        "jobs": _jobs(request.user),
         "can_recompute": scoping.can_recompute_targets(request.user),
     }
     if target.unit == TargetUnit.ORGANISATIONS:

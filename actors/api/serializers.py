@@ -178,11 +178,15 @@ class JobSerializer(serializers.ModelSerializer):
     kind = JobChoiceField(Job.Kind, read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     state = JobChoiceField(Job.State, read_only=True)
-    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    state_label = serializers.CharField(read_only=True)
     params = serializers.JSONField(read_only=True, help_text=_("The parameters it runs with."))
     result = serializers.JSONField(read_only=True, help_text=_("What it did, once done."))
     progress = serializers.FloatField(read_only=True, help_text=_("From 0 to 1."))
     is_finished = serializers.BooleanField(read_only=True, help_text=_("Done or failed."))
+    is_stalled = serializers.BooleanField(
+        read_only=True,
+        help_text=_("Running, but its worker has given no sign of life for a while."),
+    )
     created_by = UserField(
         help_text=_("Who asked for it; null for the system (nightly run, after changes)."),
     )
@@ -203,6 +207,9 @@ class JobSerializer(serializers.ModelSerializer):
             "total",
             "progress",
             "is_finished",
+            "is_stalled",
+            "attempts",
+            "heartbeat_at",
             "message",
             "result",
             "created_by",

@@ -4,12 +4,14 @@ real broker and worker are in test_faults.py."""
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
 from benefits import coverage, jobs, services
 from benefits.models import CoverageSnapshot, CoverageTarget
+from tests.conftest import api_client_for, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +87,16 @@ def test_one_failing_target_does_not_stop_the_others(monkeypatch):
     stored = set(CoverageSnapshot.objects.values_list("target__code", flat=True))
     assert stored == {t.code for t in targets} - {broken.code}
     assert set(done.result["targets"]) == stored
+
+
+def test_the_target_pages_show_a_stalled_or_failed_job_behind_a_newer_one(users, settings):
+    silent = ago(settings.JOB_STALLED_AFTER_SECONDS + 5)
+    stalled = job(state=Job.State.RUNNING, started_at=silent, heartbeat_at=silent, attempts=1)
+    failed = job(state=Job.State.FAILED, message="Failed: e-multidose-legekontor: boom")
+    job(state=Job.State.DONE, message="2490 snapshots for 8 targets.")
+    page = client_for(users["coord_nat"]).get(reverse("benefits:target_dashboard"))
+    page = page.content.decode()
+    assert f'id="job-{stalled.pk}"' in page and "job-stalled" in page
+    assert f'id="job-{failed.pk}"' in page and "e-multidose-legekontor: boom" in page
+    api = api_client_for(users["coord_nat"]).get(f"/api/v1/jobs/{stalled.pk}/").json()
+    assert api["is_stalled"] is True and api["state"] == "running"
