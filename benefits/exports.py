@@ -99,7 +99,13 @@ def benefit_columns() -> list[Column]:
         Column(_label(b, "target_date"), DATE, 12),
         Column(_("Reported"), INTEGER, 10),
         Column(_("Expected"), INTEGER, 10),
-        Column(_("Realised in total"), DECIMAL, 14),
+        # The status report's figures and labels (benefits.reports.benefit_columns).
+        Column(_("Sum of improvements"), DECIMAL, 14),
+        Column(_("Mean improvement per reporter"), DECIMAL, 14),
+        Column(_("Median improvement"), DECIMAL, 14),
+        Column(_("Unit of the change"), TEXT, 16),
+        Column(_("How it is counted"), TEXT, 40),
+        Column(_("Of which municipalities"), INTEGER, 12),
     ]
 
 
@@ -119,7 +125,12 @@ def benefit_rows(benefits, user) -> Iterable[list]:
             b.target_date,
             summary.reported,
             summary.expected,
-            summary.total_improvement,
+            summary.total_improvement,  # None for shares and rates: never summed
+            summary.mean_improvement,
+            summary.median_improvement,
+            summary.change_unit,
+            summary.kind_label,
+            summary.reported_municipalities,
         ]
 
 

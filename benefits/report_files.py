@@ -40,7 +40,7 @@ NUMBER_FORMATS = {
     "int": "#,##0",
     "percent": "0.0%",
     "date": "dd.mm.yyyy",
-    "number": "0.0",
+    "number": "0.00",  # the benefit figures, rounded to hundredths where they are computed
 }
 SHARE_DECIMALS = 4  # in CSV: 0.8174 = 81.74 %, one digit more than the files show
 SHEET_NAME_MAX = 31  # Excel's limit, counted in UTF-16 code units
@@ -183,9 +183,9 @@ def _display(value, kind: str) -> str:
     if kind == "percent":
         return f"{float(value) * 100:.1f} %"
     if kind == "number":
-        return f"{float(value):.1f}"
+        return f"{float(value):.2f}"
     if kind == "date":
-        return "00.00.0000"
+        return "00.00.0000" if isinstance(value, datetime.date) else str(value)
     return str(value)
 
 
@@ -201,7 +201,7 @@ def _write_cell(sheet, row: int, col: int, value, kind: str, styles) -> None:
         sheet.write_blank(row, col, None, style)
     elif kind in ("int", "percent", "number"):
         sheet.write_number(row, col, float(value), style)
-    elif kind == "date":
+    elif kind == "date" and isinstance(value, datetime.date):
         sheet.write_datetime(row, col, value, style)
     else:
         # write_string, never write(): a name starting with "=" stays text.

@@ -21,8 +21,9 @@ from rollout.choices import ADOPTED_STATUSES, Answer, ReportStatus, Status
 from rollout.models import AreaRollout, ReadinessAnswer, RolloutStatus, Solution, StatusChange
 
 from . import coverage
-from .choices import AgreementStatus, Level
+from .choices import Level
 from .models import Benefit, CoverageTarget, IntentAgreement
+from .selectors import COVERING_STATUSES
 
 NATIONAL, AREA, MUNICIPALITY = "national", "area", "municipality"
 KINDS = (NATIONAL, AREA, MUNICIPALITY)
@@ -238,7 +239,7 @@ def _targets(statuses: list[coverage.TargetStatus]) -> Table:
         ],
         note=_(
             "Forecast: the date the threshold is reached at the pace of a straight line "
-            "fitted to the last twelve months."
+            "fitted to the last twelve months; where no date can be projected, why not."
         ),
     )
     for s in statuses:
@@ -252,7 +253,7 @@ def _targets(statuses: list[coverage.TargetStatus]) -> Table:
                 s.ratio,
                 float(s.target.threshold),
                 s.target.deadline,
-                f.projected,
+                f.projected or str(f.message),
                 str(f.verdict_label),
                 latest[0] if latest else None,
             ]
@@ -357,7 +358,7 @@ def _areas_started(user, place: coverage.ScopeRef, since: datetime.date) -> Tabl
 
 def _agreements_signed(user, place: coverage.ScopeRef, since: datetime.date) -> Table:
     agreements = IntentAgreement.objects.visible_to(user).filter(
-        status=AgreementStatus.SIGNED, signed_date__gte=since
+        status__in=COVERING_STATUSES, signed_date__gte=since
     )
     if place.level == Level.AREA:
         agreements = agreements.filter(
@@ -465,34 +466,55 @@ def _agreement_coverage() -> Table:
     return table
 
 
+def benefit_columns() -> list[Column]:
+    """The columns of a benefit's figures: the report's table and the benefit's page."""
+    return [
+        Column(_("Benefit")),
+        Column(_("Unit of the change")),
+        Column(_("How it is counted")),
+        Column(_("Mean improvement per reporter"), "number"),
+        Column(_("Median improvement"), "number"),
+        Column(_("Sum of improvements"), "number"),
+        Column(_("Reported"), "int"),
+        Column(_("Of which municipalities"), "int"),
+        Column(_("Expected"), "int"),
+        Column(_("Reporting coverage"), "percent"),
+    ]
+
+
+def benefit_row(s) -> list:
+    """One benefit's figures as the report's row (benefits.selectors.benefit_summary)."""
+    return [
+        s.benefit.name,
+        s.change_unit,
+        s.kind_label,
+        s.mean_improvement,
+        s.median_improvement,
+        s.total_improvement,
+        s.reported,
+        s.reported_municipalities,
+        s.expected,
+        s.coverage if s.expected else None,
+    ]
+
+
 def _benefits(user) -> Table:
     from .selectors import benefit_summary
 
     table = Table(
         "gevinster",
         _("Realised benefits"),
-        [
-            Column(_("Benefit")),
-            Column(_("Unit")),
-            Column(_("Realised improvement"), "number"),
-            Column(_("Reported"), "int"),
-            Column(_("Expected"), "int"),
-            Column(_("Reporting coverage"), "percent"),
-        ],
-        note=_("Realised: latest approved follow-up against the same reporter's baseline."),
+        benefit_columns(),
+        note=_(
+            "Realised: each reporter's latest approved follow-up against its own approved "
+            "baseline, positive when better. Shares and rates are never added up: their "
+            "mean and median are shown; a sum only for amounts. Reporters are "
+            "organisations and municipalities reporting as a whole."
+        ),
     )
-    for benefit in Benefit.objects.select_related("goal").order_by("goal__sort_order", "name"):
-        s = benefit_summary(benefit, user)
-        table.rows.append(
-            [
-                benefit.name,
-                benefit.unit,
-                float(s.total_improvement),
-                s.reported,
-                s.expected,
-                s.coverage,
-            ]
-        )
+    benefits = Benefit.objects.select_related("goal").prefetch_related("solutions")
+    for benefit in benefits.order_by("goal__sort_order", "name"):
+        table.rows.append(benefit_row(benefit_summary(benefit, user)))
     return table
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Count, Min, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors.models import (
@@ -37,8 +40,30 @@ def excluded_region_name() -> str:
     return region.name if region else excluded_region()
 
 
-def signed_agreements():
-    return IntentAgreement.objects.filter(status=AgreementStatus.SIGNED)
+# --- agreements in force on a day -----------------------------------------------------
+
+# An agreement that was signed and later ended still covered the days in between.
+COVERING_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.ENDED)
+
+
+def agreements_in_force(on: datetime.date | None = None):
+    """The agreements in force on a day (default: today): THE as-of rule of agreement
+    coverage, which every count of covered municipalities or organisations goes through
+    (the coverage page and API, the status reports, the area verdict).
+
+    An agreement covers a day when it has been signed (status signed or ended) with a
+    signing date on or before that day, and has not ended by then: no end date, or an end
+    date after the day (the end date is the first day it no longer covers). So the answer
+    for a past day follows from the dates alone and does not change when an agreement is
+    ended, or a new one signed, later. Drafts and agreements only sent never cover a day.
+
+    What the dates cannot tell: the parties and solutions are those the agreement has now.
+    The change history (AgreementChange) records when parties changed but not which, so a
+    party added after the signing counts from the signing date."""
+    day = on or timezone.localdate()
+    return IntentAgreement.objects.filter(
+        status__in=COVERING_STATUSES, signed_date__isnull=False, signed_date__lte=day
+    ).filter(Q(ended_date__isnull=True) | Q(ended_date__gt=day))
 
 
 def outside_region_municipalities():
@@ -49,11 +74,13 @@ def outside_region_municipalities():
 
 
 def covered_municipality_ids(on: datetime.date | None = None) -> set[int]:
-    """Municipalities that are a party to a signed agreement (signed by `on`, if given)."""
-    agreements = signed_agreements()
-    if on is not None:
-        agreements = agreements.filter(signed_date__lte=on)
-    return set(Municipality.objects.filter(agreements__in=agreements).values_list("pk", flat=True))
+    """Municipalities that are a party to an agreement in force on `on` (default: today)."""
+    agreements = agreements_in_force(on)
+    return set(
+        Municipality.objects.filter(agreements__in=agreements)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 @dataclass
@@ -94,7 +121,8 @@ class Coverage:
 
 
 def agreement_coverage(on: datetime.date | None = None) -> Coverage:
-    """Population covered by signed agreements outside the excluded region, against the
+    """Population covered by agreements in force on `on` (default: today; see
+    agreements_in_force) outside the excluded region, against the
     seed's threshold (half of that population) and the goal of every municipality; per
     county and per health-trust area (catchment population, so Oslo counts in two areas)."""
     outside = list(outside_region_municipalities().select_related("county"))
@@ -135,10 +163,13 @@ def agreement_coverage(on: datetime.date | None = None) -> Coverage:
     )
 
 
-def covered_organisation_ids(solution, organisation_ids) -> set[int]:
-    """Organisations covered by a signed agreement for the solution (or the whole
-    programme): as a party themselves, or through their municipality."""
-    agreements = signed_agreements().filter(Q(solutions=solution) | Q(solutions=None))
+def covered_organisation_ids(
+    solution, organisation_ids, on: datetime.date | None = None
+) -> set[int]:
+    """Organisations covered on `on` (default: today) by an agreement in force for the
+    solution (or the whole programme): as a party themselves, or through their
+    municipality."""
+    agreements = agreements_in_force(on).filter(Q(solutions=solution) | Q(solutions=None))
     return set(
         Organisation.objects.filter(pk__in=organisation_ids)
         .filter(Q(agreements__in=agreements) | Q(municipality__agreements__in=agreements))
@@ -180,6 +211,29 @@ def late_baseline_warning(report: BenefitReport) -> str:
     return ""
 
 
+# How a benefit's realised changes may be combined across reporters, from its unit.
+PERCENT, RATE, AMOUNT = "percent", "rate", "amount"
+PERCENT_UNIT = re.compile(r"%|\bprosent|\bpercent|\bandel\b|\bshare\b", re.IGNORECASE)
+# "per <something>" that is not a period of time: a rate (deviations per 1000 transfers);
+# an amount per period (letters per month) is still an amount that adds up.
+RATE_UNIT = re.compile(
+    r"\bper\s+(?!(?:dag|døgn|uke|måned|mnd|kvartal|halvår|år|day|week|month|quarter|year)\b)",
+    re.IGNORECASE,
+)
+CENT = Decimal("0.01")
+
+
+def unit_kind(unit: str) -> str:
+    """PERCENT for a share (prosent, %, andel), RATE for a ratio of two quantities
+    (avvik per 1000 overføringer), AMOUNT for anything that adds up (minutes, kroner, a
+    count, letters per month). The one place the unit's text decides the arithmetic."""
+    if PERCENT_UNIT.search(unit or ""):
+        return PERCENT
+    if RATE_UNIT.search(unit or ""):
+        return RATE
+    return AMOUNT
+
+
 @dataclass
 class Realisation:
     reporter: str
@@ -189,37 +243,116 @@ class Realisation:
     latest: Decimal
 
     def improvement(self, direction: str) -> Decimal:
+        """The reporter's change against its own baseline, positive when it is better."""
         change = self.latest - self.baseline
         return change if direction == Direction.HIGHER else -change
+
+    @property
+    def is_municipality(self) -> bool:
+        """Reported by the municipality as a whole, not by one of its organisations."""
+        return self.organisation is None
+
+
+def _round(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
 class BenefitSummary:
+    """A benefit's realised change, combined as its unit allows, with who reported.
+
+    - kind PERCENT (a share) and RATE (a ratio): the mean and the median of each
+      reporter's change against its own baseline (in percentage points for a share);
+      never a sum: `total_improvement` is None.
+    - kind AMOUNT (minutes, kroner, a count): the sum of the reporters' changes, and the
+      mean and median per reporter.
+    Improvements are signed so that positive is better (the benefit's direction). Every
+    figure is rounded to hundredths here, so pages and files show the same numbers; with
+    no reporter there is no figure (None), never 0.
+
+    Reporters are organisations and municipalities reporting for themselves as a whole
+    (whatever BenefitReport allows). Expected, by the kinds of reporter the benefit has
+    reports from (organisations when it has none yet): the organisations that have one of
+    the benefit's solutions in use, and the municipalities where an organisation has it;
+    a reporter outside those (e.g. still in trial) counts as expected too, so coverage
+    never exceeds 100 %."""
+
     benefit: Benefit
     realisations: list[Realisation]
-    expected: int
-    reported: int
+    expected_organisations: int
+    expected_municipalities: int
     by_area: list[dict]
     by_county: list[dict]
+    kind: str = AMOUNT
+    mean_improvement: Decimal | None = None
+    median_improvement: Decimal | None = None
+    total_improvement: Decimal | None = None  # only where a sum means something
+    mean_baseline: Decimal | None = None
+    mean_latest: Decimal | None = None
 
     @property
-    def total_improvement(self) -> Decimal:
-        return sum((r.improvement(self.benefit.direction) for r in self.realisations), Decimal("0"))
+    def n(self) -> int:
+        return len(self.realisations)
+
+    @property
+    def reported_organisations(self) -> int:
+        return sum(1 for r in self.realisations if not r.is_municipality)
+
+    @property
+    def reported_municipalities(self) -> int:
+        return sum(1 for r in self.realisations if r.is_municipality)
+
+    @property
+    def reported(self) -> int:
+        return self.n
+
+    @property
+    def expected(self) -> int:
+        return self.expected_organisations + self.expected_municipalities
 
     @property
     def coverage(self) -> float:
         return self.reported / self.expected if self.expected else 0.0
 
+    @property
+    def is_summable(self) -> bool:
+        return self.kind == AMOUNT
+
+    @property
+    def change_unit(self) -> str:
+        """The unit of a change: percentage points for a share, else the benefit's unit."""
+        return _("percentage points") if self.kind == PERCENT else self.benefit.unit
+
+    @property
+    def kind_label(self) -> str:
+        return {
+            PERCENT: _("Share: mean and median of the changes, never summed"),
+            RATE: _("Rate: mean and median of the changes, never summed"),
+            AMOUNT: _("Amount: sum of the changes, and mean and median per reporter"),
+        }[self.kind]
+
+    @property
+    def progress(self) -> float | None:
+        """The share of the way from the mean baseline to the target (a level of the
+        indicator) that the mean latest level has come."""
+        target = self.benefit.target_value
+        if self.mean_baseline is None or target is None or target == self.mean_baseline:
+            return None
+        return float((self.mean_latest - self.mean_baseline) / (target - self.mean_baseline))
+
 
 def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
-    """Realised benefit = the latest approved follow-up against the same reporter's approved
-    baseline. Always with its coverage: how many reported out of how many should have (the
-    organisations that have the solution in use)."""
+    """THE realised benefit, for the page, the API, the status report's files and the
+    decision briefs: the latest approved follow-up against the same reporter's first
+    approved baseline, combined as the unit allows (see BenefitSummary), always with how
+    many reported out of how many should have. Within the user's reach."""
     reports = (
         BenefitReport.objects.visible_to(user)
         .filter(benefit=benefit, status=ReportStatus.APPROVED)
         .select_related(
-            "municipality", "organisation__health_trust", "organisation__municipality__county"
+            "municipality__county",
+            "organisation__health_trust",
+            "organisation__municipality__county",
         )
         .order_by("period_end", "id")
     )
@@ -242,46 +375,101 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
         for key in latest
         if key in baseline
     ]
-    expected_orgs = (
-        Organisation.objects.visible_to(user)
-        .filter(
-            is_active=True,
-            rollout_statuses__solution__in=benefit.solutions.all(),
-            rollout_statuses__status=Status.IN_USE,
-        )
-        .distinct()
+    in_use = Organisation.objects.visible_to(user).filter(
+        is_active=True,
+        rollout_statuses__solution__in=benefit.solutions.all(),
+        rollout_statuses__status=Status.IN_USE,
     )
+    # Who reports on this benefit (any report, anywhere): organisations, municipalities as
+    # a whole, or both; with no report yet, the organisations that use the solution.
+    reports_of = BenefitReport.objects.filter(benefit=benefit)
+    municipalities_report = reports_of.filter(organisation__isnull=True).exists()
+    organisations_report = (
+        reports_of.filter(organisation__isnull=False).exists() or not municipalities_report
+    )
+    reported_orgs = [r.organisation.pk for r in realisations if not r.is_municipality]
+    expected_orgs = Organisation.objects.filter(
+        Q(pk__in=in_use.values("pk") if organisations_report else []) | Q(pk__in=reported_orgs)
+    )
+    reported_munis = [r.municipality.pk for r in realisations if r.is_municipality]
+    expected_munis = Municipality.objects.filter(pk__in=reported_munis)
+    if municipalities_report:
+        expected_munis = Municipality.objects.filter(
+            Q(pk__in=reported_munis)
+            | Q(
+                pk__in=Municipality.objects.visible_to(user)
+                .filter(organisations__in=in_use.values("pk"))
+                .values("pk")
+            )
+        )
+    area_of_municipality: dict[int, list[str]] = defaultdict(list)
+    for m, name in Catchment.objects.filter(
+        municipality_id__in=[r.municipality.pk for r in realisations if r.is_municipality]
+    ).values_list("municipality_id", "health_trust__name"):
+        area_of_municipality[m].append(name)
     by_area = _reporting_by(
-        expected_orgs, realisations, "health_trust__name", lambda o: o.health_trust.name, "area"
+        [
+            _count_by(expected_orgs, "health_trust__name"),
+            _count_by(
+                Catchment.objects.filter(municipality__in=expected_munis), "health_trust__name"
+            ),
+        ],
+        [
+            name
+            for r in realisations
+            for name in (
+                area_of_municipality[r.municipality.pk]
+                if r.is_municipality
+                else [r.organisation.health_trust.name]
+            )
+        ],
+        "area",
     )
     by_county = _reporting_by(
-        expected_orgs,
-        realisations,
-        "municipality__county__name",
-        lambda o: o.municipality.county.name,
+        [
+            _count_by(expected_orgs, "municipality__county__name"),
+            _count_by(expected_munis, "county__name"),
+        ],
+        [
+            (r.municipality if r.is_municipality else r.organisation.municipality).county.name
+            for r in realisations
+        ],
         "county",
     )
-    return BenefitSummary(
+    summary = BenefitSummary(
         benefit,
         realisations,
-        expected=sum(row["expected"] for row in by_area),
-        reported=sum(1 for r in realisations if r.organisation is not None),
+        expected_organisations=expected_orgs.count(),
+        expected_municipalities=expected_munis.count(),
         by_area=by_area,
         by_county=by_county,
+        kind=unit_kind(benefit.unit),
     )
+    if realisations:
+        improvements = [r.improvement(benefit.direction) for r in realisations]
+        n = len(realisations)
+        summary.mean_improvement = _round(sum(improvements) / n)
+        summary.median_improvement = _round(statistics.median(improvements))
+        if summary.is_summable:
+            summary.total_improvement = _round(sum(improvements))
+        summary.mean_baseline = _round(sum(r.baseline for r in realisations) / n)
+        summary.mean_latest = _round(sum(r.latest for r in realisations) / n)
+    return summary
 
 
-def _reporting_by(expected_orgs, realisations, path: str, key_of, label: str) -> list[dict]:
-    """Per area or county: how many should report (have the solution in use) and how many
-    did (an approved baseline and follow-up)."""
-    expected = _count_by(expected_orgs, path)
-    reported: dict[str, int] = defaultdict(int)
-    for r in realisations:
-        if r.organisation is not None:
-            reported[key_of(r.organisation)] += 1
+def _reporting_by(expected: list[dict[str, int]], reported: list[str], label: str) -> list[dict]:
+    """Per area or county: how many should report (the sum of the counts per kind of
+    reporter) and how many did (one name per reporter and place it counts in)."""
+    totals: dict[str, int] = defaultdict(int)
+    for counts in expected:
+        for name, n in counts.items():
+            totals[name] += n
+    did: dict[str, int] = defaultdict(int)
+    for name in reported:
+        did[name] += 1
     return [
-        {label: name, "expected": n, "reported": reported.get(name, 0)}
-        for name, n in sorted(expected.items())
+        {label: name, "expected": n, "reported": did.get(name, 0)}
+        for name, n in sorted(totals.items())
     ]
 
 

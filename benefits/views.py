@@ -23,6 +23,7 @@ from actors.forms import add_service_errors
 from actors.models import HealthTrust, Municipality, Organisation
 from actors.review import SelfReview
 
+from . import reports as status_reports
 from . import selectors, services
 from .charts import chart_height, share_bars
 from .choices import Direction, MeasurementKind, ReportStatus
@@ -118,9 +119,9 @@ def _by_gap(rows):
 @login_required
 @require_safe
 def agreement_coverage(request):
-    """Are signed agreements above the threshold (half the population outside the excluded
-    region), and where are the gaps? Any role; the municipalities listed as gaps are those
-    the user can see."""
+    """Are the agreements in force (today, or on the day asked for) above the threshold
+    (half the population outside the excluded region), and where are the gaps? Any role;
+    the municipalities listed as gaps are those the user can see."""
     scope = scoping.scope_for(request.user)
     if not scope.role:
         raise PermissionDenied
@@ -324,29 +325,27 @@ def agreement_document_version(request, pk, document_pk):
 
 
 def _levels(summary) -> dict:
-    """Averages over the reporters with a realised change, for display next to the target.
-
-    A benefit's target is a level of its indicator (e.g. 15 minutes per admission), while
-    the summary's total is a sum of changes; so the target is compared with the average
-    level now, as the share of the way from the average baseline to the target.
-    """
-    realisations = summary.realisations
-    if not realisations:
-        return {"n": 0, "progress": None}
-    n = len(realisations)
-    baseline = sum(r.baseline for r in realisations) / n
-    latest = sum(r.latest for r in realisations) / n
-    target = summary.benefit.target_value
-    progress = None
-    if target is not None and target != baseline:
-        progress = float((latest - baseline) / (target - baseline))
+    """The summary's mean levels, for display next to the target (a level of the
+    indicator, e.g. 15 minutes per admission): the mean baseline, the mean latest level and
+    how far that has come towards the target."""
     return {
-        "n": n,
-        "baseline": baseline,
-        "latest": latest,
-        "improvement": summary.total_improvement / n,
-        "progress": progress,
+        "n": summary.n,
+        "baseline": summary.mean_baseline,
+        "latest": summary.mean_latest,
+        "improvement": summary.mean_improvement,
+        "progress": summary.progress,
     }
+
+
+def _figures(summary) -> list[dict]:
+    """The benefit's figures with the status report's labels (benefits.reports), so the
+    page and the files name and show the same numbers."""
+    columns = status_reports.benefit_columns()
+    values = status_reports.benefit_row(summary)
+    return [
+        {"label": c.label, "value": v, "kind": c.kind}
+        for c, v in zip(columns[1:], values[1:], strict=True)
+    ]
 
 
 @login_required
@@ -360,6 +359,7 @@ def benefit_register(request):
         for benefit in goal.benefits.all():
             benefit.summary = selectors.benefit_summary(benefit, request.user)
             benefit.levels = _levels(benefit.summary)
+            benefit.figures = _figures(benefit.summary)
     return render(
         request,
         "benefits/benefit_register.html",
@@ -389,7 +389,7 @@ def benefit_detail(request, pk):
     chart = {
         "type": "bar",
         "horizontal": True,
-        "label": _("Improvement (%(unit)s)") % {"unit": benefit.unit},
+        "label": _("Improvement (%(unit)s)") % {"unit": summary.change_unit},
         "labels": [row["r"].reporter for row in shown],
         "values": [float(row["improvement"]) for row in shown],
     }
@@ -406,6 +406,7 @@ def benefit_detail(request, pk):
             "benefit": benefit,
             "summary": summary,
             "levels": _levels(summary),
+            "figures": _figures(summary),
             "realisations": realisations,
             "chart": chart,
             "chart_height": chart_height(len(shown)),
@@ -427,7 +428,7 @@ def overview(request):
     cards = []
     for benefit in benefits:
         summary = selectors.benefit_summary(benefit, user)
-        cards.append({"summary": summary, "levels": _levels(summary)})
+        cards.append({"summary": summary, "levels": _levels(summary), "figures": _figures(summary)})
     chart = {
         "type": "bar",
         "horizontal": True,
@@ -444,7 +445,7 @@ def overview(request):
                 "color": COLOUR_BEYOND,
             },
             {
-                "label": _("Organisations reported of those expected (%)"),
+                "label": _("Reporters of those expected (%)"),
                 "data": [round(c["summary"].coverage * 100, 1) for c in cards],
                 "color": COLOUR_COVERED,
             },

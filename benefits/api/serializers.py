@@ -325,13 +325,43 @@ class CountyRealisationSerializer(serializers.Serializer):
 
 
 class BenefitSummarySerializer(serializers.Serializer):
-    total_improvement = serializers.DecimalField(max_digits=16, decimal_places=2)
+    aggregation = serializers.ChoiceField(
+        choices=["percent", "rate", "amount"],
+        help_text=_(
+            "How the reporters' changes are combined, from the unit: percent (a share) and "
+            "rate (a ratio) by their mean and median, never summed; amount also by its sum."
+        ),
+    )
+    change_unit = serializers.CharField(
+        help_text=_("The unit of a change: percentage points for a share.")
+    )
+    mean_improvement = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        allow_null=True,
+        help_text=_("Mean of the reporters' improvements (positive is better); null without."),
+    )
+    median_improvement = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
+    total_improvement = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        allow_null=True,
+        help_text=_("Sum of the improvements: only for amounts, null for shares and rates."),
+    )
     expected = serializers.IntegerField(
-        help_text=_("Organisations you can see that have one of the benefit's solutions in use.")
+        help_text=_(
+            "Reporters expected within your reach: organisations that have one of the "
+            "benefit's solutions in use and, where municipalities report as a whole, their "
+            "municipalities (and anyone else who reported)."
+        )
     )
+    expected_municipalities = serializers.IntegerField()
     reported = serializers.IntegerField(
-        help_text=_("Organisations with an approved baseline and follow-up.")
+        help_text=_(
+            "Reporters (organisations and municipalities) with an approved baseline and follow-up."
+        )
     )
+    reported_municipalities = serializers.IntegerField()
     coverage = serializers.FloatField(help_text=_("reported / expected"))
     by_area = AreaRealisationSerializer(many=True)
     by_county = CountyRealisationSerializer(many=True)

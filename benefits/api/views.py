@@ -228,7 +228,10 @@ class IntentAgreementViewSet(RolloutViewSet):
                 "on",
                 OpenApiTypes.DATE,
                 OpenApiParameter.QUERY,
-                description="Count agreements signed by this date (default: all signed).",
+                description=(
+                    "Count the agreements in force on this date: signed by then and not "
+                    "ended by then (default: today)."
+                ),
             )
         ],
         responses={200: serializers.CoverageSerializer, **NO_ROLE},
@@ -236,9 +239,10 @@ class IntentAgreementViewSet(RolloutViewSet):
     )
     @action(detail=False, methods=["get"])
     def coverage(self, request):
-        """Population covered by signed agreements outside the excluded region, nationally,
-        per county and per health-trust area, against the threshold (half the
-        population). National figures: the same for every role."""
+        """Population covered by agreements in force (signed and not ended) on a day,
+        outside the excluded region, nationally, per county and per health-trust area,
+        against the threshold (half the population). National figures: the same for
+        every role."""
         require_role(request)
         on = request.query_params.get("on")
         try:
@@ -319,9 +323,15 @@ class BenefitViewSet(ReferenceViewSet):
             for r in summary.realisations
         ]
         data = {
+            "aggregation": summary.kind,
+            "change_unit": summary.change_unit,
+            "mean_improvement": summary.mean_improvement,
+            "median_improvement": summary.median_improvement,
             "total_improvement": summary.total_improvement,
             "expected": summary.expected,
+            "expected_municipalities": summary.expected_municipalities,
             "reported": summary.reported,
+            "reported_municipalities": summary.reported_municipalities,
             "coverage": summary.coverage,
             "by_area": summary.by_area,
             "by_county": summary.by_county,

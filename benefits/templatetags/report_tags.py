@@ -15,7 +15,8 @@ def _thousands(number: int) -> str:
 
 @register.filter
 def cell(value, kind: str = "text") -> str:
-    """A report cell as Norwegian text: 1 234, 81,7 %, 31.12.2026; – when empty."""
+    """A report cell as Norwegian text: 1 234, 81,7 %, 8,25, 31.12.2026; – when empty.
+    The benefit pages format their figures with it too, so page and PDF read alike."""
     if value is None or value == "":
         return "–"
     if kind == "int":
@@ -23,7 +24,7 @@ def cell(value, kind: str = "text") -> str:
     if kind == "percent":
         return f"{float(value) * 100:.1f} %".replace(".", ",")
     if kind == "number":
-        return f"{float(value):.1f}".replace(".", ",")
+        return f"{float(value):.2f}".replace(".", ",")
     if kind == "date" and isinstance(value, datetime.date):
         return value.strftime("%d.%m.%Y")
     return str(value)

@@ -445,6 +445,10 @@ def _iso(day) -> str | None:
     return day.isoformat() if day else None
 
 
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def _benefits_section(since: datetime.date) -> list[dict]:
     from benefits.choices import MeasurementKind, ReportStatus
     from benefits.models import Benefit, BenefitReport
@@ -464,7 +468,12 @@ def _benefits_section(since: datetime.date) -> list[dict]:
                 "unit": benefit.unit,
                 "direction": benefit.direction,
                 "realisations": len(summary.realisations),
-                "total_improvement": float(summary.total_improvement),
+                # As the unit allows (benefits.selectors.BenefitSummary): no sum of shares.
+                "aggregation": summary.kind,
+                "change_unit": summary.change_unit,
+                "mean_improvement": _number(summary.mean_improvement),
+                "median_improvement": _number(summary.median_improvement),
+                "total_improvement": _number(summary.total_improvement),
                 "reported": summary.reported,
                 "expected": summary.expected,
                 "new_follow_ups": new.count(),

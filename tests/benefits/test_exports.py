@@ -198,12 +198,12 @@ def test_benefit_register_export(contact, org_bergen, org_tromso):
         f"gevinstregister-{timezone.localdate().isoformat()}.xlsx"
         in response["Content-Disposition"]
     )
-    assert len(header(sheet)) == 13 and all(c.font.b for c in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:M3"
+    assert len(header(sheet)) == 18 and all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:R3"
     rows = {r[1].value: r for r in sheet.iter_rows(min_row=2)}
     row = rows[benefit.name]
     goal, name, indicator, unit, direction, solutions, owner, baseline, *rest = row
-    target_value, target_date, reported, expected, realised = rest
+    target_value, target_date, reported, expected, realised, mean, median, *_ = rest
     assert goal.value == benefit.goal.name and unit.value == "minutter"
     assert solutions.value == "Kjernejournal, Pasientens legemiddelliste (PLL)"
     assert baseline.value == "Ja"
@@ -212,17 +212,19 @@ def test_benefit_register_export(contact, org_bergen, org_tromso):
     # Only the contact's scope counts: Bergen reported, Tromsø is not theirs.
     assert (reported.value, expected.value) == (1, 1)
     assert realised.data_type == "n" and realised.value == 2.5
-    empty = rows["Færre feil"]
-    assert empty[8].value is None and empty[9].value is None and empty[12].value == 0
+    assert mean.value == 2.5 and median.value == 2.5
+    empty = rows["Færre feil"]  # nobody reported: no figure, not 0
+    assert empty[8].value is None and empty[9].value is None and empty[11].value == 0
+    assert empty[12].value is None and empty[13].value is None
 
     national = UserFactory(username="dir", role="directorate")
     text = api_client_for(national).get(reverse("benefit-export"), {"format": "csv"}).content
     assert text.startswith(b"\xef\xbb\xbf")
     rows = read_csv(text.decode("utf-8-sig"))
-    assert len(rows) == 3 and len(rows[0]) == 13
+    assert len(rows) == 3 and len(rows[0]) == 18
     row = next(r for r in rows if r[1] == benefit.name)
-    assert row[8:] == ["5,50", "2027-12-31", "2", "2", "5,00"]  # decimal comma
-    assert Decimal(row[-1].replace(",", ".")) == 5
+    assert row[8:15] == ["5,50", "2027-12-31", "2", "2", "5,00", "2,50", "2,50"]  # decimal comma
+    assert Decimal(row[12].replace(",", ".")) == 5 and row[17] == "0"
     filtered = api_client_for(national).get(
         reverse("benefit-export"), {"format": "csv", "solution": "sfm"}
     )
