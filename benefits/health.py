@@ -32,3 +32,28 @@ class CoverageSnapshotAge(HealthCheck):
         self.age = timezone.now() - newest
         if self.age > STALE_AFTER:
             raise ServiceWarning("the newest coverage snapshot is older than a day")
+
+
+@dataclasses.dataclass
+class JobBacklog(HealthCheck):
+    """Jobs that need an operator's eye (benefits/jobs.py): stalled (their worker stopped
+    answering), waiting for an unreachable broker, or sent long ago and never started."""
+
+    async def run(self) -> None:
+        from actors.models import Job
+
+        from . import jobs
+
+        def counts() -> tuple[int, int]:
+            late = timezone.now() - jobs.lost_after()
+            waiting = Job.objects.filter(state=Job.State.QUEUED, created_at__lt=late).exclude(
+                run_after__gte=late
+            )
+            return jobs.stalled().count(), waiting.count()
+
+        stalled, waiting = await sync_to_async(counts)()
+        if stalled or waiting:
+            raise ServiceWarning(
+                f"{stalled} stalled job(s), {waiting} job(s) queued for more than "
+                f"{int(jobs.lost_after().total_seconds() // 60)} minutes: is the worker running?"
+            )

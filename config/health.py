@@ -31,7 +31,7 @@ from redis.asyncio import Redis as RedisClient
 from actors.choices import Role
 from actors.models import ScheduledTaskRun
 from actors.scoping import scope_for
-from benefits.health import STALE_AFTER, CoverageSnapshotAge
+from benefits.health import STALE_AFTER, CoverageSnapshotAge, JobBacklog
 
 # A beat task is flagged when its last run is older than a day while a run was due since.
 BEAT_GRACE = datetime.timedelta(hours=1)
@@ -80,6 +80,7 @@ def detailed_checks() -> list[HealthCheck]:
     return [
         *load_balancer_checks(),
         CoverageSnapshotAge(),
+        JobBacklog(),
         *(BeatTaskAge(name=name) for name in settings.CELERY_BEAT_SCHEDULE),
     ]
 

@@ -269,6 +269,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "benefits.tasks.sweep_jobs",
         "schedule": crontab(minute="*/2"),
     },
+    # After the nightly coverage (02:15): history against current statuses, snapshots
+    # against a live count (rollout/integrity.py).
+    "integrity-check-nightly": {
+        "task": "rollout.tasks.check_integrity",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "report-files-purge": {
         "task": "benefits.tasks.purge_report_files",
         "schedule": crontab(minute=40),

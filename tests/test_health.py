@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from health_check.exceptions import ServiceUnavailable
 
-from actors.models import ScheduledTaskRun
+from actors.models import Job, ScheduledTaskRun
 from benefits.choices import Level
 from benefits.models import CoverageSnapshot, CoverageTarget
 from benefits.tasks import purge_report_files
@@ -105,3 +105,16 @@ def test_the_detail_page_flags_ages_over_a_day_but_the_site_stays_healthy(make_u
     assert rows[("BeatTaskAge", "report-files-purge")]["warning"]
     assert response.context["healthy"]
     assert client.get(reverse("health")).status_code == 200
+
+
+def test_the_detail_page_flags_stalled_and_long_queued_jobs(make_user, settings):
+    response = client_for(make_user("admin")).get(reverse("health_detail"))
+    assert rows_of(response)[("JobBacklog", "")]["ok"]
+    silent = timezone.now() - datetime.timedelta(seconds=settings.JOB_STALLED_AFTER_SECONDS + 5)
+    Job.objects.create(
+        kind=Job.Kind.COVERAGE_RECOMPUTE, state=Job.State.RUNNING, heartbeat_at=silent
+    )
+    response = client_for(make_user("admin")).get(reverse("health_detail"))
+    backlog = rows_of(response)[("JobBacklog", "")]
+    assert backlog["warning"] and "1 stalled job(s), 0 job(s) queued" in backlog["message"]
+    assert response.context["healthy"]  # a warning for the operator, not an outage
