@@ -375,10 +375,12 @@ def test_a_failing_job_is_marked_failed(db, monkeypatch):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(coverage, "compute", boom)
-    with pytest.raises(RuntimeError):
-        services.coverage_job_run(job)
+    services.coverage_job_run(job)  # each target on its own: the job reports, not raises
     job.refresh_from_db()
     assert job.state == Job.State.FAILED and "went away" in job.message
+    assert job.result["targets"] == [] and set(job.result["failed"]) == set(
+        CoverageTarget.objects.filter(is_active=True).values_list("code", flat=True)
+    )
 
 
 def test_changing_a_target_rule_rebuilds_its_history(
