@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Re-exported: one set of sources for every history, one review workflow (actors/review.py).
 from actors.choices import ReportStatus, Source  # noqa: F401
@@ -27,7 +28,7 @@ class StatusChangeKind(models.TextChoices):
     """What a status history row records: a change, or a correction that brings the history
     back in line with the current status after drift (rollout/integrity.py)."""
 
-    CHANGE = "endring", _("Change")
+    CHANGE = "endring", pgettext_lazy("history kind", "Change")
     CORRECTION = "korreksjon", _("Correction")
 
 

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from actors import scoping
 from actors.choices import Role
@@ -309,7 +309,9 @@ def _notify_administrators(run: IntegrityCheckRun) -> int:
     if not recipients:
         return 0
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Integrity check: %(n)s findings") % {"n": run.finding_count}
+        subject = ngettext(
+            "Integrity check: %(n)s finding", "Integrity check: %(n)s findings", run.finding_count
+        ) % {"n": run.finding_count}
         lines = [
             _(
                 "The integrity check of %(when)s found that the status history and the "

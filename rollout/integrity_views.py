@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import integrity
@@ -57,7 +58,11 @@ def _say_result(request, run: IntegrityCheckRun) -> None:
     if run.finding_count:
         messages.error(
             request,
-            _("The check found %(n)s disagreements; the administrators were e-mailed.")
+            ngettext(
+                "The check found %(n)s disagreement; the administrators were e-mailed.",
+                "The check found %(n)s disagreements; the administrators were e-mailed.",
+                run.finding_count,
+            )
             % {"n": run.finding_count},
         )
     else:
@@ -84,7 +89,18 @@ def integrity_repair(request):
         return redirect("rollout:integrity")
     messages.success(
         request,
-        _("%(n)s corrections written and recomputations asked for. Checked again: %(f)s findings.")
-        % {"n": outcome.repaired, "f": outcome.run.finding_count},
+        ngettext(
+            "%(n)s correction written and recomputation asked for.",
+            "%(n)s corrections written and recomputations asked for.",
+            outcome.repaired,
+        )
+        % {"n": outcome.repaired}
+        + " "
+        + ngettext(
+            "Checked again: %(f)s finding.",
+            "Checked again: %(f)s findings.",
+            outcome.run.finding_count,
+        )
+        % {"f": outcome.run.finding_count},
     )
     return redirect(f"{reverse('rollout:integrity')}?run={outcome.run.pk}")

@@ -339,7 +339,10 @@ class BenefitSummarySerializer(serializers.Serializer):
         max_digits=16,
         decimal_places=2,
         allow_null=True,
-        help_text=_("Mean of the reporters' improvements (positive is better); null without."),
+        help_text=_(
+            "Mean of the reporters' improvements (positive is better); null when no "
+            "reporter has a realised change yet."
+        ),
     )
     median_improvement = serializers.DecimalField(max_digits=16, decimal_places=2, allow_null=True)
     total_improvement = serializers.DecimalField(
