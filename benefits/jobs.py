@@ -28,7 +28,6 @@ from django.conf import settings
 from django.db import (
     InterfaceError,
     OperationalError,
-    close_old_connections,
     connections,
     transaction,
 )
@@ -146,7 +145,6 @@ def stalled():
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     """Send what is pending, send again what was lost, and deal with stalled jobs."""
-    close_old_connections()
     now = now or timezone.now()
     done = {"sent": 0, "resent": 0, "restarted": 0, "failed": 0}
     queued = Job.objects.filter(state=Job.State.QUEUED)
