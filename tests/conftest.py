@@ -116,6 +116,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_reference_data", verbosity=0)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test ends with a flush that empties every table: the rows the
+    migrations made and the reference data too. Put them back, so the tests that follow in
+    this process find the database as django_db_setup left it (whatever order xdist
+    chooses)."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from actors.models import Municipality, OrganisationType
+
+    with item.config.stash[blocking_manager_key].unblock():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents and not OrganisationType.objects.exists():
+            connection.creation.deserialize_db_from_string(contents)
+        if not Municipality.objects.exists():
+            call_command("load_reference_data", verbosity=0)
+
+
 ROLE_USERS = {
     "norole": {"role": ""},
     "contact": {"role": Role.MUNICIPALITY_CONTACT, "municipalities": ["4601"]},
