@@ -172,7 +172,7 @@ recreate_db "$RESTORED_DB"
 count_history='SELECT count(*) FROM rollout_statuschange'
 [ "$(psql "$SMOKE_DATABASE_URL" -tAc "$count_history")" = "$(psql "$RESTORED_DATABASE_URL" -tAc "$count_history")" ] ||
   fail "the restored status history has a different number of rows"
-triggers="SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgname LIKE '%append_only'"
+triggers="SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE tgname LIKE '%append_only%'"
 [ "$(psql "$SMOKE_DATABASE_URL" -tAc "$triggers")" = "$(psql "$RESTORED_DATABASE_URL" -tAc "$triggers")" ] ||
   fail "the restored database lacks append-only triggers"
 echo "    append-only triggers restored: $(psql "$RESTORED_DATABASE_URL" -tAc "$triggers")"
@@ -181,13 +181,14 @@ DATABASE_URL="$RESTORED_DATABASE_URL" manage migrate --check --noinput >/dev/nul
   fail "the restored database misses migrations"
 DATABASE_URL="$RESTORED_DATABASE_URL" manage load_reference_data --check
 DATABASE_URL="$RESTORED_DATABASE_URL" manage shell -v 0 -c "
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from rollout.models import StatusChange
 row = StatusChange.objects.order_by('-pk').first()
 assert row is not None, 'no status history to test'
 for what, attempt in [
     ('UPDATE', lambda: StatusChange.objects.filter(pk=row.pk).update(reason='changed')),
     ('DELETE', lambda: StatusChange.objects.filter(pk=row.pk).delete()),
+    ('TRUNCATE', lambda: connection.cursor().execute('TRUNCATE rollout_statuschange CASCADE')),
 ]:
     try:
         with transaction.atomic():
