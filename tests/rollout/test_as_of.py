@@ -86,12 +86,12 @@ def test_page_shows_the_old_status_before_a_change_and_the_new_after(contact, hi
     assert before.status_code == 200
     assert listed(before) == {bergen: Status.PLANNING, quiet: Status.NOT_STARTED}
     page = before.content.decode()
-    assert "Status as of 31.05.2024" in page
+    assert "Status per 31.05.2024" in page
     assert "01.03.2024" in page and "Oppstart" in page  # since when, and why, back then
 
     after = client.get(PAGE, {"solution": "kjernejournal", "as_of": "2024-06-01"})
     assert listed(after) == {bergen: Status.IN_USE, quiet: Status.NOT_STARTED}
-    assert "Status as of 01.06.2024" in after.content.decode()
+    assert "Status per 01.06.2024" in after.content.decode()
 
     # Before anything happened to it, an organisation of today's registry had not started.
     first = client.get(PAGE, {"solution": "kjernejournal", "as_of": "2024-03-01"})
@@ -147,10 +147,10 @@ def test_page_as_of_never_leaves_the_kommunekontakts_scope(contact, history, par
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2024-02-29", "The status history begins on 2024-03-01; choose that day or later."),
-        ("not-a-date", "Enter the date as YYYY-MM-DD, for example 2025-06-01."),
-        ("2024-02-30", "Enter the date as YYYY-MM-DD, for example 2025-06-01."),
-        ("future", "is in the future; choose today"),
+        ("2024-02-29", "Statushistorikken begynner 2024-03-01; velg den dagen eller senere."),
+        ("not-a-date", "Oppgi datoen som ÅÅÅÅ-MM-DD, for eksempel 2025-06-01."),
+        ("2024-02-30", "Oppgi datoen som ÅÅÅÅ-MM-DD, for eksempel 2025-06-01."),
+        ("future", "er i fremtiden; velg i dag"),
     ],
 )
 def test_page_refuses_a_bad_day_with_the_form_error_and_keeps_todays_list(
@@ -175,7 +175,7 @@ def test_page_refuses_a_bad_day_with_the_form_error_and_keeps_todays_list(
 def test_page_without_any_history_says_so(contact, org_bergen):
     response = client_for(contact).get(PAGE, {"as_of": "2024-01-01"})
     assert response.status_code == 200
-    assert "There is no status history yet" in " ".join(
+    assert "Det finnes ingen statushistorikk ennå" in " ".join(
         response.context["filterset"].form.errors["as_of"]
     )
 
@@ -197,7 +197,7 @@ def test_page_pagination_keeps_as_of(coordinator):
     second = client.get(PAGE + "?solution=kjernejournal&as_of=2024-03-01&page=2")
     assert second.context["as_of"] == D(2024, 3, 1)
     assert len(second.context["page"]) == 1
-    assert "Status as of 01.03.2024" in second.content.decode()
+    assert "Status per 01.03.2024" in second.content.decode()
     everyone = set(listed(first)) | set(listed(second))
     assert everyone == {o.pk for o in orgs}
 
@@ -215,7 +215,7 @@ def test_page_hides_editing_for_a_past_day_and_refuses_a_post(coordinator, histo
     assert 'name="to_status"' not in page
     assert "Change status" not in page
     # A link back to today keeps the other filters and drops the day.
-    assert 'href="?solution=kjernejournal">Back to today' in page.replace("\n  ", "")
+    assert 'href="?solution=kjernejournal">Tilbake til i dag' in page.replace("\n  ", "")
 
     before = StatusChange.objects.count()
     response = client.post(
@@ -329,10 +329,10 @@ def test_api_as_of_never_leaves_the_kommunekontakts_scope(contact, history, para
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("2024-02-29", "The status history begins on 2024-03-01; choose that day or later."),
-        ("not-a-date", "Enter the date as YYYY-MM-DD, for example 2025-06-01."),
-        ("2024-13-01", "Enter the date as YYYY-MM-DD, for example 2025-06-01."),
-        ("future", "is in the future; choose today"),
+        ("2024-02-29", "Statushistorikken begynner 2024-03-01; velg den dagen eller senere."),
+        ("not-a-date", "Oppgi datoen som ÅÅÅÅ-MM-DD, for eksempel 2025-06-01."),
+        ("2024-13-01", "Oppgi datoen som ÅÅÅÅ-MM-DD, for eksempel 2025-06-01."),
+        ("future", "er i fremtiden; velg i dag"),
     ],
 )
 def test_api_refuses_a_bad_day_with_400_naming_the_field(contact, history, value, message):
