@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.no import orgnr as stdnum_orgnr
 
-from . import scoping
+from . import scoping, signals
 from .choices import Source
 from .concurrency import check_version
 from .models import (
@@ -245,11 +245,10 @@ class OrganisationWrite:
 
 
 def coverage_changed(since=None) -> None:
-    """Organisations or statuses changed: coverage targets are recomputed soon (debounced),
-    today's figures and, for statuses dated in the past, every stored day `since` then."""
-    from benefits.services import coverage_recompute_soon
-
-    coverage_recompute_soon(since)
+    """Organisations or statuses changed: whatever is computed from them is redone soon
+    (benefits recomputes its coverage targets, debounced: today's figures and, for statuses
+    dated in the past, every stored day `since` then). A signal, as actors sits below."""
+    signals.coverage_inputs_changed.send(sender=None, since=since)
 
 
 def _refuse_orgnr_out_of_reach(scope: scoping.Scope, organisation: Organisation) -> None:

@@ -8,6 +8,12 @@ class BenefitsConfig(AppConfig):
 
     def ready(self) -> None:
         # The integrity check of rollout also compares the stored coverage figures.
-        from . import integrity
+        from actors.signals import coverage_inputs_changed
+
+        from . import integrity, services
 
         integrity.register()
+        # Registry and status changes (actors, rollout) ask for a recomputation by signal.
+        coverage_inputs_changed.connect(
+            services.recompute_after_change, dispatch_uid="benefits-recompute-after-change"
+        )

@@ -684,6 +684,11 @@ def coverage_recompute_soon(since: datetime.date | None = None) -> None:
     transaction.on_commit(_AfterChange(job), robust=True)
 
 
+def recompute_after_change(sender=None, since: datetime.date | None = None, **kwargs) -> None:
+    """Receiver of actors.signals.coverage_inputs_changed."""
+    coverage_recompute_soon(since)
+
+
 def _widen(job: Job, since: datetime.date) -> bool:
     """Let a still queued recomputation also cover days from `since` on."""
     earliest = min(job.params.get("since") or job.params["day"], since.isoformat())

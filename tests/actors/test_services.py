@@ -114,3 +114,31 @@ def test_factory_orgnrs_are_valid():
     from stdnum.no import orgnr
 
     assert all(orgnr.is_valid(valid_orgnr(n)) for n in range(200))
+
+
+def test_a_registry_change_tells_the_layers_above_by_signal(
+    contact, django_capture_on_commit_callbacks
+):
+    """actors imports nothing above it: benefits subscribes to the signal in its ready()
+    and queues the recomputation (one job, written with the change)."""
+    from actors.models import Job
+    from actors.signals import coverage_inputs_changed
+    from benefits.services import recompute_after_change
+
+    heard = []
+
+    def listener(sender, since, **kwargs):
+        heard.append(since)
+
+    sync_receivers, _async = coverage_inputs_changed._live_receivers(None)
+    assert recompute_after_change in sync_receivers
+    coverage_inputs_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks():
+            services.organisation_create(user=contact, **_fields("4601"))
+    finally:
+        coverage_inputs_changed.disconnect(listener)
+    assert heard == [None]  # today
+    assert (
+        Job.objects.filter(kind=Job.Kind.COVERAGE_RECOMPUTE, params__trigger="change").count() == 1
+    )
