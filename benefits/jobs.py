@@ -26,8 +26,6 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import (
-    InterfaceError,
-    OperationalError,
     connections,
     transaction,
 )
@@ -37,13 +35,14 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from actors import transient
 from actors.models import Job
 
 log = logging.getLogger(__name__)
 
 BROKER_DOWN = (BrokerError, RedisConnectionError, ConnectionError, OSError)
 # Errors that pass: a job meeting one is retried later (benefits.tasks.run_job).
-TRANSIENT = (OperationalError, InterfaceError, BrokerError, RedisConnectionError)
+TRANSIENT = transient.TRANSIENT
 # A stalled job is sent again this many times before it is marked failed.
 MAX_ATTEMPTS = 2
 

@@ -12,11 +12,10 @@ from celery.utils.time import get_exponential_backoff_interval
 
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
+from actors.transient import MAX_RETRIES, TRANSIENT
 
 from . import jobs, services
 
-TRANSIENT = jobs.TRANSIENT
-MAX_RETRIES = 6
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 
 

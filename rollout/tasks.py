@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from benefits.tasks import MAX_RETRIES, TRANSIENT
+from actors.transient import MAX_RETRIES, TRANSIENT
 
 from .governance import dependencies
 

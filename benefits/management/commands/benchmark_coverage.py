@@ -33,10 +33,10 @@ from django.utils import timezone
 
 from actors import demo
 from actors.choices import Role
-from actors.management.commands.seed_demo import refresh_planner_statistics
 from actors.models import Job, Municipality, Organisation, User
 from benefits.choices import Level
 from benefits.coverage import Structure, compute, independent_count
+from benefits.management.commands.seed_demo import refresh_planner_statistics
 from benefits.models import CoverageSnapshot, CoverageTarget
 from benefits.services import coverage_job_run
 from rollout.models import RolloutStatus, StatusChange
