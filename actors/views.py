@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import scoping, selectors, services
+from . import pages, scoping, selectors, services
 from .choices import Role
 from .concurrency import VersionConflict, show_conflict
 from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
@@ -62,14 +62,7 @@ def home(request):
         context["municipality_count"] = municipalities.count()
         context["population"] = municipalities.aggregate(p=Sum("population"))["p"] or 0
     context["chart"] = _type_chart(context["type_counts"])
-    if scope.role:
-        from rollout.governance import dependencies as governance
-
-        context["deadlines"] = governance.upcoming_deadlines()
-        context["due"] = [
-            (governance.kind_label(kind), items)
-            for kind, items in governance.reminders_due(request.user).items()
-        ]
+    context.update(pages.contributions("home", request))
     return render(request, "actors/home.html", context)
 
 
@@ -102,10 +95,7 @@ def municipality_detail(request, number):
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
     ).order_by("last_name", "first_name")
-    from rollout.selectors import municipality_grid
-
     groups = selectors.municipality_type_grid(request.user, municipality)
-    solutions, grid = municipality_grid(request.user, municipality)
     return render(
         request,
         "actors/municipality_detail.html",
@@ -114,8 +104,7 @@ def municipality_detail(request, number):
             "catchments": catchments,
             "contacts": contacts,
             "groups": groups,
-            "solutions": solutions,
-            "grid": grid,
+            **pages.contributions("municipality_detail", request, municipality=municipality),
             "chart": _type_chart(
                 [{"type": g["type"], "count": len(g["organisations"])} for g in groups]
             ),
@@ -183,8 +172,6 @@ def organisation_detail(request, pk):
         ),
         pk=pk,
     )
-    from rollout.selectors import organisation_rollout
-
     can_edit = Organisation.objects.editable_by(request.user).filter(pk=pk).exists()
     registry_history = organisation.registry_changes.select_related("changed_by")
     return render(
@@ -196,7 +183,7 @@ def organisation_detail(request, pk):
             "registry_page": Paginator(registry_history, REGISTRY_HISTORY_PAGE).get_page(
                 request.GET.get("registry_page")
             ),
-            **organisation_rollout(request.user, organisation),
+            **pages.contributions("organisation_detail", request, organisation=organisation),
         },
     )
 

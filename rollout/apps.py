@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class RolloutConfig(AppConfig):
     name = "rollout"
     verbose_name = _("Rollout")
+
+    def ready(self) -> None:
+        # Rollout's part of actors' pages (start page, municipality, organisation).
+        from . import pages
+
+        pages.register()
