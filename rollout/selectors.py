@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -297,11 +298,19 @@ def approved_ready_organisations(solution: Solution, organisations) -> set[int]:
     return {org_id for org_id, ok in verdict.items() if ok}
 
 
-def agreement_covered_organisations(solution: Solution, organisations) -> set[int]:
-    """Organisations covered by a signed intention agreement for the solution."""
-    from benefits.selectors import covered_organisation_ids
+# Which organisations an intention agreement covers is benefits' rule; benefits registers
+# it in its AppConfig.ready() (rollout does not import the layer above it).
+_agreement_coverage: list[Callable[[Solution, list[int]], set[int]]] = []
 
-    return covered_organisation_ids(solution, organisations)
+
+def register_agreement_coverage(provider: Callable[[Solution, list[int]], set[int]]) -> None:
+    _agreement_coverage[:] = [provider]
+
+
+def agreement_covered_organisations(solution: Solution, organisations) -> set[int]:
+    """Organisations covered today by a signed intention agreement for the solution (none
+    when no app has registered the rule)."""
+    return set().union(*(provider(solution, organisations) for provider in _agreement_coverage))
 
 
 def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
