@@ -225,7 +225,7 @@ def _drift_correction(
 
 def _correct_drift_before_change(row: RolloutStatus, day: datetime.date, user) -> None:
     """status_change never records its `from_status` from a drifted row silently: when the
-    current row disagrees with the history, a correction is written first (issue 13)."""
+    current row disagrees with the history, a correction is written first."""
     last = _last_change(row.organisation_id, row.solution_id)
     correction = _drift_correction(
         row=row,
