@@ -124,8 +124,8 @@ def pytest_runtest_teardown(item, nextitem):
     chooses)."""
     yield
     marker = item.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
+    if nextitem is None or marker is None or not marker.kwargs.get("transaction"):
+        return  # after the last test the test database is gone: nothing to put back
     from pytest_django.plugin import blocking_manager_key
 
     from actors.models import Municipality, OrganisationType

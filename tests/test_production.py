@@ -62,9 +62,16 @@ def json_log(settings):
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
+    # Whatever configured logging before in this process (an in-process Celery worker of
+    # another test reconfigures it), the request logger logs at INFO for this test.
+    before = REQUEST_LOGGER.level, REQUEST_LOGGER.disabled
+    REQUEST_LOGGER.setLevel(logging.INFO)
+    REQUEST_LOGGER.disabled = False
     REQUEST_LOGGER.addHandler(handler)
     yield stream
     REQUEST_LOGGER.removeHandler(handler)
+    REQUEST_LOGGER.setLevel(before[0])
+    REQUEST_LOGGER.disabled = before[1]
 
 
 @pytest.mark.django_db
