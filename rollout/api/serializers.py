@@ -207,10 +207,15 @@ class AreaRolloutUpdateSerializer(serializers.ModelSerializer):
 # --- statuses -------------------------------------------------------------------------
 
 
-class RolloutStatusSerializer(serializers.ModelSerializer):
+# The organisation and solution fields a status and a status as of a day share (a
+# comment, not a docstring: the schema would take it as a description).
+class _OrganisationSolution(serializers.ModelSerializer):
     orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+
+class RolloutStatusSerializer(_OrganisationSolution):
     status = EnumChoiceField(Status, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
 
@@ -232,14 +237,11 @@ class RolloutStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RolloutStatusAsOfSerializer(serializers.ModelSerializer):
+class RolloutStatusAsOfSerializer(_OrganisationSolution):
     """A status as it stood at the end of a past day (`?as_of=`), read from the history:
     the change that set it. Pairs without a change by then had not started and are not
     listed, as today's list leaves out organisations without a stored status."""
 
-    orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
-    solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
     status = EnumChoiceField(Status, source="to_status", read_only=True)
     status_label = serializers.CharField(source="get_to_status_display", read_only=True)
     effective_date = serializers.DateField(
