@@ -110,6 +110,7 @@ LABELS = {
     "Cache": _("Cache"),
     "Redis": _("Task queue (Redis)"),
     "CoverageSnapshotAge": _("Newest coverage snapshot"),
+    "JobBacklog": _("Background jobs"),
     "BeatTaskAge": _("Scheduled task"),
 }
 

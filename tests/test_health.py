@@ -118,3 +118,4 @@ def test_the_detail_page_flags_stalled_and_long_queued_jobs(make_user, settings)
     backlog = rows_of(response)[("JobBacklog", "")]
     assert backlog["warning"] and "1 stalled job(s), 0 job(s) queued" in backlog["message"]
     assert response.context["healthy"]  # a warning for the operator, not an outage
+    assert "Bakgrunnsjobber" in response.content.decode()
