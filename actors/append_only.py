@@ -118,3 +118,17 @@ def protect(schema_editor, tables: list[str]) -> None:
 def unprotect(schema_editor, tables: list[str]) -> None:
     drop_truncate_triggers(schema_editor, tables)
     drop_triggers(schema_editor, tables)
+
+
+def sqlite_triggers_again(tables: list[str]):
+    """A migration operation for after a column is added to append-only tables: SQLite
+    rebuilds a table for most new columns, which drops its triggers, so they are created
+    again there (PostgreSQL adds the column in place and keeps them)."""
+    from django.db import migrations
+
+    def again(apps, schema_editor):
+        if schema_editor.connection.vendor == "sqlite":
+            drop_triggers(schema_editor, tables)
+            create_triggers(schema_editor, tables)
+
+    return migrations.RunPython(again, again)

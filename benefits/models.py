@@ -84,6 +84,11 @@ class IntentAgreement(models.Model):
         return next((d for d in self.documents.all() if d.is_current), None)
 
 
+# The agreement's many-to-many terms whose changes are recorded with the parties added
+# and removed (AgreementChange.details), so coverage on a past day can be replayed.
+AGREEMENT_TERMS = ("municipalities", "organisations", "solutions")
+
+
 @append_only
 class AgreementChange(models.Model):
     """Append-only record of who changed an agreement, when and what."""
@@ -94,6 +99,11 @@ class AgreementChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     summary = models.TextField()
+    # What the change did to the agreement's parties and solutions, by field:
+    # {"municipalities": {"added": [pk, ...], "removed": [pk, ...]}, ...}. Empty when it
+    # changed none of them (and on the "Created" entry). Past agreement coverage replays
+    # it backwards (benefits.selectors.agreement_terms_on).
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-changed_at", "-id"]

@@ -22,10 +22,10 @@ from actors.models import (
     RegionalHealthAuthority,
 )
 from rollout.choices import Status
-from rollout.models import StatusChange
+from rollout.models import Solution, StatusChange
 
 from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
-from .models import Benefit, BenefitReport, IntentAgreement
+from .models import AGREEMENT_TERMS, AgreementChange, Benefit, BenefitReport, IntentAgreement
 
 THRESHOLD = Decimal("0.5")  # "kommuner som representerer om lag halvparten av befolkningen"
 
@@ -56,10 +56,7 @@ def agreements_in_force(on: datetime.date | None = None):
     date after the day (the end date is the first day it no longer covers). So the answer
     for a past day follows from the dates alone and does not change when an agreement is
     ended, or a new one signed, later. Drafts and agreements only sent never cover a day.
-
-    What the dates cannot tell: the parties and solutions are those the agreement has now.
-    The change history (AgreementChange) records when parties changed but not which, so a
-    party added after the signing counts from the signing date."""
+    Who and what each one covered that day: agreement_terms_on."""
     day = on or timezone.localdate()
     return IntentAgreement.objects.filter(
         status__in=COVERING_STATUSES, signed_date__isnull=False, signed_date__lte=day
@@ -73,14 +70,68 @@ def outside_region_municipalities():
     return Municipality.objects.exclude(pk__in=inside)
 
 
+def agreement_terms_on(on: datetime.date | None = None) -> dict[int, dict[str, set[int]]]:
+    """The municipalities, organisations and solutions of each agreement in force on `on`
+    (default: today) as they stood that day, by agreement pk and term.
+
+    Today's terms with every change recorded after that day undone, newest first: a party
+    added to a signed agreement counts from the day it was added, a party removed stops
+    counting that day, and a past day keeps its answer whatever is changed later. (Changes
+    saved before the change history recorded its parties carry no details and are taken
+    as they are now.)"""
+    day = on or timezone.localdate()
+    agreements = agreements_in_force(day)
+    terms = {
+        pk: {term: set() for term in AGREEMENT_TERMS}
+        for pk in agreements.values_list("pk", flat=True)
+    }
+    for term in AGREEMENT_TERMS:
+        for pk, party in agreements.filter(**{f"{term}__isnull": False}).values_list("pk", term):
+            terms[pk][term].add(party)
+    later = AgreementChange.objects.filter(
+        agreement_id__in=list(terms), changed_at__date__gt=day
+    ).exclude(details={})
+    for change in later.order_by("-changed_at", "-id"):
+        for term, delta in change.details.items():
+            terms[change.agreement_id][term].difference_update(delta.get("added", ()))
+            terms[change.agreement_id][term].update(delta.get("removed", ()))
+    return terms
+
+
+def change_lines(changes) -> list[tuple[AgreementChange, list[str]]]:
+    """Each agreement change with one line per term it changed, naming the parties and
+    solutions added and removed ("Municipalities added: Tromsø"), for the history table."""
+    changes = list(changes)
+    models = {
+        "municipalities": Municipality,
+        "organisations": Organisation,
+        "solutions": Solution,
+    }
+    labels = {
+        "municipalities": (_("Municipalities added"), _("Municipalities removed")),
+        "organisations": (_("Organisations added"), _("Organisations removed")),
+        "solutions": (_("Solutions added"), _("Solutions removed")),
+    }
+    names = {}
+    for term, model in models.items():
+        pks = {pk for c in changes for pk in c.details.get(term, {}).get("added", [])}
+        pks |= {pk for c in changes for pk in c.details.get(term, {}).get("removed", [])}
+        names[term] = dict(model.objects.filter(pk__in=pks).values_list("pk", "name"))
+    result = []
+    for change in changes:
+        lines = []
+        for term, delta in change.details.items():
+            for label, key in zip(labels[term], ("added", "removed"), strict=True):
+                if delta.get(key):
+                    listed = ", ".join(sorted(names[term].get(pk, f"#{pk}") for pk in delta[key]))
+                    lines.append(f"{label}: {listed}")
+        result.append((change, lines))
+    return result
+
+
 def covered_municipality_ids(on: datetime.date | None = None) -> set[int]:
     """Municipalities that are a party to an agreement in force on `on` (default: today)."""
-    agreements = agreements_in_force(on)
-    return set(
-        Municipality.objects.filter(agreements__in=agreements)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    return set().union(*(terms["municipalities"] for terms in agreement_terms_on(on).values()))
 
 
 @dataclass
@@ -167,14 +218,17 @@ def covered_organisation_ids(
     solution, organisation_ids, on: datetime.date | None = None
 ) -> set[int]:
     """Organisations covered on `on` (default: today) by an agreement in force for the
-    solution (or the whole programme): as a party themselves, or through their
-    municipality."""
-    agreements = agreements_in_force(on).filter(Q(solutions=solution) | Q(solutions=None))
+    solution (or, naming no solution, the whole programme): as a party themselves, or
+    through their municipality."""
+    municipalities, organisations = set(), set()
+    for terms in agreement_terms_on(on).values():
+        if not terms["solutions"] or solution.pk in terms["solutions"]:
+            municipalities |= terms["municipalities"]
+            organisations |= terms["organisations"]
     return set(
         Organisation.objects.filter(pk__in=organisation_ids)
-        .filter(Q(agreements__in=agreements) | Q(municipality__agreements__in=agreements))
+        .filter(Q(pk__in=organisations) | Q(municipality_id__in=municipalities))
         .values_list("pk", flat=True)
-        .distinct()
     )
 
 

@@ -29,6 +29,7 @@ from rollout.services import today as rollout_today
 from . import jobs
 from .choices import AgreementStatus, Level, ReportStatus
 from .models import (
+    AGREEMENT_TERMS,
     AgreementChange,
     AgreementDocument,
     BenefitReport,
@@ -314,6 +315,7 @@ def agreement_save(
                 if before is None
                 else _("Changed: %(f)s") % {"f": ", ".join(changed) or "–"}
             ),
+            details={} if before is None else _terms_delta(before, after),
         )
     return agreement
 
@@ -337,10 +339,21 @@ def _document_replace(agreement: IntentAgreement, upload, user) -> AgreementDocu
 def _snapshot(agreement: IntentAgreement) -> dict:
     data = {name: getattr(agreement, name) for name in AGREEMENT_FIELDS}
     if agreement.pk:
-        data["municipalities"] = sorted(agreement.municipalities.values_list("pk", flat=True))
-        data["organisations"] = sorted(agreement.organisations.values_list("pk", flat=True))
-        data["solutions"] = sorted(agreement.solutions.values_list("pk", flat=True))
+        for term in AGREEMENT_TERMS:
+            data[term] = sorted(getattr(agreement, term).values_list("pk", flat=True))
     return data
+
+
+def _terms_delta(before: dict, after: dict) -> dict:
+    """The parties and solutions added and removed between two snapshots, by term (the
+    record that lets coverage on a past day be replayed)."""
+    delta = {}
+    for term in AGREEMENT_TERMS:
+        added = sorted(set(after[term]) - set(before[term]))
+        removed = sorted(set(before[term]) - set(after[term]))
+        if added or removed:
+            delta[term] = {"added": added, "removed": removed}
+    return delta
 
 
 # --- benefit reports ------------------------------------------------------------------

@@ -203,7 +203,7 @@ def agreement_detail(request, pk):
             "population": sum(m.population for m in municipalities),
             "organisations": organisations,
             "solutions": list(agreement.solutions.all()),
-            "changes": agreement.changes.select_related("changed_by"),
+            "changes": selectors.change_lines(agreement.changes.select_related("changed_by")),
             "documents": documents,
             "current_document": next((d for d in documents if d.is_current), None),
             "can_edit": _may_edit_agreements(request.user) and refusal is None,

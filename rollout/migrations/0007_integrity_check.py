@@ -9,15 +9,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from actors.append_only import create_triggers, drop_triggers
-
-TABLES = ["rollout_statuschange"]
-
-
-def sqlite_triggers_again(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        drop_triggers(schema_editor, TABLES)
-        create_triggers(schema_editor, TABLES)
+from actors.append_only import sqlite_triggers_again
 
 
 class Migration(migrations.Migration):
@@ -40,7 +32,7 @@ class Migration(migrations.Migration):
                 verbose_name="kind",
             ),
         ),
-        migrations.RunPython(sqlite_triggers_again, sqlite_triggers_again),
+        sqlite_triggers_again(["rollout_statuschange"]),
         migrations.AddIndex(
             model_name="statuschange",
             index=models.Index(

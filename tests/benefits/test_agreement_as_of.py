@@ -159,3 +159,90 @@ def test_coverage_on_any_day_equals_an_independent_count(nat):
         assert (nation.covered_population, nation.covered_municipalities) == independent(
             plan, day
         ), day
+
+
+def change_parties(user, a, numbers, solutions=()):
+    a.refresh_from_db()
+    return services.agreement_save(
+        user=user,
+        agreement_id=a.pk,
+        expected_version=a.version,
+        fields={},
+        municipalities=list(Municipality.objects.filter(number__in=numbers)),
+        organisations=[],
+        solutions=solutions,
+    )
+
+
+def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, monkeypatch):
+    """A signed agreement gains Tromsø on 1 March, loses Bergen and is narrowed to PLL on
+    1 June (each change made on its day). Every day answers with the parties it had then,
+    and no later change alters an answer already given."""
+    pll, kj = Solution.objects.get(code="pll"), Solution.objects.get(code="kjernejournal")
+    tromso_home = OrganisationFactory(municipality__number="5401", name="Tromsø sykehjem")
+
+    def on(day):  # the clock reads noon of `day` while a change is made
+        noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+        monkeypatch.setattr(timezone, "now", lambda: noon)
+
+    made = {}
+    steps = [
+        (D(2025, 1, 10), lambda: made.setdefault("a", agreement(nat, ["4601"], D(2025, 1, 1)))),
+        (D(2025, 3, 1), lambda: change_parties(nat, made["a"], ["4601", "5401"])),
+        (D(2025, 6, 1), lambda: change_parties(nat, made["a"], ["5401"], [pll])),
+    ]
+    days = [D(2024, 12, 31), D(2025, 1, 5), D(2025, 2, 28), D(2025, 3, 1), D(2025, 5, 31),
+            D(2025, 6, 1), D(2025, 6, 2)]  # fmt: skip
+    expected = {
+        D(2024, 12, 31): set(), D(2025, 1, 5): {"4601"}, D(2025, 2, 28): {"4601"},
+        D(2025, 3, 1): {"4601", "5401"}, D(2025, 5, 31): {"4601", "5401"},
+        D(2025, 6, 1): {"5401"}, D(2025, 6, 2): {"5401"},
+    }  # fmt: skip
+
+    def covered(day):
+        return set(
+            Municipality.objects.filter(pk__in=selectors.covered_municipality_ids(day)).values_list(
+                "number", flat=True
+            )
+        )
+
+    given = {}
+    for changed_on, step in steps:
+        on(changed_on)
+        step()
+        for day in days:
+            if day in given and day < changed_on:  # answered before this change: stays
+                assert covered(day) == given[day], (changed_on, day)
+            else:
+                given[day] = covered(day)
+    monkeypatch.undo()
+    assert {day: covered(day) for day in days} == expected
+    assert covered(None) == {"5401"}
+    # Narrowed to PLL on 1 June: Tromsø's nursing home is covered for kjernejournal until then.
+    assert selectors.covered_organisation_ids(kj, [tromso_home.pk], D(2025, 5, 31)) == {
+        tromso_home.pk
+    }
+    assert selectors.covered_organisation_ids(kj, [tromso_home.pk], D(2025, 6, 1)) == set()
+    assert selectors.covered_organisation_ids(pll, [tromso_home.pk], D(2025, 6, 1)) == {
+        tromso_home.pk
+    }
+    # The record says which parties and solutions each change added and removed.
+    bergen, tromso = (Municipality.objects.get(number=n).pk for n in ("4601", "5401"))
+    details = [c.details for c in made["a"].changes.order_by("changed_at", "id")]
+    assert details == [
+        {},
+        {"municipalities": {"added": [tromso], "removed": []}},
+        {
+            "municipalities": {"added": [], "removed": [bergen]},
+            "solutions": {"added": [pll.pk], "removed": []},
+        },
+    ]
+
+
+def test_the_history_names_the_parties_a_change_added_and_removed(nat):
+    a = agreement(nat, ["4601"], D(2025, 1, 1))
+    change_parties(nat, a, ["5401"])
+    page = client_for(nat).get(reverse("benefits:agreement_detail", args=[a.pk]))
+    html = page.content.decode()
+    assert "Kommuner lagt til: Tromsø" in html
+    assert "Kommuner fjernet: Bergen" in html

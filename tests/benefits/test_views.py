@@ -126,7 +126,7 @@ def test_coordinator_creates_an_agreement_with_its_signed_pdf(coordinator, media
     assert page.status_code == 200
     assert page.context["can_edit"] is True
     assert [m.number for m in page.context["municipalities"]] == ["4601"]
-    assert list(page.context["changes"]) == [change]
+    assert list(page.context["changes"]) == [(change, [])]
 
 
 @pytest.mark.parametrize(
