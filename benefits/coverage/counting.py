@@ -51,8 +51,8 @@ from rollout.choices import Status
 from rollout.models import RolloutStatus, StatusChange
 from rollout.selectors import with_status
 
-from .choices import Denominator, Level, MunicipalityRule, TargetUnit, Verdict
-from .models import CoverageSnapshot, CoverageTarget
+from ..choices import Denominator, Level, MunicipalityRule, TargetUnit, Verdict
+from ..models import CoverageSnapshot, CoverageTarget
 
 # Values per (level, scope id): (numerator, denominator).
 Values = dict[tuple[str, int], tuple[int, int]]
