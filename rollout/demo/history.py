@@ -37,10 +37,10 @@ from actors.choices import Role
 from actors.models import HealthTrust, Municipality, Notification, Organisation, RecordSystem, User
 from actors.scoping import SYSTEM_USER
 
-from . import services
-from .choices import Answer, Phase, ReportStatus, Source, VendorSupport
-from .choices import Status as S
-from .models import AreaRollout, RecordSystemSupport, RolloutStatus, Solution, StatusChange
+from .. import services
+from ..choices import Answer, Phase, ReportStatus, Source, VendorSupport
+from ..choices import Status as S
+from ..models import AreaRollout, RecordSystemSupport, RolloutStatus, Solution, StatusChange
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)

@@ -47,10 +47,10 @@ from rollout.demo import SYSTEM_USERNAMES
 from rollout.models import Solution, StatusChange
 from rollout.services import today as local_today
 
-from . import services
-from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
-from .models import Benefit, BenefitGoal, IntentAgreement
-from .selectors import agreement_coverage, outside_region_municipalities, solution_start_dates
+from .. import services
+from ..choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
+from ..models import Benefit, BenefitGoal, IntentAgreement
+from ..selectors import agreement_coverage, outside_region_municipalities, solution_start_dates
 
 D = datetime.date
 DAY = datetime.timedelta(days=1)
