@@ -9,13 +9,17 @@ class BenefitsConfig(AppConfig):
     def ready(self) -> None:
         # The integrity check of rollout also compares the stored coverage figures.
         from actors.signals import coverage_inputs_changed
-        from rollout.selectors import register_agreement_coverage
+        from rollout import conditions
 
         from . import integrity, selectors, services
+        from .governance import dependencies, pages
 
         integrity.register()
-        # The area readiness verdict of rollout counts the organisations agreements cover.
-        register_agreement_coverage(selectors.covered_organisation_ids)
+        # The area readiness verdict of rollout also judges agreements and dependencies.
+        conditions.register("agreements", selectors.agreement_condition, order=20)
+        conditions.register("dependencies", dependencies.dependencies_condition, order=50)
+        # Governance's parts of the start page and a solution's page.
+        pages.register()
         # Registry and status changes (actors, rollout) ask for a recomputation by signal.
         coverage_inputs_changed.connect(
             services.recompute_after_change, dispatch_uid="benefits-recompute-after-change"

@@ -22,7 +22,9 @@ from actors.models import (
     RegionalHealthAuthority,
 )
 from rollout.choices import Status
+from rollout.conditions import AreaFacts, Condition, share_condition
 from rollout.models import Solution, StatusChange
+from rollout.templatetags.rollout_tags import percent
 
 from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
 from .models import AGREEMENT_TERMS, AgreementChange, Benefit, BenefitReport, IntentAgreement
@@ -229,6 +231,25 @@ def covered_organisation_ids(
         Organisation.objects.filter(pk__in=organisation_ids)
         .filter(Q(pk__in=organisations) | Q(municipality_id__in=municipalities))
         .values_list("pk", flat=True)
+    )
+
+
+def agreement_condition(facts: AreaFacts) -> Condition:
+    """The area readiness condition benefits adds (rollout/conditions.py): at least the
+    solution's agreement share of the area's actors are covered by an agreement in force
+    today."""
+    orgs = facts.organisations
+    covered = covered_organisation_ids(facts.solution, [o.pk for o in orgs])
+    threshold = float(facts.solution.agreement_share_threshold)
+    return share_condition(
+        "agreements",
+        _("At least %(t)s of the actors are covered by an intention agreement")
+        % {"t": percent(threshold)},
+        _("Too few actors are covered by an intention agreement"),
+        facts,
+        len(covered),
+        [o for o in orgs if o.pk not in covered],
+        threshold,
     )
 
 

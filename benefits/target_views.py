@@ -22,8 +22,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from actors import scoping
 from actors.models import Job
+from benefits.governance.dependencies import upcoming_deadlines
 from rollout.choices import Status
-from rollout.governance.dependencies import upcoming_deadlines
 from rollout.models import RolloutStatus
 
 from . import coverage, services

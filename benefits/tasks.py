@@ -15,6 +15,7 @@ from actors.scoping import SYSTEM_USER
 from actors.transient import MAX_RETRIES, TRANSIENT
 
 from . import jobs, services
+from .governance import dependencies
 
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True}
 
@@ -76,3 +77,13 @@ def nightly_coverage() -> int:
 def purge_report_files() -> int:
     """Beat, every hour: delete report files past their time."""
     return services.report_files_purge()
+
+
+@shared_task(
+    autoretry_for=TRANSIENT, retry_backoff=5, retry_backoff_max=300, max_retries=MAX_RETRIES
+)
+def send_reminders() -> int:
+    """Beat, weekday mornings: e-mail contacts and coordinators what is due for them (each
+    kind at most once per REMINDER_INTERVAL_DAYS, so a re-run sends nothing twice).
+    Returns how many users were reminded."""
+    return dependencies.reminders_send()

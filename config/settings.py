@@ -280,11 +280,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
     },
     "reminders": {
-        "task": "rollout.tasks.send_reminders",
+        "task": "benefits.tasks.send_reminders",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon-fri"),
     },
 }
-# Days between two reminders of the same kind to the same user (rollout.governance).
+# Days between two reminders of the same kind to the same user (benefits.governance).
 REMINDER_INTERVAL_DAYS = int(os.environ.get("REMINDER_INTERVAL_DAYS", "7"))
 # A readiness report is due this many days before an area's planned start; a draft or
 # returned report is stale after this many days without a change.

@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/v1/docs/", swagger_view, name="api-docs"),
     path("api/v1/", include(api_router.urls)),
     path("innforing/", include("rollout.urls")),
+    path("innforing/", include("benefits.governance.urls")),
     path("avtaler-og-gevinster/", include("benefits.urls")),
     path("", include("actors.urls")),
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -21,8 +20,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from actors.models import Organisation, OrganisationType, RecordSystem
+from actors.models import Organisation, OrganisationType
 
+from . import conditions
 from .choices import (
     ADOPTED_STATUSES,
     READY_STATUSES,
@@ -31,9 +31,9 @@ from .choices import (
     PrerequisiteScope,
     ReportStatus,
     Status,
-    VendorSupport,
 )
-from .models import ReadinessAnswer, RecordSystemSupport, RolloutStatus, Solution, StatusChange
+from .conditions import Condition
+from .models import ReadinessAnswer, RolloutStatus, Solution, StatusChange
 
 
 def applicable(organisations, solution: Solution):
@@ -257,18 +257,9 @@ def municipality_grid(user, municipality) -> tuple[list[Solution], list[dict]]:
 
 
 @dataclass
-class Condition:
-    name: str
-    passed: bool
-    detail: str
-    failing: list = field(default_factory=list)  # whom it fails for
-
-
-@dataclass
 class AreaReadiness:
     total: int
     ready: int
-    agreement_covered: int
     by_type: list[dict]
     conditions: list[Condition]
 
@@ -279,6 +270,11 @@ class AreaReadiness:
     @property
     def can_start(self) -> bool:
         return all(c.passed for c in self.conditions)
+
+    @property
+    def agreement_covered(self) -> int:
+        """Actors covered by an intention agreement (0 when no app judges agreements)."""
+        return next((c.met for c in self.conditions if c.name == "agreements"), 0)
 
 
 def approved_ready_organisations(solution: Solution, organisations) -> set[int]:
@@ -298,23 +294,9 @@ def approved_ready_organisations(solution: Solution, organisations) -> set[int]:
     return {org_id for org_id, ok in verdict.items() if ok}
 
 
-# Which organisations an intention agreement covers is benefits' rule; benefits registers
-# it in its AppConfig.ready() (rollout does not import the layer above it).
-_agreement_coverage: list[Callable[[Solution, list[int]], set[int]]] = []
-
-
-def register_agreement_coverage(provider: Callable[[Solution, list[int]], set[int]]) -> None:
-    _agreement_coverage[:] = [provider]
-
-
-def agreement_covered_organisations(solution: Solution, organisations) -> set[int]:
-    """Organisations covered today by a signed intention agreement for the solution (none
-    when no app has registered the rule)."""
-    return set().union(*(provider(solution, organisations) for provider in _agreement_coverage))
-
-
 def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
-    """Whether an area is ready to start, condition by condition, and for whom it fails."""
+    """Whether an area is ready to start, condition by condition (rollout/conditions.py),
+    and for whom each fails."""
     organisations = with_status(
         applicable(Organisation.objects.visible_to(user).filter(health_trust=trust), solution),
         solution,
@@ -322,11 +304,8 @@ def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
     orgs = list(organisations.order_by("type__sort_order", "name"))
     threshold = float(solution.ready_share_threshold)
     approved = approved_ready_organisations(solution, [o.pk for o in orgs])
-    covered = agreement_covered_organisations(solution, [o.pk for o in orgs])
     for o in orgs:
         o.is_ready = o.current_status in READY_STATUSES or o.pk in approved
-        o.has_agreement = o.pk in covered
-    ready = [o for o in orgs if o.is_ready]
     by_type: dict[int, dict] = {}
     for o in orgs:
         group = by_type.setdefault(
@@ -337,62 +316,9 @@ def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
         group["ready"] += o.is_ready
     for group in by_type.values():
         group["share"] = group["ready"] / group["total"] if group["total"] else 0.0
-    total = len(orgs)
-    conditions = [
-        Condition(
-            "ready",
-            total > 0 and len(ready) / total >= threshold,
-            f"{len(ready)} / {total}",
-            [o for o in orgs if not o.is_ready],
-        ),
-        Condition(
-            "agreements",
-            total > 0 and len(covered) / total >= float(solution.agreement_share_threshold),
-            f"{len(covered)} / {total}",
-            [o for o in orgs if not o.has_agreement],
-        ),
-    ]
-    systems = Counter(o.record_system_id for o in orgs if o.record_system_id)
-    support = dict(
-        RecordSystemSupport.objects.filter(
-            solution=solution, record_system__in=systems
-        ).values_list("record_system_id", "support")
-    )
-    unsupported = [
-        (system, systems[system.pk], support.get(system.pk))
-        for system in RecordSystem.objects.filter(pk__in=systems).select_related("vendor")
-        if support.get(system.pk) != VendorSupport.SUPPORTED
-    ]
-    conditions.append(
-        Condition(
-            "vendors",
-            not unsupported,
-            f"{len(systems) - len(unsupported)} / {len(systems)}",
-            unsupported,
-        )
-    )
-    lagging = [g for g in by_type.values() if g["share"] < threshold]
-    conditions.append(
-        Condition(
-            "together",
-            total > 0 and not lagging,
-            f"{len(by_type) - len(lagging)} / {len(by_type)}",
-            lagging,
-        )
-    )
-    conditions.append(dependencies_condition(solution, trust))
-    return AreaReadiness(total, len(ready), len(covered), list(by_type.values()), conditions)
-
-
-def dependencies_condition(solution: Solution, trust) -> Condition:
-    """Fails while an external delivery the solution waits for (in this area or in every
-    area) is not delivered; `failing` lists the open ones."""
-    from .governance.dependencies import applicable_dependencies
-
-    deps = list(applicable_dependencies(solution, trust))
-    waiting = [d for d in deps if d.is_open]
-    return Condition(
-        "dependencies", not waiting, f"{len(deps) - len(waiting)} / {len(deps)}", waiting
+    facts = conditions.AreaFacts(solution, trust, orgs, list(by_type.values()), threshold)
+    return AreaReadiness(
+        len(orgs), sum(o.is_ready for o in orgs), facts.by_type, conditions.evaluate(facts)
     )
 
 

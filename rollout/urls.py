@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import integrity_views, views
-from .governance import urls_decisions, urls_dependencies
 
 app_name = "rollout"
 
@@ -19,6 +18,4 @@ urlpatterns = [
     path("losning/<slug:code>/", views.solution_detail, name="solution_detail"),
     path("losning/<slug:code>/<slug:trust>/", views.area_detail, name="area_detail"),
     path("losning/<slug:code>/<slug:trust>/endre/", views.area_edit, name="area_edit"),
-    *urls_decisions.urlpatterns,
-    *urls_dependencies.urlpatterns,
 ]

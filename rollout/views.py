@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from actors import scoping
+from actors import pages, scoping
 from actors.choices import Role
 from actors.concurrency import VersionConflict, show_conflict
 from actors.forms import OrganisationImportForm, add_service_errors
@@ -27,7 +27,6 @@ from .forms import (
     ReviewForm,
     StatusChangeForm,
 )
-from .governance.dependencies import open_dependencies
 from .imports import import_statuses
 from .models import ReadinessReport, Solution
 
@@ -80,7 +79,7 @@ def solution_detail(request, code):
             "total": organisations.count(),
             "areas": areas,
             "phase_changes": solution.phase_changes.filter(health_trust=None)[:10],
-            "waiting_for": list(open_dependencies(solution)),
+            **pages.contributions("solution_detail", request, solution=solution),
         },
     )
 

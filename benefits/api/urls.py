@@ -1,3 +1,4 @@
+from ..governance import api_decisions, api_dependencies
 from . import views
 
 
@@ -12,3 +13,5 @@ def register(router) -> None:
         "coverage-snapshots", views.CoverageSnapshotViewSet, basename="coveragesnapshot"
     )
     router.register("reports", views.ReportViewSet, basename="report")
+    api_decisions.register(router)
+    api_dependencies.register(router)

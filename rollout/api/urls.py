@@ -1,4 +1,3 @@
-from ..governance import api_decisions, api_dependencies
 from . import views
 
 
@@ -9,5 +8,3 @@ def register(router) -> None:
     router.register("statuses", views.RolloutStatusViewSet, basename="rolloutstatus")
     router.register("status-history", views.StatusChangeViewSet, basename="statuschange")
     router.register("readiness-reports", views.ReadinessReportViewSet, basename="readinessreport")
-    api_decisions.register(router)
-    api_dependencies.register(router)

@@ -16,10 +16,10 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from actors.models import HealthTrust, Municipality
+from tests.benefits import matrix_decisions, matrix_dependencies
 from tests.conftest import ROLE_USERS, api_client_for, client_for
 from tests.factories import OrganisationFactory, valid_orgnr
 from tests.pdfs import clean_pdf
-from tests.rollout import matrix_decisions, matrix_dependencies
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
 LOGIN = 302  # an anonymous browser is sent to the login page; an API call gets 401
@@ -852,7 +852,7 @@ CASES += [
     api("job-download", {**OWNER_ONLY, "norole": 403}, args=pk_of("report_job")),
 ]
 
-# Governance routes: each part of rollout.governance keeps its cases next to its tests.
+# Governance routes: each part of benefits.governance keeps its cases next to its tests.
 CASES += matrix_decisions.cases(sys.modules[__name__])
 CASES += matrix_dependencies.cases(sys.modules[__name__])
 

@@ -331,7 +331,7 @@ def test_migration_takes_the_creator_as_submitter_of_waiting_reports(people, org
 
 
 def test_review_reminders_leave_out_own_submissions(kind, people, submitted):
-    from rollout.governance.dependencies import reminders_due
+    from benefits.governance.dependencies import reminders_due
 
     def links(user):
         return [item["link"] for item in reminders_due(user).get("review", [])]

@@ -144,7 +144,7 @@ class Command(BaseCommand):
     def _seed_governance(self) -> None:
         """The decision points of the programme's schedule, and the brief of the next one
         prepared from the data, so the governance pages have something to show."""
-        from rollout.governance import decisions
+        from benefits.governance import decisions
         from rollout.models import DecisionPoint, GovernanceSchedule
 
         if DecisionPoint.objects.exists():

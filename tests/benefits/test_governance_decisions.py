@@ -1,4 +1,4 @@
-"""Decision points, decisions, the change log and the cut list (rollout.governance.decisions)."""
+"""Decision points, decisions, the change log and the cut list (benefits.governance.decisions)."""
 
 import datetime
 from decimal import Decimal
@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from actors.models import Catchment, HealthTrust, Municipality
 from actors.scoping import SYSTEM_USER
+from benefits.governance import decisions
 from benefits.models import Benefit, BenefitGoal, BenefitReport, CoverageSnapshot, CoverageTarget
 from rollout import services as rollout_services
 from rollout.choices import ChangeKind, CutStatus, DecisionKind, DecisionPointStatus, Phase
-from rollout.governance import decisions
 from rollout.models import (
     AreaRollout,
     ChangeLogEntry,
@@ -310,11 +310,11 @@ def test_change_log_exports(make_user):
     decisions.changelog_record(
         user=SYSTEM_USER, kind=ChangeKind.TARGET, title="=Mål endret", reason="Fordi"
     )
-    response = client_for(user).get(reverse("rollout:changelog_export") + "?format=csv")
+    response = client_for(user).get(reverse("governance:changelog_export") + "?format=csv")
     body = response.content.decode("utf-8")
     assert response.status_code == 200 and body.startswith("\ufeff")
     assert ';"\'=Mål endret";"Fordi";' in body  # quoted, `;`-separated, formula-safe
-    response = client_for(user).get(reverse("rollout:changelog_export") + "?format=xlsx")
+    response = client_for(user).get(reverse("governance:changelog_export") + "?format=xlsx")
     assert response.content[:2] == b"PK"
     api = api_client_for(user).get("/api/v1/change-log/export/?format=csv")
     assert api.status_code == 200 and "Fordi" in api.content.decode("utf-8")
@@ -456,20 +456,20 @@ def test_decision_pages_render(make_user):
     _item("pll", "unn", "PLL i UNN")
     decisions.brief_generate(user=make_user("admin"), point=current)
     directorate = client_for(make_user("directorate"))
-    page = directorate.get(reverse("rollout:decision_point_detail", args=[current.pk]))
+    page = directorate.get(reverse("governance:decision_point_detail", args=[current.pk]))
     assert page.status_code == 200 and b"PLL i UNN" in page.content
     contact = client_for(make_user("contact"))
-    page = contact.get(reverse("rollout:decision_point_detail", args=[current.pk]))
+    page = contact.get(reverse("governance:decision_point_detail", args=[current.pk]))
     assert page.status_code == 200
     for name in ["decision_point_list", "changelog_list", "cutlist_list", "cutlist_what_if"]:
-        assert contact.get(reverse(f"rollout:{name}")).status_code == 200
+        assert contact.get(reverse(f"governance:{name}")).status_code == 200
 
 
 def test_decision_form_keeps_input_on_error(make_user):
     current = point(D(2025, 4, 1))
     client = client_for(make_user("directorate"))
     response = client.post(
-        reverse("rollout:decision_create", args=[current.pk]),
+        reverse("governance:decision_create", args=[current.pk]),
         {"kind": DecisionKind.START_AREA, "text": "Start Bergen", "solution": ""},
     )
     assert response.status_code == 200 and b"Start Bergen" in response.content

@@ -12,12 +12,12 @@ from django.utils import timezone
 from actors.concurrency import VersionConflict
 from actors.models import HealthTrust, Municipality, ReminderSent
 from actors.scoping import SYSTEM_USER
+from benefits.governance import dependencies as svc
 from benefits.models import Benefit, BenefitGoal, BenefitReport, CoverageTarget
+from benefits.tasks import send_reminders
 from rollout import selectors
 from rollout import services as rollout_services
-from rollout.governance import dependencies as svc
 from rollout.models import DecisionPoint, Dependency, ReadinessReport, Solution
-from rollout.tasks import send_reminders
 from tests.conftest import api_client_for, client_for
 from tests.factories import UserFactory
 
@@ -164,7 +164,7 @@ def test_dependency_rules_and_concurrency(make_user):
 def test_dependency_form_keeps_the_version(make_user):
     client = client_for(make_user("coord_nat"))
     dependency = Dependency.objects.get(name=SFM_PLO)
-    url = reverse("rollout:dependency_edit", args=[dependency.pk])
+    url = reverse("governance:dependency_edit", args=[dependency.pk])
     data = {
         "name": dependency.name,
         "status": "forsinket",
@@ -316,7 +316,7 @@ def test_reminders_are_sent_once_per_interval(
         assert send_reminders.delay().get() == 1
     (mail,) = mailoutbox
     assert mail.to == ["kontakt@bergen.kommune.no"]
-    assert "Bergen" in mail.body and reverse("rollout:reminder_list") in mail.body
+    assert "Bergen" in mail.body and reverse("governance:reminder_list") in mail.body
     (sent,) = ReminderSent.objects.filter(user=contact)
     assert sent.kind == "readiness" and len(sent.items) == 1
     # Run again (beat every weekday, or a retried task): nothing twice.
@@ -364,7 +364,7 @@ def test_reminder_page_shows_what_is_due_and_what_was_sent(make_user):
     svc.reminder_send(contact)
     other = make_user("coord_nat")
     ReminderSent.objects.create(user=other, kind="review", items=[{"text": "Hemmelig"}])
-    page = client_for(contact).get(reverse("rollout:reminder_list"))
+    page = client_for(contact).get(reverse("governance:reminder_list"))
     assert page.status_code == 200
     content = page.content.decode()
     assert "Bergen" in content and "Hemmelig" not in content
@@ -410,7 +410,7 @@ def test_start_pages_show_deadlines_and_what_is_due(make_user, deadlines):
     plan_area("helse-bergen", days=10)
     page = client_for(make_user("contact")).get(reverse("actors:home")).content.decode()
     assert soon.title in page and target.name in page
-    assert reverse("rollout:reminder_list") in page
+    assert reverse("governance:reminder_list") in page
     dashboard = client_for(make_user("directorate")).get(reverse("benefits:target_dashboard"))
     assert soon.title in dashboard.content.decode()
     norole = client_for(make_user("norole")).get(reverse("actors:home"))

@@ -1,4 +1,4 @@
-"""Pages of rollout.governance (dependencies and reminders): the dependency register, a
+"""Pages of benefits.governance (dependencies and reminders): the dependency register, a
 dependency with what waits for it, its form (national coordinators, admins), and the
 user's reminders (what is due now, what was sent)."""
 
@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from actors import scoping
 from actors.forms import save_to_form
 from actors.models import HealthTrust, ReminderSent
+from rollout.forms import DateInput
+from rollout.models import Dependency, Solution
 
-from ..forms import DateInput
-from ..models import Dependency, Solution
 from . import dependencies as svc
 
 
@@ -70,7 +70,7 @@ def dependency_list(request):
     _require_role(request.user)
     return render(
         request,
-        "rollout/governance/dependency_list.html",
+        "benefits/governance/dependency_list.html",
         {
             "dependencies": svc.dependencies_visible(request.user),
             "can_edit": svc.can_edit_dependencies(request.user),
@@ -85,7 +85,7 @@ def dependency_detail(request, pk):
     dependency = get_object_or_404(svc.dependencies_visible(request.user), pk=pk)
     return render(
         request,
-        "rollout/governance/dependency_detail.html",
+        "benefits/governance/dependency_detail.html",
         {"dependency": dependency, "can_edit": svc.can_edit_dependencies(request.user)},
     )
 
@@ -112,10 +112,10 @@ def dependency_edit(request, pk=None):
         )
         if ok:
             messages.success(request, _("Dependency saved."))
-            return redirect("rollout:dependency_detail", saved.pk)
+            return redirect("governance:dependency_detail", saved.pk)
     return render(
         request,
-        "rollout/governance/dependency_form.html",
+        "benefits/governance/dependency_form.html",
         {"form": form, "dependency": dependency},
     )
 
@@ -129,7 +129,7 @@ def reminder_list(request):
     sent = ReminderSent.objects.filter(user=request.user)[:50]
     return render(
         request,
-        "rollout/governance/reminder_list.html",
+        "benefits/governance/reminder_list.html",
         {
             "due": [(svc.kind_label(k), items) for k, items in due.items()],
             "sent": [(r, svc.kind_label(r.kind)) for r in sent],

@@ -2,7 +2,7 @@
 
 Every user with a role reads them; the directorate, national coordinators and
 administrators write (see decisions.can_govern). No role: 403. Every write goes through
-rollout.governance.decisions; versioned records carry a hidden `version` field and the
+benefits.governance.decisions; versioned records carry a hidden `version` field and the
 loser of a race sees the newer values with what they typed kept.
 """
 
@@ -27,10 +27,9 @@ from actors import exports, scoping
 from actors.concurrency import VersionConflict
 from actors.forms import add_service_errors, save_to_form
 from actors.models import HealthTrust
-
-from ..choices import ChangeKind, CutStatus, DecisionPointStatus
-from ..forms import DateInput
-from ..models import (
+from rollout.choices import ChangeKind, CutStatus, DecisionPointStatus
+from rollout.forms import DateInput
+from rollout.models import (
     ChangeLogEntry,
     CutListItem,
     Decision,
@@ -38,6 +37,7 @@ from ..models import (
     GovernanceSchedule,
     Solution,
 )
+
 from . import decisions
 
 # --- forms ------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ def _require_govern(user) -> None:
 def _form_page(request, form, title: str, back: str, intro: str = ""):
     return render(
         request,
-        "rollout/governance/decision_form.html",
+        "benefits/governance/decision_form.html",
         {"form": form, "title": title, "back": back, "intro": intro},
     )
 
@@ -193,7 +193,7 @@ def decision_point_list(request):
     points = DecisionPoint.objects.select_related("decided_by").order_by("-scheduled_for", "-id")
     return render(
         request,
-        "rollout/governance/decision_point_list.html",
+        "benefits/governance/decision_point_list.html",
         {
             "points": points,
             "schedule": decisions.schedule_for(),
@@ -224,9 +224,9 @@ def decision_schedule(request):
         )
         if ok:
             messages.success(request, _("Schedule saved."))
-            return redirect("rollout:decision_point_list")
+            return redirect("governance:decision_point_list")
     return _form_page(
-        request, form, _("Decision-point schedule"), reverse("rollout:decision_point_list")
+        request, form, _("Decision-point schedule"), reverse("governance:decision_point_list")
     )
 
 
@@ -241,7 +241,7 @@ def decision_points_generate(request):
     messages.success(
         request, _("%(n)s decision points added from the schedule.") % {"n": len(created)}
     )
-    return redirect("rollout:decision_point_list")
+    return redirect("governance:decision_point_list")
 
 
 @login_required
@@ -258,9 +258,9 @@ def decision_point_create(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            return redirect("rollout:decision_point_detail", point.pk)
+            return redirect("governance:decision_point_detail", point.pk)
     return _form_page(
-        request, form, _("New decision point"), reverse("rollout:decision_point_list")
+        request, form, _("New decision point"), reverse("governance:decision_point_list")
     )
 
 
@@ -271,7 +271,7 @@ def decision_point_detail(request, pk):
     brief = _dates(decisions.brief_for(request.user, point))
     return render(
         request,
-        "rollout/governance/decision_point_detail.html",
+        "benefits/governance/decision_point_detail.html",
         {
             "point": point,
             "brief": brief,
@@ -302,8 +302,8 @@ def decision_point_edit(request, pk):
             ),
         )
         if ok:
-            return redirect("rollout:decision_point_detail", point.pk)
-    back = reverse("rollout:decision_point_detail", args=[point.pk])
+            return redirect("governance:decision_point_detail", point.pk)
+    back = reverse("governance:decision_point_detail", args=[point.pk])
     return _form_page(request, form, point.title, back)
 
 
@@ -318,7 +318,7 @@ def decision_brief(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Brief prepared from the current data."))
-    return redirect("rollout:decision_point_detail", point.pk)
+    return redirect("governance:decision_point_detail", point.pk)
 
 
 @login_required
@@ -345,8 +345,8 @@ def decision_create(request, pk):
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Decision recorded."))
-            return redirect("rollout:decision_point_detail", point.pk)
-    back = reverse("rollout:decision_point_detail", args=[point.pk])
+            return redirect("governance:decision_point_detail", point.pk)
+    back = reverse("governance:decision_point_detail", args=[point.pk])
     return _form_page(request, form, _("New decision: %(t)s") % {"t": point.title}, back)
 
 
@@ -376,8 +376,8 @@ def decision_point_close(request, pk):
         )
         if ok:
             messages.success(request, _("The decision point is closed."))
-            return redirect("rollout:decision_point_detail", point.pk)
-    back = reverse("rollout:decision_point_detail", args=[point.pk])
+            return redirect("governance:decision_point_detail", point.pk)
+    back = reverse("governance:decision_point_detail", args=[point.pk])
     return _form_page(request, form, _("Close %(t)s") % {"t": point.title}, back)
 
 
@@ -398,7 +398,7 @@ def changelog_list(request):
     page = Paginator(changelog_queryset(request), 100).get_page(request.GET.get("page"))
     return render(
         request,
-        "rollout/governance/changelog_list.html",
+        "benefits/governance/changelog_list.html",
         {
             "page": page,
             "kinds": ChangeKind.choices,
@@ -420,12 +420,12 @@ def changelog_create(request):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Change recorded."))
-            return redirect("rollout:changelog_list")
+            return redirect("governance:changelog_list")
     return _form_page(
         request,
         form,
         _("Record a change"),
-        reverse("rollout:changelog_list"),
+        reverse("governance:changelog_list"),
         _("The change log is append-only: an entry cannot be changed or deleted afterwards."),
     )
 
@@ -480,7 +480,7 @@ def cutlist_list(request):
     )
     return render(
         request,
-        "rollout/governance/cutlist_list.html",
+        "benefits/governance/cutlist_list.html",
         {"items": items, "can_govern": decisions.can_govern(request.user)},
     )
 
@@ -502,9 +502,9 @@ def _cut_form(request, item):
         )
         if ok:
             messages.success(request, _("Cut-list item saved."))
-            return redirect("rollout:cutlist_list")
+            return redirect("governance:cutlist_list")
     title = item.title if item.pk else _("Propose a cut-list item")
-    return _form_page(request, form, title, reverse("rollout:cutlist_list"))
+    return _form_page(request, form, title, reverse("governance:cutlist_list"))
 
 
 @login_required
@@ -548,7 +548,7 @@ def cutlist_decide(request, pk):
         )
         if ok:
             messages.success(request, _("Decision recorded."))
-            return redirect("rollout:cutlist_list")
+            return redirect("governance:cutlist_list")
     intro = _(
         "Cutting an area of a solution rolled out area by area stops the area: its rollout "
         "record goes back to planning, with history."
@@ -557,7 +557,7 @@ def cutlist_decide(request, pk):
         request,
         form,
         _("Decide: %(t)s") % {"t": item.title},
-        reverse("rollout:cutlist_list"),
+        reverse("governance:cutlist_list"),
         intro,
     )
 
@@ -573,6 +573,6 @@ def cutlist_what_if(request):
     )
     return render(
         request,
-        "rollout/governance/cutlist_what_if.html",
+        "benefits/governance/cutlist_what_if.html",
         {"result": result, "all_items": all_items, "chosen": {i.pk for i in result.items}},
     )

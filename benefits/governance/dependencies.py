@@ -42,9 +42,9 @@ from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
 from actors.models import Catchment, HealthTrust, Municipality, ReminderSent, User
-
-from ..choices import DecisionPointStatus, DependencyStatus, Phase, ReportStatus
-from ..models import AreaRollout, DecisionPoint, Dependency, ReadinessReport, Solution
+from rollout.choices import DecisionPointStatus, DependencyStatus, Phase, ReportStatus
+from rollout.conditions import AreaFacts, Condition
+from rollout.models import AreaRollout, DecisionPoint, Dependency, ReadinessReport, Solution
 
 # --- dependencies ---------------------------------------------------------------------
 
@@ -82,6 +82,23 @@ def applicable_dependencies(solution: Solution, trust: HealthTrust | None = None
 def open_dependencies(solution: Solution, trust: HealthTrust | None = None):
     """Undelivered dependencies the solution (in the area `trust`) waits for."""
     return applicable_dependencies(solution, trust).exclude(status=DependencyStatus.DELIVERED)
+
+
+def dependencies_condition(facts: AreaFacts) -> Condition:
+    """The area readiness condition governance adds (rollout/conditions.py): it fails while
+    an external delivery the solution waits for (in this area or in every area) is not
+    delivered; `failing` lists the open ones."""
+    deps = list(applicable_dependencies(facts.solution, facts.trust))
+    waiting = [d for d in deps if d.is_open]
+    return Condition(
+        "dependencies",
+        _("The external deliveries the solution depends on have been delivered"),
+        _("External deliveries it depends on are not delivered"),
+        passed=not waiting,
+        met=len(deps) - len(waiting),
+        total=len(deps),
+        failing=waiting,
+    )
 
 
 def dependency_save(
@@ -268,8 +285,7 @@ def _benefit_due(user, today: datetime.date) -> list[dict]:
 def _review_due(user, today: datetime.date) -> list[dict]:
     """What waits for the user's review; never what they submitted themselves."""
     from benefits.services import BENEFIT_REVIEW
-
-    from ..services import READINESS_REVIEW
+    from rollout.services import READINESS_REVIEW
 
     items = []
     for report in (
@@ -373,7 +389,7 @@ def _message(due: dict[str, list]) -> tuple[str, str]:
     for kind, items in due.items():
         lines += ["", f"{kind_label(kind)}:"]
         lines += [f"- {i['text']}" + (f" ({base}{i['link']})" if i["link"] else "") for i in items]
-    lines += ["", _("All reminders: %(url)s") % {"url": base + reverse("rollout:reminder_list")}]
+    lines += ["", _("All reminders: %(url)s") % {"url": base + reverse("governance:reminder_list")}]
     return subject, "\n".join(lines).strip()
 
 

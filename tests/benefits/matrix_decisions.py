@@ -1,4 +1,4 @@
-"""Permission-matrix cases of rollout.governance (decisions). tests/actors/test_permissions.py
+"""Permission-matrix cases of benefits.governance (decisions). tests/actors/test_permissions.py
 calls `cases(m)` with itself as `m` (for m.Case, m.by_role, m.api and the role tables)
 and adds what it returns to the matrix.
 
@@ -72,23 +72,23 @@ def cases(m) -> list:
     Case, api = m.Case, m.api
     return [
         # --- HTML ---
-        Case("rollout:decision_point_list", read),
-        Case("rollout:decision_point_detail", read, args=point_pk),
-        Case("rollout:decision_schedule", m.by_role(**govern)),
+        Case("governance:decision_point_list", read),
+        Case("governance:decision_point_detail", read, args=point_pk),
+        Case("governance:decision_schedule", m.by_role(**govern)),
         Case(
-            "rollout:decision_schedule",
+            "governance:decision_schedule",
             m.by_role(**redirect),
             method="post",
             data=lambda o: {"cadence": "halvarlig", "first_date": "2025-03-31", "version": 1},
             id="post",
         ),
-        Case("rollout:decision_points_generate", m.by_role(**redirect), method="post"),
-        Case("rollout:decision_point_create", m.by_role(**govern)),
-        Case("rollout:decision_point_edit", m.by_role(**govern), args=point_pk),
-        Case("rollout:decision_brief", m.by_role(**redirect), method="post", args=point_pk),
-        Case("rollout:decision_create", m.by_role(**govern), args=point_pk),
+        Case("governance:decision_points_generate", m.by_role(**redirect), method="post"),
+        Case("governance:decision_point_create", m.by_role(**govern)),
+        Case("governance:decision_point_edit", m.by_role(**govern), args=point_pk),
+        Case("governance:decision_brief", m.by_role(**redirect), method="post", args=point_pk),
+        Case("governance:decision_create", m.by_role(**govern), args=point_pk),
         Case(
-            "rollout:decision_create",
+            "governance:decision_create",
             m.by_role(**redirect),
             method="post",
             args=point_pk,
@@ -99,17 +99,17 @@ def cases(m) -> list:
             },
             id="start-area",
         ),
-        Case("rollout:decision_point_close", m.by_role(**govern), args=point_pk),
-        Case("rollout:changelog_list", read),
-        Case("rollout:changelog_create", m.by_role(**govern)),
-        Case("rollout:changelog_export", read, data=lambda o: {"format": "csv"}),
-        Case("rollout:cutlist_list", read),
-        Case("rollout:cutlist_what_if", read, data=lambda o: {"item": item_pk(o)}),
-        Case("rollout:cutlist_create", m.by_role(**govern)),
-        Case("rollout:cutlist_edit", m.by_role(**govern), args=item_pk),
-        Case("rollout:cutlist_decide", m.by_role(**govern), args=item_pk),
+        Case("governance:decision_point_close", m.by_role(**govern), args=point_pk),
+        Case("governance:changelog_list", read),
+        Case("governance:changelog_create", m.by_role(**govern)),
+        Case("governance:changelog_export", read, data=lambda o: {"format": "csv"}),
+        Case("governance:cutlist_list", read),
+        Case("governance:cutlist_what_if", read, data=lambda o: {"item": item_pk(o)}),
+        Case("governance:cutlist_create", m.by_role(**govern)),
+        Case("governance:cutlist_edit", m.by_role(**govern), args=item_pk),
+        Case("governance:cutlist_decide", m.by_role(**govern), args=item_pk),
         Case(
-            "rollout:cutlist_decide",
+            "governance:cutlist_decide",
             m.by_role(**redirect),
             method="post",
             args=item_pk,

@@ -44,8 +44,7 @@ from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
 from actors.models import Catchment, HealthTrust, Organisation
-
-from ..choices import (
+from rollout.choices import (
     CADENCE_MONTHS,
     ChangeKind,
     CutStatus,
@@ -53,7 +52,7 @@ from ..choices import (
     DecisionPointStatus,
     Phase,
 )
-from ..models import (
+from rollout.models import (
     AreaRollout,
     ChangeLogEntry,
     CutListItem,
@@ -318,7 +317,7 @@ def _area_phase_on_start(solution: Solution) -> str:
 def _apply_to_area(user, decision: Decision, point: DecisionPoint, reference: str) -> None:
     """Start or stop the decision's area through the rollout service (see the module's
     docstring for why the directorate's decisions go through as SYSTEM_USER)."""
-    from .. import services as rollout_services
+    from rollout import services as rollout_services
 
     solution, trust = decision.solution, decision.health_trust
     scope = scoping.scope_for(user)
@@ -517,19 +516,10 @@ def _targets_section(since: datetime.date) -> list[dict]:
     return rows
 
 
-CONDITION_LABELS = {
-    "ready": gettext_lazy("Too few actors are ready"),
-    "agreements": gettext_lazy("Too few actors are covered by an intention agreement"),
-    "vendors": gettext_lazy("Record systems in use lack vendor support"),
-    "together": gettext_lazy("Some types of actors are not ready to start together"),
-    "dependencies": gettext_lazy("External deliveries it depends on are not delivered"),
-}
-
-
 def _assumptions_section(until: datetime.date) -> list[dict]:
     """Areas planned to start before the next point that do not yet meet the conditions
     to start (rollout.selectors.area_readiness)."""
-    from ..selectors import area_readiness
+    from rollout.selectors import area_readiness
 
     rows = []
     planned = (
@@ -544,7 +534,7 @@ def _assumptions_section(until: datetime.date) -> list[dict]:
         failing = [
             {
                 "condition": c.name,
-                "label": str(CONDITION_LABELS.get(c.name, c.name)),
+                "label": c.shortfall,
                 "detail": c.detail,
             }
             for c in readiness.conditions

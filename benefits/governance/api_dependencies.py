@@ -1,8 +1,8 @@
-"""API of rollout.governance (dependencies); registered by rollout/api/urls.py.
+"""API of benefits.governance (dependencies); registered by benefits/api/urls.py.
 
 - /dependencies/: every user with a role reads; national coordinators and admins create
   (POST) and change (PATCH with If-Match, ETag on GET). Writes go through
-  rollout.governance.dependencies.dependency_save.
+  benefits.governance.dependencies.dependency_save.
 - /reminders/: the reminders sent to you; /reminders/due/ what is due for you now.
 """
 
@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from actors.api.concurrency import ETagMixin, expected_version
 from actors.api.fields import EnumChoiceField
 from actors.models import HealthTrust, ReminderSent
+from rollout.api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
+from rollout.choices import DependencyStatus
+from rollout.models import Dependency, Solution
 
-from ..api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
-from ..choices import DependencyStatus
-from ..models import Dependency, Solution
 from . import dependencies as svc
 
 

@@ -1,4 +1,5 @@
-"""URLs of rollout.governance (dependencies); included by rollout/urls.py under styring/."""
+"""URLs of governance dependencies and reminders, under styring/; collected by
+benefits/governance/urls.py."""
 
 from django.urls import path
 

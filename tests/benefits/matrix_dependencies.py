@@ -1,4 +1,4 @@
-"""Permission-matrix cases of rollout.governance (dependencies). tests/actors/test_permissions.py
+"""Permission-matrix cases of benefits.governance (dependencies). tests/actors/test_permissions.py
 calls `cases(m)` with itself as `m` (for m.Case, m.by_role, m.api and the role tables)
 and adds what it returns to the matrix.
 
@@ -51,22 +51,22 @@ def cases(m) -> list:
     )
     saved = {**editors, "coord_nat": 302, "admin": 302}
     return [
-        m.Case("rollout:dependency_list", m.by_role(**m.READ_WITH_ROLE)),
-        m.Case("rollout:dependency_detail", m.by_role(**m.READ_WITH_ROLE), args=_pk),
-        m.Case("rollout:dependency_create", m.by_role(**editors)),
+        m.Case("governance:dependency_list", m.by_role(**m.READ_WITH_ROLE)),
+        m.Case("governance:dependency_detail", m.by_role(**m.READ_WITH_ROLE), args=_pk),
+        m.Case("governance:dependency_create", m.by_role(**editors)),
         m.Case(
-            "rollout:dependency_create", m.by_role(**saved), method="post", data=_new, id="post"
+            "governance:dependency_create", m.by_role(**saved), method="post", data=_new, id="post"
         ),
-        m.Case("rollout:dependency_edit", m.by_role(**editors), args=_pk),
+        m.Case("governance:dependency_edit", m.by_role(**editors), args=_pk),
         m.Case(
-            "rollout:dependency_edit",
+            "governance:dependency_edit",
             m.by_role(**saved),
             method="post",
             args=_pk,
             data=_form,
             id="post",
         ),
-        m.Case("rollout:reminder_list", m.by_role(**m.READ_WITH_ROLE)),
+        m.Case("governance:reminder_list", m.by_role(**m.READ_WITH_ROLE)),
         m.Case("dependency-list", m.API_READ, api=True),
         m.api("dependency-detail", m.REFERENCE, args=_pk),
         m.api(

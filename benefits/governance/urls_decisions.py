@@ -1,5 +1,5 @@
-"""URLs of rollout.governance (decisions); included by rollout/urls.py (namespace
-`rollout`), all under styring/."""
+"""URLs of governance decisions (decision points, change log, cut list), under styring/;
+collected by benefits/governance/urls.py."""
 
 from django.urls import path
 

@@ -1,9 +1,9 @@
-"""API of rollout.governance (decisions); registered by rollout/api/urls.py.
+"""API of benefits.governance (decisions); registered by benefits/api/urls.py.
 
 Decision points (with their brief and decisions), the change log (append-only, with an
 export) and the cut list (with the what-if). Every user with a role reads; the
 directorate, national coordinators and administrators write (decisions.can_govern),
-others get 403. Writes go through rollout.governance.decisions, the same functions the UI
+others get 403. Writes go through benefits.governance.decisions, the same functions the UI
 uses; versioned records need `If-Match` with the ETag of the last GET (428 when missing,
 412 when stale).
 """
@@ -25,9 +25,8 @@ from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
 from actors.filters import MAX_ID
 from actors.models import HealthTrust
 from rollout.api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
-
-from ..choices import Cadence, ChangeKind, CutStatus, DecisionKind, DecisionPointStatus
-from ..models import (
+from rollout.choices import Cadence, ChangeKind, CutStatus, DecisionKind, DecisionPointStatus
+from rollout.models import (
     ChangeLogEntry,
     CutListItem,
     Decision,
@@ -35,6 +34,7 @@ from ..models import (
     GovernanceSchedule,
     Solution,
 )
+
 from . import decisions
 from .decision_views import decisions_changelog_table
 
@@ -122,7 +122,7 @@ class DecisionPointSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_brief(self, point) -> dict:
-        """The brief as you may read it (see rollout.governance.decisions.brief_for)."""
+        """The brief as you may read it (see benefits.governance.decisions.brief_for)."""
         return decisions.brief_for(self.context["request"].user, point)
 
 
