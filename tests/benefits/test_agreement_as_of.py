@@ -128,7 +128,16 @@ def test_the_area_verdict_and_the_report_use_the_same_rule(nat):
     solution = Solution.objects.get(code="pll")
     in_bergen = OrganisationFactory(municipality__number="4601", name="Bergen sykehjem")
     a = agreement(nat, ["4601"], D(2020, 5, 1), solutions=[solution])
-    covered = rollout_selectors.agreement_covered_organisations
+
+    def covered(solution, _ids):
+        """Whom the agreement condition of the area verdict counts as covered."""
+        verdict = rollout_selectors.area_readiness(solution, in_bergen.health_trust, nat)
+        (agreements,) = (c for c in verdict.conditions if c.name == "agreements")
+        assert verdict.agreement_covered == agreements.met
+        return {o.pk for o in in_bergen.health_trust.organisations.all()} - {
+            o.pk for o in agreements.failing
+        }
+
     assert covered(solution, [in_bergen.pk]) == {in_bergen.pk}
     assert selectors.covered_organisation_ids(solution, [in_bergen.pk], D(2020, 4, 30)) == set()
     end(nat, a, timezone.localdate())
