@@ -460,7 +460,7 @@ def target_save(
     such, any other change as a change of target). Its snapshots follow its rules: a new
     target, or one whose counting changed, gets its history back-filled (and old snapshots
     dropped)."""
-    from benefits.governance.decisions import changelog_record
+    from benefits.governance.changelog import changelog_record
 
     scope = scoping.scope_for(user)
     if scope.role != Role.ADMIN:

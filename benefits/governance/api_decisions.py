@@ -2,9 +2,9 @@
 
 Decision points (with their brief and decisions), the change log (append-only, with an
 export) and the cut list (with the what-if). Every user with a role reads; the
-directorate, national coordinators and administrators write (decisions.can_govern),
-others get 403. Writes go through benefits.governance.decisions, the same functions the UI
-uses; versioned records need `If-Match` with the ETag of the last GET (428 when missing,
+directorate, national coordinators and administrators write (access.can_govern),
+others get 403. Writes go through the services of benefits.governance, the same functions
+the UI uses; versioned records need `If-Match` with the ETag of the last GET (428 when missing,
 412 when stale).
 """
 
@@ -35,19 +35,19 @@ from rollout.models import (
     Solution,
 )
 
-from . import decisions
+from . import access, briefs, changelog, cutlist, decision_points, decisions, whatif
 from .decision_views import decisions_changelog_table
 
 
 class Governs(permissions.BasePermission):
     """Reads for every user with a role; writes for those who govern the programme."""
 
-    message = decisions.GOVERN_MESSAGE
+    message = access.GOVERN_MESSAGE
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
-            return decisions.can_read(request.user)
-        return decisions.can_govern(request.user)
+            return access.can_read(request.user)
+        return access.can_govern(request.user)
 
 
 class GovernanceViewSet(
@@ -123,7 +123,7 @@ class DecisionPointSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_brief(self, point) -> dict:
         """The brief as you may read it (see benefits.governance.decisions.brief_for)."""
-        return decisions.brief_for(self.context["request"].user, point)
+        return briefs.brief_for(self.context["request"].user, point)
 
 
 class DecisionPointWriteSerializer(serializers.ModelSerializer):
@@ -260,7 +260,7 @@ class DecisionPointViewSet(GovernanceViewSet):
     def create(self, request, *args, **kwargs):
         data = validated(DecisionPointWriteSerializer, request)
         with service_errors():
-            point = decisions.point_save(
+            point = decision_points.point_save(
                 user=request.user, point_id=None, expected_version=None, fields=data
             )
         return self.respond(point, status_code=status.HTTP_201_CREATED)
@@ -275,7 +275,7 @@ class DecisionPointViewSet(GovernanceViewSet):
         point = self.get_object()
         data = validated(DecisionPointWriteSerializer, request, partial=True)
         with service_errors():
-            point = decisions.point_save(
+            point = decision_points.point_save(
                 user=request.user, point_id=point.pk, expected_version=version, fields=data
             )
         return self.respond(point)
@@ -285,7 +285,7 @@ class DecisionPointViewSet(GovernanceViewSet):
     def brief(self, request, pk=None):
         """Prepare (again) the brief from the current data."""
         with service_errors():
-            point = decisions.brief_generate(user=request.user, point=self.get_object())
+            point = briefs.brief_generate(user=request.user, point=self.get_object())
         return self.respond(point)
 
     @extend_schema(request=DecisionSerializer, responses={201: DecisionSerializer, **REFUSED})
@@ -310,7 +310,7 @@ class DecisionPointViewSet(GovernanceViewSet):
         point = self.get_object()
         data = validated(CloseSerializer, request)
         with service_errors():
-            point = decisions.point_close(
+            point = decision_points.point_close(
                 user=request.user, point=point, expected_version=version, **data
             )
         return self.respond(point)
@@ -319,7 +319,7 @@ class DecisionPointViewSet(GovernanceViewSet):
     @action(detail=False, methods=["get"], url_path="schedule", url_name="schedule")
     def schedule(self, request):
         """The programme's schedule of decision points."""
-        schedule = decisions.schedule_for()
+        schedule = decision_points.schedule_for()
         if schedule is None:
             raise ValidationError({"schedule": ["No schedule is defined."]})
         return self.respond(schedule, ScheduleSerializer)
@@ -337,10 +337,10 @@ class DecisionPointViewSet(GovernanceViewSet):
     def generate(self, request):
         """Add the schedule's points that do not exist yet."""
         data = validated(GenerateSerializer, request)
-        schedule = decisions.schedule_for()
+        schedule = decision_points.schedule_for()
         if schedule is None:
             raise ValidationError({"schedule": ["No schedule is defined."]})
-        created = decisions.points_generate(
+        created = decision_points.points_generate(
             user=request.user, schedule=schedule, until=data.get("until")
         )
         context = self.get_serializer_context()
@@ -384,7 +384,7 @@ class ChangeLogViewSet(GovernanceViewSet):
     def create(self, request, *args, **kwargs):
         data = validated(ChangeLogEntrySerializer, request)
         with service_errors():
-            entry = decisions.changelog_entry_create(user=request.user, **data)
+            entry = changelog.changelog_entry_create(user=request.user, **data)
         return self.respond(entry, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[FORMAT, KIND], responses=FILE)
@@ -429,7 +429,7 @@ class CutListViewSet(GovernanceViewSet):
     def create(self, request, *args, **kwargs):
         data = validated(CutListItemSerializer, request)
         with service_errors():
-            item = decisions.cut_item_save(
+            item = cutlist.cut_item_save(
                 user=request.user, item_id=None, expected_version=None, fields=data
             )
         return self.respond(item, status_code=status.HTTP_201_CREATED)
@@ -442,7 +442,7 @@ class CutListViewSet(GovernanceViewSet):
         item = self.get_object()
         data = validated(CutListItemSerializer, request, partial=True)
         with service_errors():
-            item = decisions.cut_item_save(
+            item = cutlist.cut_item_save(
                 user=request.user, item_id=item.pk, expected_version=version, fields=data
             )
         return self.respond(item)
@@ -459,7 +459,7 @@ class CutListViewSet(GovernanceViewSet):
         item = self.get_object()
         data = validated(CutDecideSerializer, request)
         with service_errors():
-            item = decisions.cut_item_decide(
+            item = cutlist.cut_item_decide(
                 user=request.user,
                 item=item,
                 to_status=data["status"],
@@ -477,7 +477,7 @@ class CutListViewSet(GovernanceViewSet):
         query = WhatIfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         ids = query.validated_data.get("item", [])
-        result = decisions.what_if(decisions.what_if_items(request.user, ids))
+        result = whatif.what_if(whatif.what_if_items(request.user, ids))
         return Response(WhatIfSerializer(result).data)
 
 

@@ -1,8 +1,8 @@
 """Pages for decision points, the change log and the cut list (styring).
 
 Every user with a role reads them; the directorate, national coordinators and
-administrators write (see decisions.can_govern). No role: 403. Every write goes through
-benefits.governance.decisions; versioned records carry a hidden `version` field and the
+administrators write (see access.can_govern). No role: 403. Every write goes through
+the services of benefits.governance; versioned records carry a hidden `version` field and the
 loser of a race sees the newer values with what they typed kept.
 """
 
@@ -38,7 +38,7 @@ from rollout.models import (
     Solution,
 )
 
-from . import decisions
+from . import access, briefs, changelog, cutlist, decision_points, decisions, whatif
 
 # --- forms ------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class ChangeLogForm(forms.ModelForm):
 class CutItemForm(VersionedForm):
     class Meta:
         model = CutListItem
-        fields = list(decisions.CUT_FIELDS)
+        fields = list(cutlist.CUT_FIELDS)
         widgets = {
             "justification": forms.Textarea(attrs={"rows": 3}),
             "cost_consequence": forms.Textarea(attrs={"rows": 2}),
@@ -153,12 +153,12 @@ class CutDecideForm(forms.Form):
 
 
 def _require_read(user) -> None:
-    if not decisions.can_read(user):
+    if not access.can_read(user):
         raise PermissionDenied
 
 
 def _require_govern(user) -> None:
-    if not decisions.can_govern(user):
+    if not access.can_govern(user):
         raise PermissionDenied
 
 
@@ -196,8 +196,8 @@ def decision_point_list(request):
         "benefits/governance/decision_point_list.html",
         {
             "points": points,
-            "schedule": decisions.schedule_for(),
-            "can_govern": decisions.can_govern(request.user),
+            "schedule": decision_points.schedule_for(),
+            "can_govern": access.can_govern(request.user),
             "today": timezone.localdate(),
         },
     )
@@ -207,14 +207,14 @@ def decision_point_list(request):
 @require_http_methods(["GET", "POST"])
 def decision_schedule(request):
     _require_govern(request.user)
-    schedule = decisions.schedule_for()
+    schedule = decision_points.schedule_for()
     if schedule is None:
         raise Http404
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():
         ok, saved = save_to_form(
             form,
-            lambda: decisions.schedule_save(
+            lambda: decision_points.schedule_save(
                 user=request.user,
                 schedule=schedule,
                 cadence=form.cleaned_data["cadence"],
@@ -234,10 +234,10 @@ def decision_schedule(request):
 @require_POST
 def decision_points_generate(request):
     _require_govern(request.user)
-    schedule = decisions.schedule_for()
+    schedule = decision_points.schedule_for()
     if schedule is None:
         raise Http404
-    created = decisions.points_generate(user=request.user, schedule=schedule)
+    created = decision_points.points_generate(user=request.user, schedule=schedule)
     messages.success(
         request, _("%(n)s decision points added from the schedule.") % {"n": len(created)}
     )
@@ -252,7 +252,7 @@ def decision_point_create(request):
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
         try:
-            point = decisions.point_save(
+            point = decision_points.point_save(
                 user=request.user, point_id=None, expected_version=None, fields=fields
             )
         except ValidationError as exc:
@@ -268,7 +268,7 @@ def decision_point_create(request):
 def decision_point_detail(request, pk):
     _require_read(request.user)
     point = get_object_or_404(DecisionPoint.objects.select_related("decided_by"), pk=pk)
-    brief = _dates(decisions.brief_for(request.user, point))
+    brief = _dates(briefs.brief_for(request.user, point))
     return render(
         request,
         "benefits/governance/decision_point_detail.html",
@@ -278,7 +278,7 @@ def decision_point_detail(request, pk):
             "sees_all": scoping.scope_for(request.user).sees_all,
             "decisions": point.decisions.select_related("solution", "health_trust", "decided_by"),
             "changes": point.changes.select_related("recorded_by"),
-            "can_govern": decisions.can_govern(request.user),
+            "can_govern": access.can_govern(request.user),
             "is_open": point.status != DecisionPointStatus.DECIDED,
         },
     )
@@ -294,7 +294,7 @@ def decision_point_edit(request, pk):
         fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
         ok, saved = save_to_form(
             form,
-            lambda: decisions.point_save(
+            lambda: decision_points.point_save(
                 user=request.user,
                 point_id=point.pk,
                 expected_version=form.cleaned_data["version"],
@@ -313,7 +313,7 @@ def decision_brief(request, pk):
     _require_govern(request.user)
     point = get_object_or_404(DecisionPoint, pk=pk)
     try:
-        decisions.brief_generate(user=request.user, point=point)
+        briefs.brief_generate(user=request.user, point=point)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -365,7 +365,7 @@ def decision_point_close(request, pk):
     if request.method == "POST" and form.is_valid():
         ok, saved = save_to_form(
             form,
-            lambda: decisions.point_close(
+            lambda: decision_points.point_close(
                 user=request.user,
                 point=point,
                 held_on=form.cleaned_data["held_on"],
@@ -403,7 +403,7 @@ def changelog_list(request):
             "page": page,
             "kinds": ChangeKind.choices,
             "kind": request.GET.get("kind", ""),
-            "can_govern": decisions.can_govern(request.user),
+            "can_govern": access.can_govern(request.user),
         },
     )
 
@@ -415,7 +415,7 @@ def changelog_create(request):
     form = ChangeLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            decisions.changelog_entry_create(user=request.user, **form.cleaned_data)
+            changelog.changelog_entry_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -481,7 +481,7 @@ def cutlist_list(request):
     return render(
         request,
         "benefits/governance/cutlist_list.html",
-        {"items": items, "can_govern": decisions.can_govern(request.user)},
+        {"items": items, "can_govern": access.can_govern(request.user)},
     )
 
 
@@ -490,10 +490,10 @@ def _cut_form(request, item):
     form.fields["solution"].queryset = Solution.objects.all()
     form.fields["health_trust"].queryset = HealthTrust.objects.all()
     if request.method == "POST" and form.is_valid():
-        fields = {f: form.cleaned_data[f] for f in decisions.CUT_FIELDS}
+        fields = {f: form.cleaned_data[f] for f in cutlist.CUT_FIELDS}
         ok, saved = save_to_form(
             form,
-            lambda: decisions.cut_item_save(
+            lambda: cutlist.cut_item_save(
                 user=request.user,
                 item_id=item.pk,
                 expected_version=form.cleaned_data["version"],
@@ -536,7 +536,7 @@ def cutlist_decide(request, pk):
         data = form.cleaned_data
         ok, saved = save_to_form(
             form,
-            lambda: decisions.cut_item_decide(
+            lambda: cutlist.cut_item_decide(
                 user=request.user,
                 item=item,
                 to_status=data["status"],
@@ -566,8 +566,8 @@ def cutlist_decide(request, pk):
 def cutlist_what_if(request):
     _require_read(request.user)
     ids = [int(i) for i in request.GET.getlist("item") if i.isdigit()]
-    items = decisions.what_if_items(request.user, ids)
-    result = decisions.what_if(items)
+    items = whatif.what_if_items(request.user, ids)
+    result = whatif.what_if(items)
     all_items = CutListItem.objects.select_related("solution", "health_trust").exclude(
         status=CutStatus.KEPT
     )

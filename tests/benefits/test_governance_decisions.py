@@ -1,4 +1,5 @@
-"""Decision points, decisions, the change log and the cut list (benefits.governance.decisions)."""
+"""Decision points, decisions, the change log and the cut list (benefits.governance:
+decision_points, briefs, decisions, changelog, cutlist, whatif)."""
 
 import datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from actors.models import Catchment, HealthTrust, Municipality
 from actors.scoping import SYSTEM_USER
-from benefits.governance import decisions
+from benefits.governance import briefs, changelog, cutlist, decision_points, decisions, whatif
 from benefits.models import Benefit, BenefitGoal, BenefitReport, CoverageSnapshot, CoverageTarget
 from rollout import services as rollout_services
 from rollout.choices import ChangeKind, CutStatus, DecisionKind, DecisionPointStatus, Phase
@@ -59,16 +60,16 @@ def test_schedule_generates_points_once(make_user):
     schedule = GovernanceSchedule.objects.get()
     schedule.cadence, schedule.first_date = "halvarlig", D(2025, 1, 31)
     schedule.save()
-    assert decisions.scheduled_dates(schedule, D(2026, 1, 31)) == [
+    assert decision_points.scheduled_dates(schedule, D(2026, 1, 31)) == [
         D(2025, 1, 31),
         D(2025, 7, 31),
         D(2026, 1, 31),
     ]
-    created = decisions.points_generate(user=user, schedule=schedule, until=D(2026, 1, 31))
+    created = decision_points.points_generate(user=user, schedule=schedule, until=D(2026, 1, 31))
     assert [p.scheduled_for for p in created] == [D(2025, 1, 31), D(2025, 7, 31), D(2026, 1, 31)]
-    assert decisions.points_generate(user=user, schedule=schedule, until=D(2026, 1, 31)) == []
+    assert decision_points.points_generate(user=user, schedule=schedule, until=D(2026, 1, 31)) == []
     with pytest.raises(PermissionDenied):
-        decisions.points_generate(user=make_user("coord_area"), schedule=schedule)
+        decision_points.points_generate(user=make_user("coord_area"), schedule=schedule)
 
 
 def test_schedule_generates_at_most_five_years_ahead(make_user):
@@ -83,8 +84,8 @@ def test_schedule_generates_at_most_five_years_ahead(make_user):
 
 
 def test_add_months_keeps_month_ends():
-    assert decisions.add_months(D(2025, 8, 31), 6) == D(2026, 2, 28)
-    assert decisions.add_months(D(2025, 3, 31), -3) == D(2024, 12, 31)
+    assert decision_points.add_months(D(2025, 8, 31), 6) == D(2026, 2, 28)
+    assert decision_points.add_months(D(2025, 3, 31), -3) == D(2024, 12, 31)
 
 
 # --- brief --------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def test_brief_from_known_data(make_user):
             status="godkjent",
         )
 
-    decisions.brief_generate(user=user, point=current)
+    briefs.brief_generate(user=user, point=current)
     current.refresh_from_db()
     brief = current.brief
     assert current.status == DecisionPointStatus.PREPARED
@@ -180,15 +181,15 @@ def test_brief_hides_area_details_from_limited_readers(make_user):
     current = point(D(2025, 4, 1))
     current.brief = {"targets": [], "assumptions": [{"area": "X"}], "blockers": [{"r": 1}]}
     current.save()
-    assert "blockers" in decisions.brief_for(make_user("directorate"), current)
-    limited = decisions.brief_for(make_user("coord_area"), current)
+    assert "blockers" in briefs.brief_for(make_user("directorate"), current)
+    limited = briefs.brief_for(make_user("coord_area"), current)
     assert "blockers" not in limited and "assumptions" not in limited and "targets" in limited
 
 
 def test_closed_point_keeps_its_brief(make_user):
     closed = point(D(2025, 1, 1), status=DecisionPointStatus.DECIDED)
     with pytest.raises(ValidationError):
-        decisions.brief_generate(user=make_user("directorate"), point=closed)
+        briefs.brief_generate(user=make_user("directorate"), point=closed)
 
 
 # --- decisions ----------------------------------------------------------------------------
@@ -271,7 +272,7 @@ def test_area_decision_rules(make_user):
 def test_close_point_logs_the_scope(make_user):
     user = make_user("directorate")
     current = point(D(2025, 4, 1))
-    decisions.point_close(
+    decision_points.point_close(
         user=user,
         point=current,
         held_on=D(2025, 4, 1),
@@ -289,7 +290,7 @@ def test_close_point_logs_the_scope(make_user):
 
 
 def test_change_log_is_append_only(make_user):
-    entry = decisions.changelog_entry_create(
+    entry = changelog.changelog_entry_create(
         user=make_user("directorate"),
         kind=ChangeKind.THRESHOLD,
         title="Terskel for PLL senket til 70 %",
@@ -300,14 +301,14 @@ def test_change_log_is_append_only(make_user):
     with pytest.raises(DatabaseError), transaction.atomic():
         ChangeLogEntry.objects.filter(pk=entry.pk).delete()
     with pytest.raises(PermissionDenied):
-        decisions.changelog_entry_create(
+        changelog.changelog_entry_create(
             user=make_user("contact"), kind=ChangeKind.SCOPE, title="x", reason="y"
         )
 
 
 def test_change_log_exports(make_user):
     user = make_user("coord_area")
-    decisions.changelog_record(
+    changelog.changelog_record(
         user=SYSTEM_USER, kind=ChangeKind.TARGET, title="=Mål endret", reason="Fordi"
     )
     response = client_for(user).get(reverse("governance:changelog_export") + "?format=csv")
@@ -327,9 +328,9 @@ def test_cut_item_for_pll_is_a_whole_area(make_user):
     user = make_user("directorate")
     fields = {"title": "Kutt", "justification": "Dyrt", "solution": solution("pll")}
     with pytest.raises(ValidationError) as exc:
-        decisions.cut_item_save(user=user, item_id=None, expected_version=None, fields=fields)
+        cutlist.cut_item_save(user=user, item_id=None, expected_version=None, fields=fields)
     assert "health_trust" in exc.value.message_dict
-    decisions.cut_item_save(
+    cutlist.cut_item_save(
         user=user,
         item_id=None,
         expected_version=None,
@@ -342,7 +343,7 @@ def test_cut_item_for_pll_is_a_whole_area(make_user):
 def test_cutting_a_pll_area_stops_it(make_user):
     user = make_user("directorate")
     current = point(D(2025, 4, 1))
-    item = decisions.cut_item_save(
+    item = cutlist.cut_item_save(
         user=user,
         item_id=None,
         expected_version=None,
@@ -353,7 +354,7 @@ def test_cutting_a_pll_area_stops_it(make_user):
             "health_trust": trust("unn"),
         },
     )
-    item = decisions.cut_item_decide(
+    item = cutlist.cut_item_decide(
         user=user,
         item=item,
         to_status=CutStatus.CUT,
@@ -403,7 +404,7 @@ def test_what_if_arithmetic():
     snapshot(kj, day, "municipality", oslo.pk, 1, 1)
     snapshot(kj, day, "municipality", lillestrom.pk, 1, 1)
 
-    result = decisions.what_if([_item("pll", "helse-bergen")])
+    result = whatif.what_if([_item("pll", "helse-bergen")])
     (row,) = result.targets
     assert row.target_code == "pll-prioriterte-aktorer"
     assert row.day == day
@@ -417,17 +418,17 @@ def test_what_if_arithmetic():
     assert pop.share_cut == pytest.approx(bergen_pop / total)
 
     # Two PLL areas: both subtracted.
-    result = decisions.what_if([_item("pll", "helse-bergen"), _item("pll", "unn")])
+    result = whatif.what_if([_item("pll", "helse-bergen"), _item("pll", "unn")])
     assert (result.targets[0].numerator_after, result.targets[0].denominator_after) == (35, 140)
 
     # Kjernejournal, Oslo universitetssykehus only: Oslo still has Ahus; nothing taken.
-    (row,) = decisions.what_if([_item("kjernejournal", "oslo-universitetssykehus")]).targets
+    (row,) = whatif.what_if([_item("kjernejournal", "oslo-universitetssykehus")]).targets
     assert (row.numerator_after, row.denominator_after) == (100, 356)
     # Ahus only: Lillestrøm goes (wholly inside), Oslo stays.
-    (row,) = decisions.what_if([_item("kjernejournal", "akershus-universitetssykehus")]).targets
+    (row,) = whatif.what_if([_item("kjernejournal", "akershus-universitetssykehus")]).targets
     assert (row.numerator_after, row.denominator_after) == (99, 355)
     # Both: Oslo goes once, not twice.
-    result = decisions.what_if(
+    result = whatif.what_if(
         [
             _item("kjernejournal", "oslo-universitetssykehus"),
             _item("kjernejournal", "akershus-universitetssykehus"),
@@ -444,7 +445,7 @@ def test_what_if_arithmetic():
     assert row.threshold == Decimal("0.800")
 
     # An item without an area cannot be counted.
-    result = decisions.what_if([_item("kjernejournal", None)])
+    result = whatif.what_if([_item("kjernejournal", None)])
     assert result.targets == [] and len(result.unquantified) == 1
 
 
@@ -454,7 +455,7 @@ def test_what_if_arithmetic():
 def test_decision_pages_render(make_user):
     current = point(D(2025, 4, 1))
     _item("pll", "unn", "PLL i UNN")
-    decisions.brief_generate(user=make_user("admin"), point=current)
+    briefs.brief_generate(user=make_user("admin"), point=current)
     directorate = client_for(make_user("directorate"))
     page = directorate.get(reverse("governance:decision_point_detail", args=[current.pk]))
     assert page.status_code == 200 and b"PLL i UNN" in page.content

@@ -144,7 +144,7 @@ class Command(BaseCommand):
     def _seed_governance(self) -> None:
         """The decision points of the programme's schedule, and the brief of the next one
         prepared from the data, so the governance pages have something to show."""
-        from benefits.governance import decisions
+        from benefits.governance import briefs, decision_points
         from rollout.models import DecisionPoint, GovernanceSchedule
 
         if DecisionPoint.objects.exists():
@@ -153,12 +153,12 @@ class Command(BaseCommand):
         schedule = GovernanceSchedule.objects.first()
         if schedule is None:
             return
-        points = decisions.points_generate(user=SYSTEM_USER, schedule=schedule)
+        points = decision_points.points_generate(user=SYSTEM_USER, schedule=schedule)
         upcoming = DecisionPoint.objects.filter(scheduled_for__gte=rollout_today()).order_by(
             "scheduled_for"
         )
         if upcoming.exists():
-            decisions.brief_generate(user=SYSTEM_USER, point=upcoming.first())
+            briefs.brief_generate(user=SYSTEM_USER, point=upcoming.first())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Decision points: {len(points)} from the schedule, the next one's brief prepared."
