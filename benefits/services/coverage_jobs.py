@@ -26,9 +26,9 @@ from rollout.models import StatusChange
 from rollout.selectors import month_ends
 from rollout.services import today as rollout_today
 
-from . import jobs
-from .choices import AgreementStatus, Level, ReportStatus
-from .models import (
+from .. import jobs
+from ..choices import AgreementStatus, Level, ReportStatus
+from ..models import (
     AGREEMENT_TERMS,
     AgreementChange,
     AgreementDocument,
@@ -774,7 +774,7 @@ def coverage_job_run(job: Job) -> Job:
     is computed on its own: one that fails does not stop the others, and the job ends
     failed, naming the targets that failed and why. A temporary database error stops the
     job (the task puts it back in the queue to retry)."""
-    from .coverage import Structure, compute
+    from ..coverage import Structure, compute
 
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.RUNNING, started_at=timezone.now(), finished_at=None, done=0, message=""
@@ -871,7 +871,7 @@ def first_history_day(*targets: CoverageTarget) -> datetime.date | None:
 def report_export_request(*, user, kind: str, key: str | None, since, fmt: str) -> Job:
     """Queue a status report file for the user (large reports; small ones are streamed
     directly by the views). The file is the user's alone and kept for a limited time."""
-    from . import report_files, reports
+    from .. import report_files, reports
 
     place = reports.report_place(user, kind, key)
     if place is None:
@@ -898,7 +898,7 @@ def report_job_run(job: Job) -> Job:
     from django.core.files.base import ContentFile
     from django.core.files.storage import default_storage
 
-    from . import report_files, reports
+    from .. import report_files, reports
 
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.RUNNING, started_at=timezone.now(), finished_at=None, done=0, message=""
