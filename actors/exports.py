@@ -1,5 +1,7 @@
-"""Tables as CSV or Excel files: the one writer behind every export of the application
-(agreements, the benefit register, the change log, the status reports' zipped CSV).
+"""Files to download. Tables as CSV or Excel files: the one writer behind every export of
+the application (agreements, the benefit register, the change log, the status reports'
+zipped CSV); and the responses that send a file, made now (`attachment`) or stored
+(`stored_attachment`, `job_file`). The API's side (`?format=`) is actors.api.files.
 
 CSV is written for Excel in Norway, which opens a double-clicked file with `;` between
 fields and a decimal comma: UTF-8 with a byte-order mark (so Excel reads æøå), `;`
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import xlsxwriter
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 CSV = "csv"
@@ -33,6 +36,7 @@ CONTENT_TYPES = {
     CSV: "text/csv; charset=utf-8",
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+PDF_TYPE = "application/pdf"
 TEXT, INTEGER, DECIMAL, DATE = "text", "integer", "decimal", "date"
 
 CSV_DELIMITER = ";"
@@ -67,9 +71,35 @@ def table_response(stem: str, columns: Sequence[Column], rows: Iterable[Sequence
         raise ValueError(f"unknown export format: {fmt}")
     rows = list(rows)
     body = csv_bytes([c.header for c in columns], rows) if fmt == CSV else _xlsx(columns, rows)
-    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{file_name(stem, fmt)}"'
+    return attachment(body, CONTENT_TYPES[fmt], file_name(stem, fmt))
+
+
+# --- responses ------------------------------------------------------------------------
+
+
+def attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A file made now, sent to be saved (not shown) under `filename`."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def stored_attachment(handle, filename: str, content_type: str | None) -> FileResponse:
+    """A stored file (an open handle, closed when sent) to be saved under `filename`;
+    without a content type, the one its name suggests."""
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+
+
+def job_file(job) -> FileResponse:
+    """The file a job made (`job.result`: where it is stored, its name and type). Raises
+    FileNotFoundError when the file is gone; check `job.has_file` first."""
+    from django.core.files.storage import default_storage
+
+    return stored_attachment(
+        default_storage.open(job.result["file"], "rb"),
+        job.result["filename"],
+        job.result.get("content_type"),
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Agreements and the benefit register as CSV or Excel files.
+"""Agreements, the benefit register and the change log as CSV or Excel files: each
+export's columns and rows (the status reports' files are benefits.report_files).
 
 Only what the user may see is written: the functions narrow the queryset they are given
-with `visible_to(user)` themselves. The files are written by actors.exports, like every
-other export (`;`-separated CSV with decimal commas and quoted, formula-safe text; XLSX
-with real dates and numbers).
+with `visible_to(user)` themselves (the change log is read by every user with a role, as
+its pages check). The files are written by actors.exports, like every other export
+(`;`-separated CSV with decimal commas and quoted, formula-safe text; XLSX with real dates
+and numbers).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -144,3 +147,38 @@ def export_benefits(user, fmt: str, queryset=None) -> HttpResponse:
         Prefetch("solutions", queryset=Solution.objects.order_by("sort_order", "name"))
     )
     return table_response("gevinstregister", benefit_columns(), benefit_rows(benefits, user), fmt)
+
+
+# --- change log (benefits.governance) -------------------------------------------------
+
+
+def changelog_columns() -> list[Column]:
+    return [
+        Column(_("Recorded"), DATE, 12),
+        Column(_("Kind"), TEXT, 14),
+        Column(_("Change"), TEXT, 50),
+        Column(_("Reason"), TEXT, 60),
+        Column(_("Cost and benefit"), TEXT, 40),
+        Column(_("Concerns"), TEXT, 25),
+        Column(_("Decision point"), TEXT, 30),
+        Column(_("Recorded by"), TEXT, 20),
+    ]
+
+
+def changelog_rows(entries) -> Iterable[list]:
+    for e in entries.iterator(chunk_size=500):
+        yield [
+            timezone.localtime(e.recorded_at).date(),
+            e.get_kind_display(),
+            e.title,
+            e.reason,
+            e.cost_benefit_note,
+            e.subject,
+            e.decision_point.title if e.decision_point else "",
+            str(e.recorded_by) if e.recorded_by else "",
+        ]
+
+
+def export_changelog(entries, fmt: str) -> HttpResponse:
+    """The change log entries of `entries` (a queryset), as the page and the API list them."""
+    return table_response("endringslogg", changelog_columns(), changelog_rows(entries), fmt)

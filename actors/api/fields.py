@@ -66,3 +66,15 @@ class OptionalEmailField(serializers.EmailField):
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
         super().__init__(**kwargs)
+
+
+def key_list(slug_field: str, *, help_text, queryset=None) -> serializers.ManyRelatedField:
+    """Related records named by a key field (`number`, `orgnr`, `code`), many at once:
+    read-only without a `queryset`; with one, keys of its records, and none when left out."""
+    if queryset is None:
+        return serializers.SlugRelatedField(
+            slug_field=slug_field, many=True, read_only=True, help_text=help_text
+        )
+    return serializers.SlugRelatedField(
+        slug_field=slug_field, many=True, queryset=queryset, default=list, help_text=help_text
+    )

@@ -1,8 +1,12 @@
-"""Downloads in the API: `?format=csv|xlsx` for the table exports (actors.exports)."""
+"""Downloads in the API: `?format=csv|xlsx` for the table exports, whose files
+actors.exports writes; `export_action` makes a viewset's `export/` action."""
+
+import functools
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 
@@ -38,3 +42,28 @@ def export_format(request) -> str:
     if fmt not in exports.FORMATS:
         raise ValidationError({"format": [_("Choose csv or xlsx.")]})
     return fmt
+
+
+def export_action(*parameters: OpenApiParameter, filters: bool | None = None):
+    """Make `export(self, request, fmt)` a viewset's `GET …/export/?format=` action: it is
+    called with the checked format (an unknown one answers 400) and its file is sent
+    whatever the Accept header says. The schema shows `format`, then `parameters`, and
+    with `filters=True` the list's filters; the method's docstring describes it."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def export(self, request, *args, **kwargs):
+            return method(self, request, export_format(request), *args, **kwargs)
+
+        export = action(
+            detail=False,
+            methods=["get"],
+            url_path="export",
+            url_name="export",
+            content_negotiation_class=FileNegotiation,
+        )(export)
+        return extend_schema(parameters=[FORMAT, *parameters], responses=FILE, filters=filters)(
+            export
+        )
+
+    return decorate

@@ -17,6 +17,19 @@ from actors.models import (
     Vendor,
     validate_orgnr,
 )
+from actors.services import EDITABLE_ORGANISATION_FIELDS
+
+
+def request_user(serializer):
+    """The user of the request the serializer works for (None without a request)."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def absolute_url(serializer, url: str) -> str:
+    """`url` with the request's scheme and host (as it is without a request)."""
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request else url
 
 
 class RegionalHealthAuthoritySerializer(serializers.ModelSerializer):
@@ -102,14 +115,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
         model = Organisation
         fields = [
             "id",
-            "name",
-            "type",
-            "orgnr",
-            "her_id",
-            "municipality",
-            "health_trust",
-            "record_system",
-            "is_active",
+            *EDITABLE_ORGANISATION_FIELDS,
             "is_synthetic",
             "version",
             "created_at",

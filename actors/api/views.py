@@ -1,4 +1,4 @@
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -9,7 +9,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from actors import scoping, services
+from actors import exports, scoping, services
 from actors.choices import Source
 from actors.filtersets import (
     CountyFilterSet,
@@ -197,8 +197,6 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The file a report job made: for the user who asked for it, while it is kept."""
-        from django.core.files.storage import default_storage
-
         job = get_object_or_404(self.get_queryset(), pk=pk, created_by=request.user)
         if job.kind != Job.Kind.REPORT_EXPORT or job.state == Job.State.FAILED:
             raise NotFound(_("This job made no file."))
@@ -212,9 +210,4 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": _("The file was deleted after its time; ask for the report again.")},
                 status=status.HTTP_410_GONE,
             )
-        return FileResponse(
-            default_storage.open(job.result["file"], "rb"),
-            as_attachment=True,
-            filename=job.result["filename"],
-            content_type=job.result.get("content_type"),
-        )
+        return exports.job_file(job)

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, OptionalEmailField, UserField
+from actors.api.fields import EnumChoiceField, OptionalEmailField, UserField, key_list
 from actors.api.review import ReviewedReportSerializer
-from actors.api.serializers import JobChoiceField
+from actors.api.serializers import JobChoiceField, absolute_url, request_user
 from actors.choices import OrganisationTypeCode
 from actors.models import Job, Municipality, Organisation
 from rollout.choices import Status
@@ -37,12 +37,6 @@ from ..models import (
     IntentAgreement,
 )
 from ..selectors import late_baseline_warning
-
-
-def _user(serializer):
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
 
 # --- intention agreements -------------------------------------------------------------
 
@@ -81,31 +75,21 @@ class AgreementDocumentSerializer(serializers.ModelSerializer):
 
     def get_url(self, obj) -> str:
         url = reverse("intentagreement-document-version", args=[obj.agreement_id, obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_url(self, url)
 
 
 class IntentAgreementSerializer(serializers.ModelSerializer):
     status = EnumChoiceField(AgreementStatus, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    municipalities = serializers.SlugRelatedField(
-        slug_field="number",
-        many=True,
-        read_only=True,
-        help_text=_("Numbers of the municipalities that are parties."),
+    municipalities = key_list(
+        "number", help_text=_("Numbers of the municipalities that are parties.")
     )
-    organisations = serializers.SlugRelatedField(
-        slug_field="orgnr",
-        many=True,
-        read_only=True,
-        help_text=_("Organisation numbers of the organisations that are parties."),
+    organisations = key_list(
+        "orgnr", help_text=_("Organisation numbers of the organisations that are parties.")
     )
     parties = serializers.SerializerMethodField(help_text=_("The parties with their names."))
-    solutions = serializers.SlugRelatedField(
-        slug_field="code",
-        many=True,
-        read_only=True,
-        help_text=_("Codes of the solutions; empty means the whole programme."),
+    solutions = key_list(
+        "code", help_text=_("Codes of the solutions; empty means the whole programme.")
     )
     contact_email = OptionalEmailField(read_only=True)
     has_document = serializers.SerializerMethodField()
@@ -164,9 +148,7 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
     def get_document_url(self, obj) -> str | None:
         if obj.current_document is None:
             return None
-        url = reverse("intentagreement-document", args=[obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_url(self, reverse("intentagreement-document", args=[obj.pk]))
 
 
 class IntentAgreementWriteSerializer(serializers.Serializer):
@@ -185,25 +167,19 @@ class IntentAgreementWriteSerializer(serializers.Serializer):
     contact_person = serializers.CharField(max_length=200, allow_blank=True, default="")
     contact_email = serializers.EmailField(allow_blank=True, default="")
     notes = serializers.CharField(allow_blank=True, default="")
-    municipalities = serializers.SlugRelatedField(
-        slug_field="number",
-        many=True,
+    municipalities = key_list(
+        "number",
         queryset=Municipality.objects.none(),
-        default=list,
         help_text=_("Numbers of the party municipalities (ones you can see)."),
     )
-    organisations = serializers.SlugRelatedField(
-        slug_field="orgnr",
-        many=True,
+    organisations = key_list(
+        "orgnr",
         queryset=Organisation.objects.none(),
-        default=list,
         help_text=_("Organisation numbers of the party organisations (ones you can see)."),
     )
-    solutions = serializers.SlugRelatedField(
-        slug_field="code",
-        many=True,
+    solutions = key_list(
+        "code",
         queryset=Solution.objects.all(),
-        default=list,
         help_text=_("Solution codes; none means the whole programme."),
     )
     document = serializers.FileField(
@@ -213,7 +189,7 @@ class IntentAgreementWriteSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        user = _user(self)
+        user = request_user(self)
         fields["municipalities"].child_relation.queryset = Municipality.objects.visible_to(user)
         fields["organisations"].child_relation.queryset = Organisation.objects.visible_to(user)
         return fields
@@ -268,12 +244,7 @@ class BenefitSerializer(serializers.ModelSerializer):
     goal_name = serializers.CharField(source="goal.name", read_only=True)
     direction = EnumChoiceField(Direction, read_only=True)
     direction_label = serializers.CharField(source="get_direction_display", read_only=True)
-    solutions = serializers.SlugRelatedField(
-        slug_field="code",
-        many=True,
-        read_only=True,
-        help_text=_("Codes of the solutions the benefit comes from."),
-    )
+    solutions = key_list("code", help_text=_("Codes of the solutions the benefit comes from."))
     target = TargetSerializer(
         source="*", read_only=True, help_text=_("Target value (in the unit) and by when.")
     )
@@ -472,7 +443,7 @@ class BenefitReportWriteSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        user = _user(self)
+        user = request_user(self)
         fields["municipality"].queryset = Municipality.objects.editable_by(user)
         fields["organisation"].queryset = Organisation.objects.editable_by(user)
         return fields

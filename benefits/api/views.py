@@ -31,11 +31,11 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from actors import scoping
-from actors.api.concurrency import expected_version
-from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
+from actors.api.files import FileNegotiation, export_action
 from actors.api.parsers import FormParser, JSONParser, MultiPartParser
 from actors.api.review import ReviewActions
 from actors.api.views import HasRole
+from actors.exports import PDF_TYPE, stored_attachment
 from actors.models import Job
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
 
@@ -103,9 +103,7 @@ def _document_file(document: AgreementDocument, filename: str) -> FileResponse:
         handle = document.file.open("rb")
     except OSError as exc:
         raise NotFound(_("The document file is missing; upload it again.")) from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=filename, content_type="application/pdf"
-    )
+    return stored_attachment(handle, filename, PDF_TYPE)
 
 
 class IntentAgreementViewSet(RolloutViewSet):
@@ -117,6 +115,7 @@ class IntentAgreementViewSet(RolloutViewSet):
     and administrators."""
 
     serializer_class = serializers.IntentAgreementSerializer
+    write_serializer_class = serializers.IntentAgreementWriteSerializer
     filterset_class = IntentAgreementFilterSet
     permission_classes = [permissions.IsAuthenticated, AgreementWrites]
     parser_classes = PARSERS
@@ -130,10 +129,7 @@ class IntentAgreementViewSet(RolloutViewSet):
             Prefetch("documents", AgreementDocument.objects.select_related("uploaded_by")),
         ).order_by("-signed_date", "title", "pk")
 
-    def fresh(self, agreement):
-        return self.base_queryset().get(pk=agreement.pk)
-
-    def _save(self, request, data: dict, agreement=None, version=None):
+    def service_save(self, request, data: dict, agreement=None, version=None):
         """Hand the request's fields to the service; parties left out of a PATCH stay."""
         document = data.pop("document", None)
         relations = {}
@@ -142,36 +138,29 @@ class IntentAgreementViewSet(RolloutViewSet):
             if value is None:
                 value = list(getattr(agreement, name).all()) if agreement else []
             relations[name] = value
-        with service_errors():
-            saved = services.agreement_save(
-                user=request.user,
-                agreement_id=agreement.pk if agreement else None,
-                expected_version=version,
-                fields=data,
-                document=document,
-                **relations,
-            )
-        return self.fresh(saved)
+        return services.agreement_save(
+            user=request.user,
+            agreement_id=agreement.pk if agreement else None,
+            expected_version=version,
+            fields=data,
+            document=document,
+            **relations,
+        )
 
     @extend_schema(
         request=serializers.IntentAgreementWriteSerializer,
         responses={201: serializers.IntentAgreementSerializer, **REFUSED},
     )
     def create(self, request, *args, **kwargs):
-        data = dict(validated(serializers.IntentAgreementWriteSerializer, request))
-        agreement = self._save(request, data)
-        return self.respond(agreement, status_code=status.HTTP_201_CREATED)
+        return self.create_through_service(request)
 
     @extend_schema(
         request=serializers.IntentAgreementWriteSerializer,
         responses={200: serializers.IntentAgreementSerializer, **REFUSED, **STALE},
         parameters=[IF_MATCH],
     )
-    def update(self, request, *args, partial=False, **kwargs):
-        version = expected_version(request)
-        agreement = self.get_object()
-        data = dict(validated(serializers.IntentAgreementWriteSerializer, request, partial=partial))
-        return self.respond(self._save(request, data, agreement, version))
+    def update(self, request, *args, **kwargs):
+        return self.update_through_service(request, partial=False)
 
     @extend_schema(
         request=serializers.IntentAgreementWriteSerializer,
@@ -179,7 +168,7 @@ class IntentAgreementViewSet(RolloutViewSet):
         parameters=[IF_MATCH],
     )
     def partial_update(self, request, *args, **kwargs):
-        return self.update(request, *args, partial=True, **kwargs)
+        return self.update_through_service(request, partial=True)
 
     @extend_schema(
         responses={
@@ -252,17 +241,9 @@ class IntentAgreementViewSet(RolloutViewSet):
         coverage = selectors.agreement_coverage(on)
         return Response(serializers.CoverageSerializer(coverage).data)
 
-    @extend_schema(parameters=[FORMAT], responses=FILE, filters=True)
-    @action(
-        detail=False,
-        methods=["get"],
-        url_path="export",
-        url_name="export",
-        content_negotiation_class=FileNegotiation,
-    )
-    def export(self, request):
+    @export_action(filters=True)
+    def export(self, request, fmt):
         """The agreements you can see (narrowed by the list's filters) as Excel or CSV."""
-        fmt = export_format(request)
         queryset = self.filter_queryset(self.get_queryset())
         return exports.export_agreements(request.user, fmt, queryset)
 
@@ -339,17 +320,9 @@ class BenefitViewSet(ReferenceViewSet):
         }
         return Response(serializers.BenefitSummarySerializer(data).data)
 
-    @extend_schema(parameters=[FORMAT], responses=FILE, filters=True)
-    @action(
-        detail=False,
-        methods=["get"],
-        url_path="export",
-        url_name="export",
-        content_negotiation_class=FileNegotiation,
-    )
-    def export(self, request):
+    @export_action(filters=True)
+    def export(self, request, fmt):
         """The benefit register with reported, expected and realised (in your scope)."""
-        fmt = export_format(request)
         queryset = self.filter_queryset(self.get_queryset())
         return exports.export_benefits(request.user, fmt, queryset)
 
@@ -364,6 +337,7 @@ class BenefitReportViewSet(ReviewActions, RolloutViewSet):
     `late_baseline_warning` says when a baseline came after the start."""
 
     serializer_class = serializers.BenefitReportSerializer
+    write_serializer_class = serializers.BenefitReportWriteSerializer
     filterset_class = BenefitReportFilterSet
     permission_classes = [permissions.IsAuthenticated, BenefitReportWrites]
     parser_classes = PARSERS
@@ -375,29 +349,22 @@ class BenefitReportViewSet(ReviewActions, RolloutViewSet):
             "benefit", "municipality", "organisation", "created_by", "submitted_by", "reviewed_by"
         ).order_by("-period_end", "-id")
 
-    def fresh(self, report):
-        return self.base_queryset().get(pk=report.pk)
-
-    def _save(self, request, data: dict, report=None, version=None):
+    def service_save(self, request, data: dict, report=None, version=None):
         attachment = data.pop("attachment", None)
-        with service_errors():
-            saved = services.benefit_report_save(
-                user=request.user,
-                report_id=report.pk if report else None,
-                expected_version=version,
-                fields=data,
-                attachment=attachment,
-            )
-        return self.fresh(saved)
+        return services.benefit_report_save(
+            user=request.user,
+            report_id=report.pk if report else None,
+            expected_version=version,
+            fields=data,
+            attachment=attachment,
+        )
 
     @extend_schema(
         request=serializers.BenefitReportWriteSerializer,
         responses={201: serializers.BenefitReportSerializer, **REFUSED},
     )
     def create(self, request, *args, **kwargs):
-        data = dict(validated(serializers.BenefitReportWriteSerializer, request))
-        report = self._save(request, data)
-        return self.respond(report, status_code=status.HTTP_201_CREATED)
+        return self.create_through_service(request)
 
     @extend_schema(
         request=serializers.BenefitReportWriteSerializer,
@@ -406,10 +373,7 @@ class BenefitReportViewSet(ReviewActions, RolloutViewSet):
     )
     def partial_update(self, request, *args, **kwargs):
         """Change a draft or returned report: only the fields sent."""
-        version = expected_version(request)
-        report = self.get_object()
-        data = dict(validated(serializers.BenefitReportWriteSerializer, request, partial=True))
-        return self.respond(self._save(request, data, report, version))
+        return self.update_through_service(request, partial=True)
 
 
 # --- coverage targets -----------------------------------------------------------------

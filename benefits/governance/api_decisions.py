@@ -18,10 +18,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from actors import exports
 from actors.api.concurrency import ETagMixin, expected_version
 from actors.api.fields import EnumChoiceField, UserField
-from actors.api.files import FILE, FORMAT, FileNegotiation, export_format
+from actors.api.files import export_action
 from actors.filters import MAX_ID
 from actors.models import HealthTrust
 from rollout.api.views import IF_MATCH, REFUSED, STALE, service_errors, validated
@@ -35,8 +34,8 @@ from rollout.models import (
     Solution,
 )
 
+from .. import exports
 from . import access, briefs, changelog, cutlist, decision_points, decisions, whatif
-from .decision_views import decisions_changelog_table
 
 
 class Governs(permissions.BasePermission):
@@ -184,18 +183,7 @@ class CutListItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CutListItem
-        fields = [
-            "id",
-            "title",
-            "justification",
-            "cost_consequence",
-            "benefit_consequence",
-            "solution",
-            "health_trust",
-            "status",
-            "decision",
-            "version",
-        ]
+        fields = ["id", *cutlist.CUT_FIELDS, "status", "decision", "version"]
         read_only_fields = ["decision", "version"]
 
 
@@ -387,19 +375,10 @@ class ChangeLogViewSet(GovernanceViewSet):
             entry = changelog.changelog_entry_create(user=request.user, **data)
         return self.respond(entry, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[FORMAT, KIND], responses=FILE)
-    @action(
-        detail=False,
-        methods=["get"],
-        url_path="export",
-        url_name="export",
-        content_negotiation_class=FileNegotiation,
-    )
-    def export(self, request):
+    @export_action(KIND)
+    def export(self, request, fmt):
         """The change log as Excel or CSV (UTF-8 with BOM)."""
-        fmt = export_format(request)
-        columns, rows = decisions_changelog_table(self.get_queryset())
-        return exports.table_response("endringslogg", columns, rows, fmt)
+        return exports.export_changelog(self.get_queryset(), fmt)
 
 
 ITEM = OpenApiParameter(

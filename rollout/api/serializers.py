@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, UserField
+from actors.api.fields import EnumChoiceField, UserField, key_list
 from actors.api.review import ReviewedReportSerializer
+from actors.api.serializers import request_user
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
@@ -21,12 +22,6 @@ from ..models import (
     StatusChange,
 )
 
-
-def _user(serializer):
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
-
 # --- solutions and phases -------------------------------------------------------------
 
 
@@ -34,12 +29,7 @@ class SolutionSerializer(serializers.ModelSerializer):
     organisation_types = serializers.SerializerMethodField(
         help_text=_("The organisation types it applies to.")
     )
-    requires = serializers.SlugRelatedField(
-        slug_field="code",
-        many=True,
-        read_only=True,
-        help_text=_("Codes of the solutions that must be in use first."),
-    )
+    requires = key_list("code", help_text=_("Codes of the solutions that must be in use first."))
     national_phase = EnumChoiceField(Phase, read_only=True)
     national_phase_label = serializers.CharField(
         source="get_national_phase_display", read_only=True
@@ -158,7 +148,7 @@ class AreaRolloutSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         # Only areas the user can see can be named (others answer as unknown).
-        fields["health_trust"].queryset = HealthTrust.objects.visible_to(_user(self))
+        fields["health_trust"].queryset = HealthTrust.objects.visible_to(request_user(self))
         return fields
 
 
@@ -174,7 +164,7 @@ class AreaRolloutDetailSerializer(AreaRolloutSerializer):
     def get_readiness(self, obj):
         from ..selectors import area_readiness
 
-        readiness = area_readiness(obj.solution, obj.health_trust, _user(self))
+        readiness = area_readiness(obj.solution, obj.health_trust, request_user(self))
         return AreaReadinessSerializer(
             {
                 "total": readiness.total,
@@ -302,7 +292,7 @@ class RolloutStatusCreateSerializer(StatusChangeInputSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["organisation"].queryset = Organisation.objects.editable_by(_user(self))
+        fields["organisation"].queryset = Organisation.objects.editable_by(request_user(self))
         return fields
 
 
@@ -441,7 +431,7 @@ class ReadinessReportCreateSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["municipality"].queryset = Municipality.objects.editable_by(_user(self))
+        fields["municipality"].queryset = Municipality.objects.editable_by(request_user(self))
         return fields
 
 

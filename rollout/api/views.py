@@ -114,6 +114,36 @@ class RolloutViewSet(
         data = serializer_class(instance, context=self.get_serializer_context()).data
         return Response(data, status=status_code)
 
+    def fresh(self, instance):
+        """The saved record read again as the answer shows it (with its relations)."""
+        return self.base_queryset().get(pk=instance.pk)
+
+    # Records whose create and change are one service function: the viewset names the
+    # serializer that checks the request and hands the checked fields to the service.
+    write_serializer_class: type | None = None
+
+    def service_save(self, request, data: dict, instance=None, version=None):
+        """Create (`instance` None) or change the record through its service."""
+        raise NotImplementedError
+
+    def create_through_service(self, request):
+        data = dict(validated(self.write_serializer_class, request))
+        return self._save_and_respond(request, data, status_code=status.HTTP_201_CREATED)
+
+    def update_through_service(self, request, *, partial: bool):
+        """A change against the version of `If-Match`: with `partial` only the fields sent."""
+        version = expected_version(request)
+        instance = self.get_object()
+        data = dict(validated(self.write_serializer_class, request, partial=partial))
+        return self._save_and_respond(request, data, instance, version)
+
+    def _save_and_respond(
+        self, request, data, instance=None, version=None, status_code=status.HTTP_200_OK
+    ):
+        with service_errors():
+            saved = self.service_save(request, data, instance, version)
+        return self.respond(self.fresh(saved), status_code=status_code)
+
 
 # --- solutions ------------------------------------------------------------------------
 
@@ -519,9 +549,6 @@ class ReadinessReportViewSet(ReviewActions, RolloutViewSet):
         return ReadinessReport.objects.select_related(
             "solution", "municipality", "created_by", "submitted_by", "reviewed_by"
         ).prefetch_related(Prefetch("answers", queryset=answers))
-
-    def fresh(self, report):
-        return self.base_queryset().get(pk=report.pk)
 
     @extend_schema(
         request=serializers.ReadinessReportCreateSerializer,
