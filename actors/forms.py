@@ -1,8 +1,67 @@
+"""Forms of the actors app, and what every app's forms share: the date input, the
+versioned-record form, the review form, and the helpers that run a service call for a
+form (`save_to_form`) or a button (`save_or_message`) and show what it refused."""
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from .concurrency import VersionConflict, show_conflict
 from .models import HealthTrust, Municipality, Organisation, RecordSystem
+from .services import EDITABLE_ORGANISATION_FIELDS
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker, whose value is always YYYY-MM-DD."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class VersionedForm(forms.ModelForm):
+    """A form for a versioned record (actors.concurrency): the hidden `version` carries
+    the version the user started from, so a save over a newer change is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+
+class ReviewForm(forms.Form):
+    """Approve or return a submitted report (actors.review). Subclasses say whom the
+    comment is for (`comment_label`) and, when they like, what it needs."""
+
+    comment_label = None
+    comment_help_text = ""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
+        widget=forms.RadioSelect,
+        label=_("Decision"),
+    )
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].label = self.comment_label
+        self.fields["comment"].help_text = self.comment_help_text
+
+    def verdict(self) -> dict:
+        """The checked review as the workflow's `review` takes it (ReviewWorkflow.review)."""
+        return {
+            "expected_version": self.cleaned_data["version"],
+            "approve": self.cleaned_data["decision"] == "approve",
+            "comment": self.cleaned_data["comment"],
+        }
 
 
 class LoginForm(AuthenticationForm):
@@ -30,16 +89,7 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = [
-            "name",
-            "type",
-            "orgnr",
-            "her_id",
-            "municipality",
-            "health_trust",
-            "record_system",
-            "is_active",
-        ]
+        fields = list(EDITABLE_ORGANISATION_FIELDS)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -87,19 +137,42 @@ def add_service_errors(form, exc) -> None:
         form.add_error(None, exc)
 
 
-def save_to_form(form, save) -> tuple[bool, object]:
-    """Run `save()` (the service call for a valid form) and return (True, its result). A
-    version conflict (someone saved in between) or a rule's ValidationError goes onto the
-    form instead and (False, None) comes back: the page shows the form again with what
-    was typed and what to fix."""
-    from django.core.exceptions import ValidationError
-
-    from .concurrency import VersionConflict, show_conflict
-
+def save_to_form(form, save, *, refused=(), not_found=()) -> tuple[bool, object]:
+    """Run `save()` (the service call for a valid form) and return (True, its result).
+    When the service refuses, the refusal goes onto the form and (False, the exception)
+    comes back, so the page shows the form again with what was typed and what to fix:
+    a version conflict (someone saved in between; the page may show `exc.current`), a
+    rule's ValidationError (on the fields it names), or one of the `refused` exceptions
+    (e.g. PermissionDenied: its text above the form). One of `not_found` (the record is
+    gone, or out of the user's reach) answers 404."""
     try:
         return True, save()
     except VersionConflict as exc:
         show_conflict(form, exc)
+        return False, exc
     except ValidationError as exc:
         add_service_errors(form, exc)
-    return False, None
+        return False, exc
+    except refused as exc:
+        form.add_error(None, str(exc))
+        return False, exc
+    except not_found as exc:
+        raise Http404 from exc
+
+
+def refusal_text(exc) -> str:
+    """What a service refused, in one line: a ValidationError's messages, or the text of
+    a version conflict or a PermissionDenied."""
+    return " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+
+
+def save_or_message(request, save, *, refused=()) -> tuple[bool, object]:
+    """`save_to_form` for a button without a form: run `save()` and return (True, its
+    result); a version conflict, a rule's ValidationError or one of the `refused`
+    exceptions becomes an error message for the next page, and (False, the exception)
+    comes back."""
+    try:
+        return True, save()
+    except (VersionConflict, ValidationError, *refused) as exc:
+        messages.error(request, refusal_text(exc))
+        return False, exc

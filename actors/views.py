@@ -1,20 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import pages, scoping, selectors, services
+from . import exports, pages, scoping, selectors, services
 from .choices import Role
-from .concurrency import VersionConflict, show_conflict
+from .concurrency import VersionConflict
 from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
-from .forms import OrganisationForm, OrganisationImportForm
+from .forms import OrganisationForm, OrganisationImportForm, save_to_form
 from .imports import ImportFileError, import_organisations
+from .listing import page_of, query_without
 from .models import Catchment, HealthTrust, Job, Municipality, Organisation, User
 
 PAGE_SIZE = 50
@@ -27,16 +27,6 @@ def _type_chart(type_counts) -> dict:
         "values": [row["count"] for row in type_counts],
         "horizontal": True,
     }
-
-
-def _page(request, queryset, size=PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @login_required
@@ -80,8 +70,8 @@ def municipality_list(request):
         "actors/municipality_list.html",
         {
             "filterset": filterset,
-            "page": _page(request, filterset.qs, 100),
-            "query": _query_without_page(request),
+            "page": page_of(request, filterset.qs, 100),
+            "query": query_without(request, "page"),
         },
     )
 
@@ -156,8 +146,8 @@ def organisation_list(request):
         "actors/organisation_list.html",
         {
             "filterset": filterset,
-            "page": _page(request, filterset.qs),
-            "query": _query_without_page(request),
+            "page": page_of(request, filterset.qs, PAGE_SIZE),
+            "query": query_without(request, "page"),
             "can_create": scoping.scope_for(request.user).can_edit,
             "can_import": scoping.can_import_organisations(request.user),
         },
@@ -180,8 +170,8 @@ def organisation_detail(request, pk):
         {
             "organisation": organisation,
             "can_edit": can_edit,
-            "registry_page": Paginator(registry_history, REGISTRY_HISTORY_PAGE).get_page(
-                request.GET.get("registry_page")
+            "registry_page": page_of(
+                request, registry_history, REGISTRY_HISTORY_PAGE, "registry_page"
             ),
             **pages.contributions("organisation_detail", request, organisation=organisation),
         },
@@ -195,13 +185,13 @@ def organisation_create(request):
         raise PermissionDenied
     form = OrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
-            organisation = services.organisation_create(
+        ok, organisation = save_to_form(
+            form,
+            lambda: services.organisation_create(
                 user=request.user, reason=form.cleaned_data["reason"], **form.changes()
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Organisation created."))
             return redirect(organisation)
     return render(request, "actors/organisation_form.html", {"form": form})
@@ -214,24 +204,22 @@ def organisation_edit(request, pk):
     form = OrganisationForm(request.POST or None, instance=organisation, user=request.user)
     conflict = None
     if request.method == "POST" and form.is_valid():
-        try:
-            organisation = services.organisation_update(
+        ok, outcome = save_to_form(
+            form,
+            lambda: services.organisation_update(
                 user=request.user,
                 organisation_id=pk,
                 expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
                 **form.changes(),
-            )
-        except VersionConflict as exc:
-            conflict = _conflict_rows(form, exc.current)
-            show_conflict(form, exc)
-        except Organisation.DoesNotExist as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
+            ),
+            not_found=Organisation.DoesNotExist,
+        )
+        if ok:
             messages.success(request, _("Changes saved."))
-            return redirect(organisation)
+            return redirect(outcome)
+        if isinstance(outcome, VersionConflict):
+            conflict = _conflict_rows(form, outcome.current)
     return render(
         request,
         "actors/organisation_form.html",
@@ -305,18 +293,10 @@ def job_status(request, pk: int):
 @require_safe
 def job_download(request, pk: int):
     """The file a job made, for the user who asked for it only, while it is kept."""
-    from django.core.files.storage import default_storage
-
     job = get_object_or_404(Job, pk=pk, created_by=request.user)
     if not job.has_file:
         raise Http404(_("The file is not ready, or it has been deleted."))
     try:
-        handle = default_storage.open(job.result["file"], "rb")
+        return exports.job_file(job)
     except FileNotFoundError as exc:
         raise Http404(_("The file has been deleted.")) from exc
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=job.result["filename"],
-        content_type=job.result.get("content_type"),
-    )

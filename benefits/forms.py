@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from stdnum.no import orgnr as stdnum_orgnr
 
+from actors.forms import DateInput
+from actors.forms import ReviewForm as BaseReviewForm
 from actors.models import County, HealthTrust, Municipality, Organisation
 from rollout.models import Solution
 
@@ -14,13 +16,6 @@ from .choices import AgreementStatus, MeasurementKind
 from .models import Benefit, BenefitReport, IntentAgreement
 
 ORGANISATION_CHOICES_LIMIT = 500
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def _pdf_field(label, help_text):
@@ -45,6 +40,19 @@ def _check_pdf(upload, name: str):
 # --- agreements -----------------------------------------------------------------------
 
 
+def _filter_choice(label, queryset, key: str, **kwargs) -> forms.ModelChoiceField:
+    """A filter's select: optional, "All" when nothing is chosen, the choice named in the
+    URL by its `key` field (a number or a code)."""
+    return forms.ModelChoiceField(
+        label=label,
+        required=False,
+        queryset=queryset,
+        to_field_name=key,
+        empty_label=_("All"),
+        **kwargs,
+    )
+
+
 class AgreementFilterForm(forms.Form):
     """The agreement list's filter controls (choices within the user's reach). The filtering
     itself is `IntentAgreementFilterSet`'s, the same as the API's and the export's, which
@@ -53,26 +61,12 @@ class AgreementFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *AgreementStatus.choices]
     )
-    county = forms.ModelChoiceField(
-        label=_("County"),
-        required=False,
-        queryset=County.objects.none(),
-        to_field_name="number",
-        empty_label=_("All"),
-    )
-    health_trust = forms.ModelChoiceField(
-        label=_("Health-trust area"),
-        required=False,
-        queryset=HealthTrust.objects.none(),
-        to_field_name="code",
-        empty_label=_("All"),
-    )
-    solution = forms.ModelChoiceField(
-        label=_("Solution"),
-        required=False,
-        queryset=Solution.objects.all(),
-        to_field_name="code",
-        empty_label=_("All"),
+    county = _filter_choice(_("County"), County.objects.none(), "number")
+    health_trust = _filter_choice(_("Health-trust area"), HealthTrust.objects.none(), "code")
+    solution = _filter_choice(
+        _("Solution"),
+        Solution.objects.all(),
+        "code",
         help_text=_("Agreements for the whole programme count for every solution."),
     )
 
@@ -310,19 +304,9 @@ class BenefitReportForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in services.REPORT_FIELDS}
 
 
-class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
-        widget=forms.RadioSelect,
-        label=_("Decision"),
-    )
-    comment = forms.CharField(
-        label=_("Comment to the reporter"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required when you return the report: say what must be corrected."),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ReviewForm(BaseReviewForm):
+    comment_label = _("Comment to the reporter")
+    comment_help_text = _("Required when you return the report: say what must be corrected.")
 
 
 class CoverageDateForm(forms.Form):

@@ -7,17 +7,17 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from actors import scoping
+from actors import exports, scoping
 from actors.choices import Role
+from actors.forms import save_or_message
 from actors.models import Job
 
 from . import coverage, report_files, reports, services
@@ -110,21 +110,19 @@ def report_export(request):
     if fmt not in report_files.FORMATS:
         raise Http404(_("Choose xlsx, csv or pdf."))
     if kind in QUEUED_KINDS:
-        try:
-            job = services.report_export_request(
+        ok, job = save_or_message(
+            request,
+            lambda: services.report_export_request(
                 user=request.user, kind=kind, key=place.key, since=since, fmt=fmt
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            job = None
+            ),
+        )
         query = {"kind": kind, "scope": place.key, "since": since.isoformat()}
-        if job:
+        if ok:
             query["job"] = job.pk
         return redirect(f"{reverse('benefits:report_preview')}?{urlencode(query)}")
     report = reports.build(request.user, kind, place, since)
-    response = HttpResponse(
-        report_files.render(report, fmt), content_type=report_files.CONTENT_TYPES[fmt]
+    return exports.attachment(
+        report_files.render(report, fmt),
+        report_files.CONTENT_TYPES[fmt],
+        report.filename(report_files.EXTENSIONS[fmt]),
     )
-    filename = report.filename(report_files.EXTENSIONS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -10,8 +10,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from actors import scoping
+from actors.forms import save_or_message
+from actors.listing import page_of, query_without
 from actors.models import Job
 from benefits.governance.dependencies import upcoming_deadlines
 from rollout.choices import Status
@@ -192,21 +193,20 @@ def target_detail(request, code: str):
         "can_recompute": scoping.can_recompute_targets(request.user),
     }
     if target.unit == TargetUnit.ORGANISATIONS:
-        page = Paginator(
+        page = page_of(
+            request,
             coverage.missing_organisations(target, request.user, chosen).order_by(
                 "municipality__name", "type__sort_order", "name"
             ),
             PAGE_SIZE,
-        ).get_page(request.GET.get("page"))
+        )
         _mark_waiting(target, page.object_list)
         context["page"] = page
     else:
         gaps = coverage.missing_municipalities(target, request.user, chosen)
-        context["page"] = Paginator(gaps, MUNICIPALITY_PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page"] = page_of(request, gaps, MUNICIPALITY_PAGE_SIZE)
         coverage.attach_missing(target, request.user, list(context["page"]))
-    params = request.GET.copy()
-    params.pop("page", None)
-    context["query"] = params.urlencode()
+    context["query"] = query_without(request, "page")
     return render(request, "benefits/target_detail.html", context)
 
 
@@ -250,10 +250,9 @@ def target_recompute(request):
     params = {"targets": [c for c in request.POST.getlist("targets") if c]}
     if kind == Job.Kind.COVERAGE_BACKFILL:
         params["every"] = request.POST.get("every") or "month"
-    try:
-        services.coverage_job_request(user=request.user, kind=kind, params=params)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    ok, _job = save_or_message(
+        request, lambda: services.coverage_job_request(user=request.user, kind=kind, params=params)
+    )
+    if ok:
         messages.success(request, _("The recomputation has started; progress is shown below."))
     return redirect(back)

@@ -9,17 +9,17 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from actors import scoping
-from actors.concurrency import VersionConflict, show_conflict
-from actors.forms import add_service_errors
+from actors import exports, scoping
+from actors.concurrency import VersionConflict
+from actors.forms import save_or_message, save_to_form
+from actors.listing import page_of, query_without
 from actors.models import HealthTrust, Municipality, Organisation
 from actors.review import SelfReview
 
@@ -59,12 +59,7 @@ def _pdf_response(document) -> FileResponse:
         handle = document.storage.open(document.name, "rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=os.path.basename(document.name),
-        content_type="application/pdf",
-    )
+    return exports.stored_attachment(handle, os.path.basename(document.name), exports.PDF_TYPE)
 
 
 def _may_edit_agreements(user) -> bool:
@@ -89,18 +84,16 @@ def agreement_list(request):
         "solutions",
         "documents",
     )
-    page = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(request, agreements, PAGE_SIZE)
     for agreement in page:
         agreement.parties = [*agreement.municipalities.all(), *agreement.organisations.all()]
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "benefits/agreement_list.html",
         {
             "filters": filters,
             "page": page,
-            "query": params.urlencode(),
+            "query": query_without(request, "page"),
             "can_create": _may_edit_agreements(request.user),
             "export_path": EXPORT_PATH,
         },
@@ -242,8 +235,9 @@ def _agreement_form(request, agreement):
     conflict = None
     if post and form.is_valid():
         municipalities, organisations = form.parties()
-        try:
-            saved = services.agreement_save(
+        ok, outcome = save_to_form(
+            form,
+            lambda: services.agreement_save(
                 user=request.user,
                 agreement_id=agreement.pk if agreement else None,
                 expected_version=form.cleaned_data["version"] if agreement else None,
@@ -252,19 +246,16 @@ def _agreement_form(request, agreement):
                 organisations=organisations,
                 solutions=form.cleaned_data["solutions"],
                 document=form.cleaned_data["document"],
-            )
-        except VersionConflict as exc:
-            conflict = _agreement_conflict(form, exc.current)
-            show_conflict(form, exc)
-        except IntentAgreement.DoesNotExist as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+            not_found=IntentAgreement.DoesNotExist,
+        )
+        if ok:
             messages.success(
                 request, _("Agreement saved.") if agreement else _("Agreement created.")
             )
-            return redirect(saved)
+            return redirect(outcome)
+        if isinstance(outcome, VersionConflict):
+            conflict = _agreement_conflict(form, outcome.current)
     return render(
         request,
         "benefits/agreement_form.html",
@@ -527,21 +518,18 @@ def _report_form(request, report, initial):
         user=request.user,
     )
     if post and form.is_valid():
-        try:
-            saved = services.benefit_report_save(
+        ok, saved = save_to_form(
+            form,
+            lambda: services.benefit_report_save(
                 user=request.user,
                 report_id=report.pk if report else None,
                 expected_version=form.cleaned_data["version"] if report else None,
                 fields=form.fields_for_service(),
                 attachment=form.cleaned_data["attachment"],
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except BenefitReport.DoesNotExist as exc:
-            raise Http404 from exc
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+            not_found=BenefitReport.DoesNotExist,
+        )
+        if ok:
             messages.success(
                 request,
                 _("Saved as a draft. Check it, then submit it for review."),
@@ -639,15 +627,13 @@ def report_detail(request, pk):
 @require_POST
 def report_submit(request, pk):
     report = get_object_or_404(BenefitReport.objects.editable_by(request.user), pk=pk)
-    try:
-        services.benefit_report_submit(
+    ok, _submitted = save_or_message(
+        request,
+        lambda: services.benefit_report_submit(
             user=request.user, report_id=pk, expected_version=_version(request.POST.get("version"))
-        )
-    except VersionConflict as exc:
-        messages.error(request, str(exc))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+        ),
+    )
+    if ok:
         messages.success(request, _("Submitted for review. You are told when it is reviewed."))
     return redirect(report)
 
@@ -660,23 +646,20 @@ def report_review(request, pk):
         raise PermissionDenied
     form = ReviewForm(request.POST)
     if form.is_valid():
-        try:
-            services.benefit_report_review(
-                user=request.user,
-                report_id=pk,
-                expected_version=form.cleaned_data["version"],
-                approve=form.cleaned_data["decision"] == "approve",
-                comment=form.cleaned_data["comment"],
-            )
-        except SelfReview as exc:
-            messages.error(request, str(exc))
-            return redirect(report)
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        ok, outcome = save_to_form(
+            form,
+            lambda: services.benefit_report_review(
+                user=request.user, report_id=pk, **form.verdict()
+            ),
+            refused=(SelfReview,),
+        )
+        if ok:
             messages.success(request, _("Review saved; the reporter has been told."))
+            return redirect(report)
+        if isinstance(outcome, SelfReview):
+            # The page offers the submitter no review form (this one is from before they
+            # submitted): say why above the report instead.
+            messages.error(request, str(outcome))
             return redirect(report)
         report = _visible_report(request.user, pk)
     return render(

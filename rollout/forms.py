@@ -1,16 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from actors.forms import DateInput, VersionedForm
+from actors.forms import ReviewForm as BaseReviewForm
 from actors.models import Municipality
 
 from .choices import Answer, Status
 from .models import AreaRollout, Solution
 from .selectors import history_first_day
 from .services import AREA_FIELDS, today
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class AsOfField(forms.DateField):
@@ -94,9 +92,7 @@ class BulkStatusForm(StatusChangeForm):
         )
 
 
-class AreaRolloutForm(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
+class AreaRolloutForm(VersionedForm):
     class Meta:
         model = AreaRollout
         fields = list(AREA_FIELDS)
@@ -106,11 +102,6 @@ class AreaRolloutForm(forms.ModelForm):
             "decision_date": DateInput,
             "decision_note": forms.Textarea(attrs={"rows": 3}),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["version"] = self.instance.version
 
 
 class ReportCreateForm(forms.Form):
@@ -161,15 +152,5 @@ class ReportAnswersForm(forms.Form):
         }
 
 
-class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(
-        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
-        widget=forms.RadioSelect,
-        label=_("Decision"),
-    )
-    comment = forms.CharField(
-        label=_("Comment to the municipality"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ReviewForm(BaseReviewForm):
+    comment_label = _("Comment to the municipality")

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
+
+from actors.forms import save_or_message
 
 from . import integrity
 from .models import IntegrityCheckRun
@@ -80,12 +82,13 @@ def integrity_repair(request):
     if keys == []:
         messages.error(request, _("Choose a finding to repair, or repair all."))
         return redirect("rollout:integrity")
-    try:
-        outcome = integrity.repair_findings(
+    ok, outcome = save_or_message(
+        request,
+        lambda: integrity.repair_findings(
             user=request.user, reason=request.POST.get("reason", ""), keys=keys
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        ),
+    )
+    if not ok:
         return redirect("rollout:integrity")
     messages.success(
         request,

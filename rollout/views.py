@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,9 +9,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from actors import pages, scoping
 from actors.choices import Role
-from actors.concurrency import VersionConflict, show_conflict
-from actors.forms import OrganisationImportForm, add_service_errors
+from actors.concurrency import VersionConflict
+from actors.forms import OrganisationImportForm, save_or_message, save_to_form
 from actors.imports import ImportFileError
+from actors.listing import page_of, query_without
 from actors.models import HealthTrust, Organisation
 from actors.review import SelfReview
 
@@ -104,7 +104,7 @@ def status_list(request):
         request.GET, queryset=organisations, request=request, solution=solution
     )
     as_of = filterset.as_of_day
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = page_of(request, filterset.qs, 50)
     if as_of:
         changes = selectors.changes_as_of(solution, as_of, [o.pk for o in page])
         for o in page:
@@ -145,10 +145,6 @@ def status_list(request):
                     },
                 )
                 return redirect(request.get_full_path())
-    params = request.GET.copy()
-    params.pop("page", None)
-    today_params = params.copy()
-    today_params.pop("as_of", None)
     return render(
         request,
         "rollout/status_list.html",
@@ -157,9 +153,9 @@ def status_list(request):
             "solutions": Solution.objects.all(),
             "filterset": filterset,
             "page": page,
-            "query": params.urlencode(),
+            "query": query_without(request, "page"),
             "as_of": as_of,
-            "today_query": today_params.urlencode(),
+            "today_query": query_without(request, "page", "as_of"),
             "bulk_form": bulk_form,
             "result": result,
             "selected": {int(i) for i in request.POST.getlist("organisations") if i.isdigit()},
@@ -184,8 +180,9 @@ def status_change(request, pk, code):
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            services.status_change(
+        ok, outcome = save_to_form(
+            form,
+            lambda: services.status_change(
                 user=request.user,
                 organisation=organisation,
                 solution=solution,
@@ -195,15 +192,13 @@ def status_change(request, pk, code):
                 override_reason=data["override_reason"],
                 expected_version=data["version"],
                 source=Source.UI,
-            )
-        except VersionConflict as exc:
-            conflict = exc.current
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Status saved."))
             return redirect(organisation)
+        if isinstance(outcome, VersionConflict):
+            conflict = outcome.current
     return render(
         request,
         "rollout/status_form.html",
@@ -304,19 +299,17 @@ def area_edit(request, code, trust):
     area = services.area_rollout_for(solution, trust)
     form = AreaRolloutForm(request.POST or None, instance=area)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.area_rollout_update(
+        ok, _area = save_to_form(
+            form,
+            lambda: services.area_rollout_update(
                 user=request.user,
                 solution=solution,
                 health_trust=trust,
                 expected_version=form.cleaned_data["version"],
                 **{f: form.cleaned_data[f] for f in services.AREA_FIELDS},
-            )
-        except VersionConflict as exc:
-            show_conflict(form, exc)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             messages.success(request, _("Area rollout saved."))
             return redirect("rollout:area_detail", solution.code, trust.code)
     return render(
@@ -387,26 +380,30 @@ def report_detail(request, pk):
         if not editable:
             raise PermissionDenied
         if form.is_valid():
-            try:
-                report = services.report_save_answers(
+            submit = "submit" in request.POST
+
+            def save():
+                saved = services.report_save_answers(
                     user=request.user,
                     report_id=pk,
                     expected_version=form.cleaned_data["version"],
                     answers=form.values(),
                 )
-                if "submit" in request.POST:
+                if submit:
                     services.report_submit(
-                        user=request.user, report_id=pk, expected_version=report.version
+                        user=request.user, report_id=pk, expected_version=saved.version
                     )
+                return saved
+
+            ok, outcome = save_to_form(form, save)
+            if ok:
+                if submit:
                     messages.success(request, _("Report submitted to the area's coordinator."))
                 else:
                     messages.success(request, _("Draft saved."))
-                return redirect(report)
-            except VersionConflict as exc:
-                show_conflict(form, exc)
-            except ValidationError as exc:
+                return redirect(outcome)
+            if isinstance(outcome, ValidationError):
                 # Keep what was typed: the draft is saved, only the submission was refused.
-                form.add_error(None, exc)
                 form.data = form.data.copy()
                 form.data["version"] = ReadinessReport.objects.get(pk=pk).version
     can_review, review_refused = services.READINESS_REVIEW.review_state(request.user, report)
@@ -433,17 +430,14 @@ def report_review(request, pk):
     report = get_object_or_404(ReadinessReport.objects.editable_by(request.user), pk=pk)
     form = ReviewForm(request.POST)
     if form.is_valid():
-        try:
-            services.report_review(
-                user=request.user,
-                report_id=report.pk,
-                expected_version=form.cleaned_data["version"],
-                approve=form.cleaned_data["decision"] == "approve",
-                comment=form.cleaned_data["comment"],
-            )
-        except (ValidationError, VersionConflict, SelfReview) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        else:
+        ok, _reviewed = save_or_message(
+            request,
+            lambda: services.report_review(
+                user=request.user, report_id=report.pk, **form.verdict()
+            ),
+            refused=(SelfReview,),
+        )
+        if ok:
             messages.success(request, _("Review saved; the municipality has been told."))
     else:
         messages.error(request, _("Choose approve or return."))

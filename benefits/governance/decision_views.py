@@ -13,8 +13,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,11 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from actors import exports, scoping
-from actors.concurrency import VersionConflict
-from actors.forms import add_service_errors, save_to_form
+from actors.forms import DateInput, VersionedForm, save_or_message, save_to_form
+from actors.listing import page_of
 from actors.models import HealthTrust
 from rollout.choices import ChangeKind, CutStatus, DecisionPointStatus
-from rollout.forms import DateInput
 from rollout.models import (
     ChangeLogEntry,
     CutListItem,
@@ -38,18 +36,10 @@ from rollout.models import (
     Solution,
 )
 
+from ..exports import export_changelog
 from . import access, briefs, changelog, cutlist, decision_points, decisions, whatif
 
 # --- forms ------------------------------------------------------------------------------
-
-
-class VersionedForm(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["version"] = self.instance.version
 
 
 class ScheduleForm(VersionedForm):
@@ -251,13 +241,13 @@ def decision_point_create(request):
     form = PointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         fields = {f: form.cleaned_data[f] for f in PointForm.Meta.fields}
-        try:
-            point = decision_points.point_save(
+        ok, point = save_to_form(
+            form,
+            lambda: decision_points.point_save(
                 user=request.user, point_id=None, expected_version=None, fields=fields
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+            ),
+        )
+        if ok:
             return redirect("governance:decision_point_detail", point.pk)
     return _form_page(
         request, form, _("New decision point"), reverse("governance:decision_point_list")
@@ -312,11 +302,10 @@ def decision_point_edit(request, pk):
 def decision_brief(request, pk):
     _require_govern(request.user)
     point = get_object_or_404(DecisionPoint, pk=pk)
-    try:
-        briefs.brief_generate(user=request.user, point=point)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
+    ok, _point = save_or_message(
+        request, lambda: briefs.brief_generate(user=request.user, point=point)
+    )
+    if ok:
         messages.success(request, _("Brief prepared from the current data."))
     return redirect("governance:decision_point_detail", point.pk)
 
@@ -330,20 +319,16 @@ def decision_create(request, pk):
     form.fields["solution"].queryset = Solution.objects.all()
     form.fields["health_trust"].queryset = HealthTrust.objects.all()
     if request.method == "POST" and form.is_valid():
-        try:
-            decisions.decision_record(
+        ok, _decision = save_to_form(
+            form,
+            lambda: decisions.decision_record(
                 user=request.user,
                 point=point,
                 **{f: form.cleaned_data[f] for f in DecisionForm.Meta.fields},
-            )
-        except (ValidationError, PermissionDenied) as exc:
-            if isinstance(exc, PermissionDenied):
-                form.add_error(None, str(exc))
-            else:
-                add_service_errors(form, exc)
-        except VersionConflict as exc:
-            form.add_error(None, str(exc))
-        else:
+            ),
+            refused=(PermissionDenied,),
+        )
+        if ok:
             messages.success(request, _("Decision recorded."))
             return redirect("governance:decision_point_detail", point.pk)
     back = reverse("governance:decision_point_detail", args=[point.pk])
@@ -395,7 +380,7 @@ def changelog_queryset(request):
 @login_required
 def changelog_list(request):
     _require_read(request.user)
-    page = Paginator(changelog_queryset(request), 100).get_page(request.GET.get("page"))
+    page = page_of(request, changelog_queryset(request), 100)
     return render(
         request,
         "benefits/governance/changelog_list.html",
@@ -414,11 +399,10 @@ def changelog_create(request):
     _require_govern(request.user)
     form = ChangeLogForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            changelog.changelog_entry_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        ok, _entry = save_to_form(
+            form, lambda: changelog.changelog_entry_create(user=request.user, **form.cleaned_data)
+        )
+        if ok:
             messages.success(request, _("Change recorded."))
             return redirect("governance:changelog_list")
     return _form_page(
@@ -436,37 +420,7 @@ def changelog_export(request):
     fmt = request.GET.get("format", exports.XLSX)
     if fmt not in exports.FORMATS:
         raise Http404
-    columns, rows = decisions_changelog_table(changelog_queryset(request))
-    return exports.table_response("endringslogg", columns, rows, fmt)
-
-
-def decisions_changelog_table(queryset):
-    """Columns and rows of the change log for the CSV and XLSX files."""
-    E = exports
-    columns = [
-        E.Column(_("Recorded"), E.DATE, 12),
-        E.Column(_("Kind"), E.TEXT, 14),
-        E.Column(_("Change"), E.TEXT, 50),
-        E.Column(_("Reason"), E.TEXT, 60),
-        E.Column(_("Cost and benefit"), E.TEXT, 40),
-        E.Column(_("Concerns"), E.TEXT, 25),
-        E.Column(_("Decision point"), E.TEXT, 30),
-        E.Column(_("Recorded by"), E.TEXT, 20),
-    ]
-    rows = (
-        [
-            timezone.localtime(e.recorded_at).date(),
-            e.get_kind_display(),
-            e.title,
-            e.reason,
-            e.cost_benefit_note,
-            e.subject,
-            e.decision_point.title if e.decision_point else "",
-            str(e.recorded_by) if e.recorded_by else "",
-        ]
-        for e in queryset.iterator(chunk_size=500)
-    )
-    return columns, rows
+    return export_changelog(changelog_queryset(request), fmt)
 
 
 # --- cut list ---------------------------------------------------------------------------

@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from actors import scoping
-from actors.forms import save_to_form
+from actors.forms import DateInput, save_to_form
 from actors.models import HealthTrust, ReminderSent
-from rollout.forms import DateInput
 from rollout.models import Dependency, Solution
 
 from . import dependencies as svc
