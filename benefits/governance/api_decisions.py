@@ -121,7 +121,7 @@ class DecisionPointSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_brief(self, point) -> dict:
-        """The brief as you may read it (see benefits.governance.decisions.brief_for)."""
+        """The brief as you may read it (see benefits.governance.briefs.brief_for)."""
         return briefs.brief_for(self.context["request"].user, point)
 
 
