@@ -114,3 +114,14 @@ def test_check_fails_on_a_broken_database_and_repairs_nothing():
     assert "municipalities different: 4601" in message
     assert "catchment shares differ: 0301/" in message
     assert Municipality.objects.get(number="4601").population == 1
+
+
+def test_the_official_2023_names_are_loaded_with_the_corrections():
+    """The reference folder corrected the 2023 list: 5006 had a corrupted name and several
+    Sami names had lost letters or their Sami part."""
+    names = dict(Municipality.objects.values_list("number", "name"))
+    assert names["5006"] == "Steinkjer"
+    assert names["1826"] == "Aarborte - Hattfjelldal"
+    assert names["1853"] == "Evenes - Evenášši"
+    assert names["5437"] == "Kárášjohka - Karasjok"
+    assert names["5412"] == "Dielddanuorri - Tjeldsund"
