@@ -14,6 +14,7 @@ from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
 from .models import HealthTrust, Municipality, Organisation, OrganisationChange, OrganisationType
+from .numbers import MunicipalityNumbers
 from .services import OrganisationWrite, organisations_write_import
 
 REQUIRED_COLUMNS = ("organisasjonsnummer", "navn", "type", "kommunenummer")
@@ -28,6 +29,16 @@ class ImportFileError(Exception):
 
 @dataclass
 class RowError:
+    line: int
+    column: str
+    message: str
+
+
+@dataclass
+class RowNotice:
+    """Something an import accepted but mapped, said in the report (an earlier
+    municipality number read as today's)."""
+
     line: int
     column: str
     message: str
@@ -71,6 +82,7 @@ class ImportReport:
     delimiter: str = ""
     ignored_columns: list[str] = field(default_factory=list)
     changes: list[RowChange] = field(default_factory=list)
+    notices: list[RowNotice] = field(default_factory=list)
 
     @property
     def moved(self) -> int:
@@ -100,6 +112,7 @@ class ImportReport:
             "delimiter": self.delimiter,
             "ignored_columns": self.ignored_columns,
             "errors": [e.__dict__ for e in self.errors],
+            "notices": [n.__dict__ for n in self.notices],
             "changes": [c.as_dict() for c in self.changes],
         }
 
@@ -161,12 +174,11 @@ class _Lookups:
             for name in t.lookup_names():
                 self.types[name] = t
         self.type_codes = sorted(t.code for t in set(self.types.values()))
-        self.municipalities = {
-            m.number: m
-            for m in Municipality.objects.prefetch_related(
+        self.municipalities = MunicipalityNumbers(
+            Municipality.objects.prefetch_related(
                 Prefetch("health_trusts", queryset=HealthTrust.objects.order_by("name"))
             )
-        }
+        )
         self.trusts = {t.code: t for t in HealthTrust.objects.all()}
         self.existing = {
             o.orgnr: o
@@ -174,11 +186,6 @@ class _Lookups:
                 "type", "municipality", "health_trust", "record_system__vendor"
             )
         }
-
-
-def _municipality_number(value: str) -> str:
-    # Excel drops the leading zero of 0301; give it back.
-    return value.zfill(4) if value.isdigit() and len(value) == 3 else value
 
 
 # Where the scope rule's complaints go in the file.
@@ -194,7 +201,7 @@ def _rule_errors(line: int, exc: ValidationError) -> list[RowError]:
 
 
 def validate_rows(
-    rows, scope: scoping.Scope, *, synthetic: bool | None = None
+    rows, scope: scoping.Scope, *, synthetic: bool | None = None, notices: list | None = None
 ) -> tuple[list[Organisation], list[OrganisationWrite], int, list[RowError]]:
     """Check every row against the registry and the user's scope. Returns the new
     organisations, the changed ones (with what they were), the count of unchanged rows and
@@ -203,6 +210,7 @@ def validate_rows(
     orgnrs = [stdnum_orgnr.compact(r["organisasjonsnummer"]) for _line, r in rows]
     lookups = _Lookups(orgnrs)
     new, changed, unchanged, errors = [], [], 0, []
+    notices = [] if notices is None else notices  # mapped numbers (RowNotice)
     first_line_of: dict[str, int] = {}
 
     for line, row in rows:
@@ -249,12 +257,12 @@ def validate_rows(
                 _("Unknown type “%(v)s”; use one of %(codes)s.")
                 % {"v": row["type"], "codes": ", ".join(lookups.type_codes)},
             )
-        municipality = lookups.municipalities.get(_municipality_number(row["kommunenummer"]))
-        if municipality is None:
-            error(
-                "kommunenummer",
-                _("Unknown municipality number “%(v)s”.") % {"v": row["kommunenummer"]},
-            )
+        place = lookups.municipalities.resolve(row["kommunenummer"])
+        municipality = place.municipality
+        if place.error:
+            error("kommunenummer", place.error)
+        elif place.notice:
+            notices.append(RowNotice(line, "kommunenummer", place.notice))
         her_id = None
         if row.get("her_id"):
             if row["her_id"].isdigit() and int(row["her_id"]) > 0:
@@ -336,7 +344,9 @@ def import_organisations(*, raw: bytes, user, dry_run: bool = False) -> ImportRe
     if not rows:
         raise ImportFileError(_("The file has a header row but no organisations."))
     scope = scoping.scope_for(user)
-    new, changed, report.unchanged, report.errors = validate_rows(rows, scope)
+    new, changed, report.unchanged, report.errors = validate_rows(
+        rows, scope, notices=report.notices
+    )
     report.created, report.updated = len(new), len(changed)
     if report.errors:
         return report

@@ -30,6 +30,22 @@ class ScopedQuerySet(models.QuerySet):
         return scoping.scope_for(user).filter_editable(self)
 
 
+STRUCTURE_START = datetime.date(2020, 1, 1)
+
+
+class DatedQuerySet(ScopedQuerySet):
+    """Counties and municipalities exist for a period (valid_from to valid_to, both
+    inclusive; no valid_to: still there). Lists show the structure of today by default."""
+
+    def on(self, day: datetime.date):
+        return self.filter(valid_from__lte=day).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day)
+        )
+
+    def current(self):
+        return self.on(timezone.localdate())
+
+
 class RegionalHealthAuthority(models.Model):
     code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -77,8 +93,12 @@ class County(models.Model):
         _("county number"), max_length=2, unique=True, validators=[RegexValidator(r"^\d{2}$")]
     )
     name = models.CharField(_("name"), max_length=100)
+    valid_from = models.DateField(_("valid from"), default=STRUCTURE_START)
+    valid_to = models.DateField(
+        _("valid to"), null=True, blank=True, help_text=_("Empty while the county exists.")
+    )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = DatedQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -100,16 +120,32 @@ class Municipality(models.Model):
     county = models.ForeignKey(
         County, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("county")
     )
+    # The latest year's population (MunicipalityPopulation has every year).
     population = models.PositiveIntegerField(_("population"))
     population_67_plus = models.PositiveIntegerField(_("population aged 67 and over"))
+    population_year = models.PositiveSmallIntegerField(_("population year"), default=2023)
     health_trusts = models.ManyToManyField(
         HealthTrust,
         through="Catchment",
         related_name="municipalities",
         verbose_name=_("health trusts"),
     )
+    # A municipality keeps its identity when it is renumbered or renamed (number, name and
+    # county above are today's; MunicipalityVersion has every period's). A part split off
+    # is a new municipality with its predecessor recorded (1580 Haram from 1507 Ålesund).
+    valid_from = models.DateField(_("valid from"), default=STRUCTURE_START)
+    valid_to = models.DateField(
+        _("valid to"), null=True, blank=True, help_text=_("Empty while the municipality exists.")
+    )
+    predecessors = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="successors",
+        verbose_name=_("split from or merged from"),
+    )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = DatedQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
@@ -121,6 +157,58 @@ class Municipality(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("actors:municipality_detail", args=[self.number])
+
+
+class MunicipalityVersion(models.Model):
+    """A municipality's number, name and county for a period (both ends inclusive)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="versions"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    number = models.CharField(_("municipality number"), max_length=4, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
+    county = models.ForeignKey(
+        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("county")
+    )
+
+    class Meta:
+        ordering = ["municipality", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "valid_from"], name="municipality_version_unique"
+            )
+        ]
+        verbose_name = _("municipality version")
+        verbose_name_plural = _("municipality versions")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name} ({self.valid_from:%d.%m.%Y}–)"
+
+
+class MunicipalityPopulation(models.Model):
+    """Residents on 1 January of a year, in the structure of that year (SSB 07459)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="populations"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    population = models.PositiveIntegerField(_("population"))
+    population_67_plus = models.PositiveIntegerField(_("population aged 67 and over"))
+
+    class Meta:
+        ordering = ["municipality", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year"], name="municipality_population_unique"
+            )
+        ]
+        verbose_name = _("population")
+        verbose_name_plural = _("population")
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.population} ({self.year})"
 
 
 class Catchment(models.Model):
@@ -135,6 +223,9 @@ class Catchment(models.Model):
     health_trust = models.ForeignKey(
         HealthTrust, on_delete=models.PROTECT, related_name="catchments"
     )
+    # The share of the municipality's residents in the trust's catchment (1 except Oslo),
+    # and those residents in the municipality's latest population year.
+    share = models.DecimalField(_("share"), max_digits=7, decimal_places=6, default=1)
     population = models.PositiveIntegerField(_("population"))
 
     class Meta:

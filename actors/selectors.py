@@ -3,8 +3,6 @@ the scoped querysets."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db.models import Count, Q, Sum
 
 from .models import (
@@ -16,7 +14,7 @@ from .models import (
     OrganisationType,
     RegionalHealthAuthority,
 )
-from .reference import ReferenceData
+from .reference import MunicipalityLife, ReferenceData, Version
 
 
 def type_counts(organisations) -> list[dict]:
@@ -83,10 +81,10 @@ def municipality_type_grid(user, municipality: Municipality) -> list[dict]:
     return list(groups.values())
 
 
-def reference_data_stored() -> tuple[ReferenceData, dict[str, int]]:
+def reference_data_stored() -> ReferenceData:
     """The reference structure as the database holds it, in the shape `read_reference()`
-    gives the shipped copy, with each municipality's catchment shares summed (so the same
-    invariants can be checked against the database, e.g. after restoring a backup)."""
+    gives the shipped copy (so the same invariants can be checked against the database,
+    e.g. after restoring a backup)."""
     data = ReferenceData(
         regional_health_authorities=dict(
             RegionalHealthAuthority.objects.values_list("code", "name")
@@ -99,24 +97,31 @@ def reference_data_stored() -> tuple[ReferenceData, dict[str, int]]:
             }
             for t in HealthTrust.objects.select_related("regional_health_authority")
         },
-        counties=dict(County.objects.values_list("number", "name")),
-        municipalities={
-            m.number: {
-                "name": m.name,
-                "county": m.county.number,
-                "population": m.population,
-                "population_67_plus": m.population_67_plus,
-            }
-            for m in Municipality.objects.select_related("county")
+        counties={
+            c.number: {"name": c.name, "valid_from": c.valid_from, "valid_to": c.valid_to}
+            for c in County.objects.all()
         },
-        catchments=[
-            {"municipality": number, "health_trust": trust, "population": population}
-            for number, trust, population in Catchment.objects.values_list(
-                "municipality__number", "health_trust__code", "population"
-            )
-        ],
     )
-    per_municipality: dict[str, int] = defaultdict(int)
-    for row in data.catchments:
-        per_municipality[row["municipality"]] += row["population"]
-    return data, per_municipality
+    municipalities = Municipality.objects.prefetch_related(
+        "versions__county", "populations", "predecessors__versions", "catchments__health_trust"
+    )
+
+    def key(m) -> str:
+        versions = sorted(m.versions.all(), key=lambda v: v.valid_from)
+        return versions[0].number if versions else m.number
+
+    for m in municipalities:
+        life = MunicipalityLife(
+            key=key(m),
+            valid_from=m.valid_from,
+            valid_to=m.valid_to,
+            versions=[
+                Version(v.valid_from, v.valid_to, v.number, v.name, v.county.number)
+                for v in sorted(m.versions.all(), key=lambda v: v.valid_from)
+            ],
+            predecessors=[key(p) for p in m.predecessors.all()],
+            population={p.year: (p.population, p.population_67_plus) for p in m.populations.all()},
+        )
+        data.municipalities[life.key] = life
+        data.catchments[life.key] = {c.health_trust.code: c.share for c in m.catchments.all()}
+    return data

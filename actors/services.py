@@ -18,11 +18,13 @@ from .models import (
     County,
     HealthTrust,
     Municipality,
+    MunicipalityPopulation,
+    MunicipalityVersion,
     Organisation,
     OrganisationChange,
     RegionalHealthAuthority,
 )
-from .reference import ReferenceData
+from .reference import ReferenceData, split_population
 
 EDITABLE_ORGANISATION_FIELDS = (
     "name",
@@ -81,6 +83,11 @@ def _sync(model, key: str, wanted: dict, result: SyncResult, label: str) -> dict
 
 @transaction.atomic
 def reference_data_load(*, data: ReferenceData) -> SyncResult:
+    """Bring the database's structure to the shipped one: every period's counties and
+    municipalities, versions, population per year and catchment shares. Existing rows are
+    found by their identity (the number a municipality first had), so organisations,
+    statuses, contacts, agreements and snapshots keep pointing at the same municipality
+    when it is renumbered; a database loaded before the dated structure moves forward."""
     result = SyncResult()
     rhas = _sync(
         RegionalHealthAuthority,
@@ -103,46 +110,112 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
         result,
         "health trusts",
     )
-    counties = _sync(
-        County,
-        "number",
-        {number: {"name": name} for number, name in data.counties.items()},
-        result,
-        "counties",
-    )
-    municipalities = _sync(
-        Municipality,
-        "number",
-        {
-            number: {
-                "name": m["name"],
-                "county": counties[m["county"]],
-                "population": m["population"],
-                "population_67_plus": m["population_67_plus"],
-            }
-            for number, m in data.municipalities.items()
-        },
-        result,
-        "municipalities",
-    )
+    counties = _sync(County, "number", data.counties, result, "counties")
+    rows = _municipalities_by_key()
+    _free_numbers(data, rows)
+    for key, life in data.municipalities.items():
+        rows[key] = _sync_municipality(life, rows.get(key), counties, result)
+    for key, life in data.municipalities.items():
+        wanted = {rows[k].pk for k in life.predecessors}
+        if set(rows[key].predecessors.values_list("pk", flat=True)) != wanted:
+            rows[key].predecessors.set(wanted)
+            result.add("municipalities", "updated")
     existing = {(c.municipality_id, c.health_trust_id): c for c in Catchment.objects.all()}
-    wanted = set()
-    for row in data.catchments:
-        m, t = municipalities[row["municipality"]], trusts[row["health_trust"]]
-        wanted.add((m.pk, t.pk))
-        current = existing.get((m.pk, t.pk))
-        if current is None:
-            Catchment.objects.create(municipality=m, health_trust=t, population=row["population"])
-            result.add("catchment shares", "created")
-        elif current.population != row["population"]:
-            current.population = row["population"]
-            current.save(update_fields=["population"])
-            result.add("catchment shares", "updated")
+    wanted_pairs = set()
+    for key, shares in data.catchments.items():
+        m = rows[key]
+        for code, population in split_population(m.population, shares).items():
+            t = trusts[code]
+            wanted_pairs.add((m.pk, t.pk))
+            values = {"share": shares[code], "population": population}
+            current = existing.get((m.pk, t.pk))
+            if current is None:
+                Catchment.objects.create(municipality=m, health_trust=t, **values)
+                result.add("catchment shares", "created")
+            elif any(getattr(current, f) != v for f, v in values.items()):
+                for f, v in values.items():
+                    setattr(current, f, v)
+                current.save(update_fields=list(values))
+                result.add("catchment shares", "updated")
     for pair, catchment in existing.items():
-        if pair not in wanted:
+        if pair not in wanted_pairs:
             catchment.delete()
             result.add("catchment shares", "deleted")
     return result
+
+
+def _municipalities_by_key() -> dict[str, Municipality]:
+    """Stored municipalities by identity: the number of their first version."""
+    first = {}
+    for m_id, number in MunicipalityVersion.objects.order_by(
+        "municipality_id", "-valid_from"
+    ).values_list("municipality_id", "number"):
+        first[m_id] = number  # the earliest comes last
+    return {first.get(m.pk, m.number): m for m in Municipality.objects.all()}
+
+
+def _free_numbers(data: ReferenceData, rows: dict[str, Municipality]) -> None:
+    """Numbers are unique: a municipality that gives up its number to another in the new
+    structure first takes a placeholder, so renumbering never collides."""
+    target = {key: life.current.number for key, life in data.municipalities.items()}
+    taken = {m.number: key for key, m in rows.items()}
+    for number, key in taken.items():
+        if target.get(key) != number and number in target.values():
+            m = rows[key]
+            m.number = f"~{m.pk:x}"[-4:]
+            m.save(update_fields=["number"])
+
+
+def _sync_municipality(life, row, counties, result) -> Municipality:
+    version = life.current
+    year = max(life.population)
+    values = {
+        "number": version.number,
+        "name": version.name,
+        "county": counties[version.county],
+        "population": life.population[year][0],
+        "population_67_plus": life.population[year][1],
+        "population_year": year,
+        "valid_from": life.valid_from,
+        "valid_to": life.valid_to,
+    }
+    if row is None:
+        row = Municipality.objects.create(**values)
+        result.add("municipalities", "created")
+    elif any(getattr(row, f) != v for f, v in values.items()):
+        for f, v in values.items():
+            setattr(row, f, v)
+        row.save()
+        result.add("municipalities", "updated")
+    versions = [
+        (v.valid_from, v.valid_to, v.number, v.name, counties[v.county].pk) for v in life.versions
+    ]
+    stored = list(
+        row.versions.order_by("valid_from").values_list(
+            "valid_from", "valid_to", "number", "name", "county_id"
+        )
+    )
+    if stored != versions:
+        row.versions.all().delete()
+        MunicipalityVersion.objects.bulk_create(
+            MunicipalityVersion(
+                municipality=row, valid_from=f, valid_to=t, number=n, name=name, county_id=c
+            )
+            for f, t, n, name, c in versions
+        )
+        result.add("municipality versions", "updated")
+    populations = sorted(life.population.items())
+    stored_populations = list(
+        row.populations.order_by("year").values_list("year", "population", "population_67_plus")
+    )
+    if stored_populations != [(y, p, p67) for y, (p, p67) in populations]:
+        row.populations.all().delete()
+        MunicipalityPopulation.objects.bulk_create(
+            MunicipalityPopulation(municipality=row, year=y, population=p, population_67_plus=p67)
+            for y, (p, p67) in populations
+        )
+        result.add("population figures", "updated")
+    return row
 
 
 # --- registry history -------------------------------------------------------------------

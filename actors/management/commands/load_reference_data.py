@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from actors.reference import ReferenceDataError, check_invariants, differences, read_reference
 from actors.selectors import reference_data_stored
@@ -7,8 +8,9 @@ from actors.services import reference_data_load
 
 class Command(BaseCommand):
     help = (
-        "Load Norway's reference structure (regional health authorities, health trusts, "
-        "counties, municipalities, catchment areas) from the copy shipped in actors/data. "
+        "Load Norway's reference structure in every period since 2020 (regional health "
+        "authorities, health trusts, counties, municipalities with their numbers, names and "
+        "population per year, catchment areas) from the copy shipped in actors/data. "
         "Idempotent; refuses data that breaks an invariant. With --check, write nothing: "
         "verify that the database holds the shipped structure and meets its invariants "
         "(e.g. after restoring a backup)."
@@ -38,8 +40,8 @@ class Command(BaseCommand):
             self.stdout.write("Reference data already up to date: nothing changed.")
 
     def verify(self, shipped) -> None:
-        stored, per_municipality = reference_data_stored()
-        problems = check_invariants(stored, per_municipality) + differences(shipped, stored)
+        stored = reference_data_stored()
+        problems = check_invariants(stored) + differences(shipped, stored)
         if problems:
             raise CommandError(
                 "The database's reference structure is not as shipped:\n  - "
@@ -47,7 +49,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Reference data checked: {len(stored.municipalities)} municipalities, "
-                f"{len(stored.health_trusts)} health trusts, invariants hold."
+                f"Reference data checked: {len(stored.on(timezone.localdate()))} municipalities "
+                f"today ({len(stored.municipalities)} since 2020), "
+                f"{len(stored.health_trusts)} health trusts, invariants hold for every period."
             )
         )
