@@ -121,7 +121,9 @@ def build_registry(seed: int) -> DemoRegistry:
     numbers = _Numbers(rng)
     products = ensure_vendors()
     municipalities = list(
-        Municipality.objects.prefetch_related("catchments__health_trust__regional_health_authority")
+        Municipality.objects.current().prefetch_related(
+            "catchments__health_trust__regional_health_authority"
+        )
     )
     rows: list[tuple[int, dict]] = []
     systems: dict[str, RecordSystem] = {}

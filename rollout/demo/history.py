@@ -61,7 +61,7 @@ class StatusPlan:
                 "record_system__name",
             )
         ]
-        self.population = dict(Municipality.objects.values_list("number", "population"))
+        self.population = dict(Municipality.objects.current().values_list("number", "population"))
         self.by_type: dict[str, list[Org]] = defaultdict(list)
         self.plo: dict[str, list[Org]] = defaultdict(list)
         for o in self.orgs:

@@ -33,10 +33,13 @@ from django.utils import timezone
 
 from actors import demo
 from actors.choices import Role
-from actors.models import Job, Municipality, Organisation, User
+from actors.models import Job, Organisation, User
 from benefits.choices import Level
 from benefits.coverage import Structure, compute, independent_count
-from benefits.management.commands.seed_demo import refresh_planner_statistics
+from benefits.management.commands.seed_demo import (
+    refresh_planner_statistics,
+    structure_of_today_loaded,
+)
 from benefits.models import CoverageSnapshot, CoverageTarget
 from benefits.services import coverage_job_run
 from rollout.models import RolloutStatus, StatusChange
@@ -139,7 +142,7 @@ class Command(BaseCommand):
     # --- the registry -----------------------------------------------------------------
 
     def _build(self, scale: int, today: datetime.date) -> None:
-        if Municipality.objects.count() != 356:
+        if not structure_of_today_loaded():
             raise CommandError("Load the reference data first: manage.py load_reference_data")
         if not Organisation.objects.filter(is_synthetic=True).exists():
             self.stdout.write(f"No synthetic registry: running seed_demo --seed {SEED} …")

@@ -5,12 +5,20 @@ from actors import demo
 from actors.choices import Source
 from actors.imports import validate_rows
 from actors.models import Job, Municipality, Organisation, OrganisationChange
+from actors.reference import PERIOD_INVARIANTS
 from actors.scoping import SYSTEM_SCOPE, SYSTEM_USER
 from actors.services import organisations_write_import
 from benefits import demo as benefits_demo
 from rollout import demo as rollout_demo
 from rollout.models import StatusChange
 from rollout.services import today as rollout_today
+
+
+def structure_of_today_loaded() -> bool:
+    """The reference data holds today's structure (357 municipalities since 2024), not an
+    earlier one (356 in 2020–2023) or none: load_reference_data has run."""
+    latest = max(PERIOD_INVARIANTS)
+    return Municipality.objects.current().count() == PERIOD_INVARIANTS[latest][0]
 
 
 def refresh_planner_statistics() -> None:
@@ -42,7 +50,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, reset, no_coverage_history=False, **options):
-        if Municipality.objects.count() != 356:
+        if not structure_of_today_loaded():
             raise CommandError("Load the reference data first: manage.py load_reference_data")
         registry = demo.build_registry(seed)
         wanted = {row["organisasjonsnummer"] for _line, row in registry.rows}
