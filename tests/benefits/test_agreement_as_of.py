@@ -85,7 +85,7 @@ def independent(plan, day):
 
 def test_ending_an_agreement_today_does_not_change_a_past_day(nat, directorate):
     bergen = agreement(nat, ["4601"], D(2020, 5, 1))
-    agreement(nat, ["5401"], D(2020, 6, 1))
+    agreement(nat, ["5501"], D(2020, 6, 1))
     before = figures(selectors.agreement_coverage(on=PAST))
     api = api_client_for(directorate)
     before_api = api.get(reverse("intentagreement-coverage"), {"on": PAST.isoformat()}).json()
@@ -119,7 +119,7 @@ def test_an_agreement_signed_later_does_not_cover_earlier_days(nat):
     assert selectors.agreement_coverage(on=D(2025, 3, 1)).nation.covered_municipalities == 1
     # Signed (dated) in the future: not in force today either.
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    agreement(nat, ["5401"], tomorrow)
+    agreement(nat, ["5501"], tomorrow)
     assert selectors.agreement_coverage().nation.covered_municipalities == 1
     assert selectors.agreement_coverage(on=tomorrow).nation.covered_municipalities == 2
 
@@ -152,7 +152,7 @@ def test_the_area_verdict_and_the_report_use_the_same_rule(nat):
 def test_coverage_on_any_day_equals_an_independent_count(nat):
     plan = [
         (["4601"], D(2020, 5, 1), None),
-        (["5401", "1103"], D(2020, 6, 15), D(2023, 1, 1)),
+        (["5501", "1103"], D(2020, 6, 15), D(2023, 1, 1)),
         (["0301"], D(2022, 2, 1), D(2024, 6, 1)),
         (["3201", "4601"], D(2024, 1, 1), None),  # Bergen twice: counted once
         (["5001"], D(2020, 1, 1), None),  # Trondheim, in Helse Midt-Norge: left out
@@ -188,7 +188,7 @@ def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, mon
     1 June (each change made on its day). Every day answers with the parties it had then,
     and no later change alters an answer already given."""
     pll, kj = Solution.objects.get(code="pll"), Solution.objects.get(code="kjernejournal")
-    tromso_home = OrganisationFactory(municipality__number="5401", name="Tromsø sykehjem")
+    tromso_home = OrganisationFactory(municipality__number="5501", name="Tromsø sykehjem")
 
     def on(day):  # the clock reads noon of `day` while a change is made
         noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
@@ -197,15 +197,15 @@ def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, mon
     made = {}
     steps = [
         (D(2025, 1, 10), lambda: made.setdefault("a", agreement(nat, ["4601"], D(2025, 1, 1)))),
-        (D(2025, 3, 1), lambda: change_parties(nat, made["a"], ["4601", "5401"])),
-        (D(2025, 6, 1), lambda: change_parties(nat, made["a"], ["5401"], [pll])),
+        (D(2025, 3, 1), lambda: change_parties(nat, made["a"], ["4601", "5501"])),
+        (D(2025, 6, 1), lambda: change_parties(nat, made["a"], ["5501"], [pll])),
     ]
     days = [D(2024, 12, 31), D(2025, 1, 5), D(2025, 2, 28), D(2025, 3, 1), D(2025, 5, 31),
             D(2025, 6, 1), D(2025, 6, 2)]  # fmt: skip
     expected = {
         D(2024, 12, 31): set(), D(2025, 1, 5): {"4601"}, D(2025, 2, 28): {"4601"},
-        D(2025, 3, 1): {"4601", "5401"}, D(2025, 5, 31): {"4601", "5401"},
-        D(2025, 6, 1): {"5401"}, D(2025, 6, 2): {"5401"},
+        D(2025, 3, 1): {"4601", "5501"}, D(2025, 5, 31): {"4601", "5501"},
+        D(2025, 6, 1): {"5501"}, D(2025, 6, 2): {"5501"},
     }  # fmt: skip
 
     def covered(day):
@@ -226,7 +226,7 @@ def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, mon
                 given[day] = covered(day)
     monkeypatch.undo()
     assert {day: covered(day) for day in days} == expected
-    assert covered(None) == {"5401"}
+    assert covered(None) == {"5501"}
     # Narrowed to PLL on 1 June: Tromsø's nursing home is covered for kjernejournal until then.
     assert selectors.covered_organisation_ids(kj, [tromso_home.pk], D(2025, 5, 31)) == {
         tromso_home.pk
@@ -236,7 +236,7 @@ def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, mon
         tromso_home.pk
     }
     # The record says which parties and solutions each change added and removed.
-    bergen, tromso = (Municipality.objects.get(number=n).pk for n in ("4601", "5401"))
+    bergen, tromso = (Municipality.objects.get(number=n).pk for n in ("4601", "5501"))
     details = [c.details for c in made["a"].changes.order_by("changed_at", "id")]
     assert details == [
         {},
@@ -250,7 +250,7 @@ def test_parties_changed_after_signing_count_from_the_day_of_the_change(nat, mon
 
 def test_the_history_names_the_parties_a_change_added_and_removed(nat):
     a = agreement(nat, ["4601"], D(2025, 1, 1))
-    change_parties(nat, a, ["5401"])
+    change_parties(nat, a, ["5501"])
     page = client_for(nat).get(reverse("benefits:agreement_detail", args=[a.pk]))
     html = page.content.decode()
     assert "Kommuner lagt til: Tromsø" in html

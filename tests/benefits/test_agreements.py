@@ -347,7 +347,7 @@ def test_a_replaced_document_is_kept_listed_and_downloadable(vest, make_user, me
 
     # Outside the agreement's reach, or through another agreement: the same 404.
     tromso = UserFactory(
-        username="kontakt-tromso", role=Role.MUNICIPALITY_CONTACT, municipalities=["5401"]
+        username="kontakt-tromso", role=Role.MUNICIPALITY_CONTACT, municipalities=["5501"]
     )
     assert api_client_for(tromso).get(versions[1]["url"]).status_code == 404
     assert client_for(tromso).get(html_url).status_code == 404

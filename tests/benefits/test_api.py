@@ -117,7 +117,7 @@ def test_coordinator_creates_agreement_with_json(coordinator, org_bergen):
     # A party the coordinator cannot see is unknown to them.
     outside = client.post(
         reverse("intentagreement-list"),
-        {"title": "Tromsø", "municipalities": ["5401"]},
+        {"title": "Tromsø", "municipalities": ["5501"]},
         format="json",
     )
     assert outside.status_code == 400 and "municipalities" in outside.json()
@@ -148,8 +148,8 @@ def test_only_coordinators_and_admins_write_agreements(users):
 
 
 def test_agreements_are_scoped(make_user, contact, coordinator):
-    bergen = make_agreement(["4601", "5401"], title="Bergen og Tromsø")
-    tromso = make_agreement(["5401"], title="Bare Tromsø")
+    bergen = make_agreement(["4601", "5501"], title="Bergen og Tromsø")
+    tromso = make_agreement(["5501"], title="Bare Tromsø")
     for user in (contact, coordinator):
         client = api_client_for(user)
         listed = client.get(reverse("intentagreement-list")).json()
@@ -174,7 +174,7 @@ def test_agreements_are_scoped(make_user, contact, coordinator):
 def test_agreement_filters(make_user, org_tromso):
     make_agreement(["4601"], signed="2026-02-01", title="Bergen")
     make_agreement(["0301"], signed="2026-06-01", title="Oslo")
-    make_agreement(["5401"], status=AgreementStatus.DRAFT, title="Tromsø")
+    make_agreement(["5501"], status=AgreementStatus.DRAFT, title="Tromsø")
     pll = services.agreement_save(
         user=SYSTEM_USER,
         agreement_id=None,
@@ -192,7 +192,7 @@ def test_agreement_filters(make_user, org_tromso):
         return sorted(a["title"] for a in client.get(url, params).json()["results"])
 
     assert titles(status=AgreementStatus.SIGNED) == ["Bergen", "Oslo"]
-    assert titles(municipality="5401") == ["Legesenter i Tromsø", "Tromsø"]
+    assert titles(municipality="5501") == ["Legesenter i Tromsø", "Tromsø"]
     assert titles(county="46") == ["Bergen"]
     assert titles(health_trust="oslo-universitetssykehus") == ["Oslo"]
     assert titles(health_trust="akershus-universitetssykehus") == ["Oslo"]
@@ -280,7 +280,7 @@ def test_multipart_create_with_pdf_and_scoped_download(coordinator, contact, _me
     )
 
     tromso_contact = UserFactory(
-        username="contact_tromso", role="municipality_contact", municipalities=["5401"]
+        username="contact_tromso", role="municipality_contact", municipalities=["5501"]
     )
     assert (
         api_client_for(tromso_contact).get(agreement_url(agreement, "document")).status_code == 404
@@ -347,24 +347,24 @@ def test_coverage_counts_signed_agreements_by_population(make_user):
     assert response.status_code == 200
     data = response.json()
     nation = data["nation"]
-    assert nation["covered_population"] == 709_037
+    assert nation["covered_population"] == 728_714
     assert nation["covered_municipalities"] == 1
-    assert nation["share"] == pytest.approx(709_037 / nation["population"])
-    assert nation["gap"] == max(0, -(-nation["population"] // 2) - 709_037)
+    assert nation["share"] == pytest.approx(728_714 / nation["population"])
+    assert nation["gap"] == max(0, -(-nation["population"] // 2) - 728_714)
     assert data["threshold"] == 0.5
     assert data["above_threshold"] is (nation["share"] >= 0.5)
     assert data["municipality_share"] == pytest.approx(1 / nation["municipalities"])
 
     ahus = row(data["by_area"], "Akershus universitetssykehus HF")
     ous = row(data["by_area"], "Oslo universitetssykehus HF")
-    assert ahus["covered_population"] == 111_287 and ahus["key"] == "akershus-universitetssykehus"
-    assert ous["covered_population"] == 597_750
+    assert ahus["covered_population"] == 114_375 and ahus["key"] == "akershus-universitetssykehus"
+    assert ous["covered_population"] == 614_339
     assert ahus["covered_municipalities"] == ous["covered_municipalities"] == 1
-    assert ous["share"] == pytest.approx(597_750 / ous["population"])
+    assert ous["share"] == pytest.approx(614_339 / ous["population"])
     assert not any(a["key"] == "st-olavs-hospital" for a in data["by_area"])
-    assert sum(a["covered_population"] for a in data["by_area"]) == 709_037
+    assert sum(a["covered_population"] for a in data["by_area"]) == 728_714
     oslo = next(c for c in data["by_county"] if c["key"] == "03")
-    assert oslo["covered_population"] == oslo["population"] == 709_037 and oslo["gap"] == 0
+    assert oslo["covered_population"] == oslo["population"] == 728_714 and oslo["gap"] == 0
     assert not any(c["key"] == "50" for c in data["by_county"])
 
     before = client.get(reverse("intentagreement-coverage"), {"on": "2026-05-03"}).json()
@@ -576,7 +576,7 @@ def test_benefit_reports_are_scoped(contact, coordinator, make_user):
     national = api_client_for(make_user("coord_nat"))
     created = national.post(
         reverse("benefitreport-list"),
-        {"benefit": benefit.pk, "municipality": "5401", "kind": MeasurementKind.BASELINE,
+        {"benefit": benefit.pk, "municipality": "5501", "kind": MeasurementKind.BASELINE,
          "period_start": "2026-01-01", "period_end": "2026-01-31", "value": "1",
          "method": "Telling"},
         format="json",
@@ -591,7 +591,7 @@ def test_benefit_reports_are_scoped(contact, coordinator, make_user):
     assert client.post(report_url(report_id, "submit"), HTTP_IF_MATCH='"2"').status_code == 404
     outside = client.post(
         reverse("benefitreport-list"),
-        {"benefit": benefit.pk, "municipality": "5401", "kind": MeasurementKind.BASELINE,
+        {"benefit": benefit.pk, "municipality": "5501", "kind": MeasurementKind.BASELINE,
          "period_start": "2026-01-01", "period_end": "2026-01-31", "value": "1",
          "method": "Telling"},
         format="json",

@@ -35,7 +35,7 @@ SHARE, MINUTES = "Andel som opplever oppdatert informasjon", "Tid per endring i 
 # Per benefit: (reporter, baseline, follow-up); a reporter is a municipality number (the
 # municipality reporting as a whole) or the name of an organisation below.
 REPORTS = {
-    SHARE: [("4601", "50", "60"), ("5401", "40", "44"), ("Bergen sykehjem", "30", "31")],
+    SHARE: [("4601", "50", "60"), ("5501", "40", "44"), ("Bergen sykehjem", "30", "31")],
     MINUTES: [
         ("Bergen legesenter", "30", "20"),
         ("Tromsø legesenter", "25", "22.5"),
@@ -118,7 +118,7 @@ def benefits(db):
         for name, number in [
             ("Bergen sykehjem", "4601"),
             ("Bergen legesenter", "4601"),
-            ("Tromsø legesenter", "5401"),
+            ("Tromsø legesenter", "5501"),
             ("Bergen legesenter 2", "4601"),  # multidose in use, not reported
         ]
     }
@@ -271,7 +271,7 @@ def test_a_benefit_municipalities_report_on_expects_municipalities(directorate):
         unit="prosent", direction=Direction.HIGHER, owner="Kommunene",
     )  # fmt: skip
     benefit.solutions.set(Solution.objects.filter(code="kjernejournal"))
-    for number in ("4601", "5401"):
+    for number in ("4601", "5501"):
         for _i in range(3):
             in_use(OrganisationFactory(municipality__number=number), "kjernejournal")
     bergen = Municipality.objects.get(number="4601")

@@ -88,7 +88,7 @@ def registry(db):
     """GP offices in Bergen (3), Tromsø (2) and Oslo (one in each of its two areas), one
     inactive, with e-multidose histories since 2022."""
     bergen = [org("4601", name=f"Bergen {i}") for i in range(3)]
-    tromso = [org("5401", name=f"Tromsø {i}") for i in range(2)]
+    tromso = [org("5501", name=f"Tromsø {i}") for i in range(2)]
     oslo_ous = org("0301", health_trust=HealthTrust.objects.get(code="oslo-universitetssykehus"))
     oslo_ahus = org(
         "0301", health_trust=HealthTrust.objects.get(code="akershus-universitetssykehus")
@@ -157,8 +157,8 @@ def test_municipality_target_all_and_any_rules(db):
     solution = "kjernejournal"
     bergen_home = org("4601", "sykehjem")
     bergen_care = org("4601", "hjemmetjeneste")
-    tromso_home = org("5401", "sykehjem")
-    tromso_care = org("5401", "hjemmetjeneste")
+    tromso_home = org("5501", "sykehjem")
+    tromso_care = org("5501", "hjemmetjeneste")
     oslo_home = org(
         "0301", "sykehjem", health_trust=HealthTrust.objects.get(code="oslo-universitetssykehus")
     )
@@ -178,9 +178,10 @@ def test_municipality_target_all_and_any_rules(db):
     )
     v = coverage.compute(target, [D(2022, 12, 31), TODAY])
     # ALL: Bergen only once its home care is in use too; Tromsø's not-relevant unit does not
-    # hold it back; Oslo counts. Denominator: every municipality in Norway.
-    assert v[D(2022, 12, 31)][NATION] == (2, 356)
-    assert v[TODAY][NATION] == (3, 356) == coverage.independent_count(target)
+    # hold it back; Oslo counts. Denominator: every municipality in Norway, in today's
+    # structure on every day (357 on 31.12.2022 too, when Haram was still part of Ålesund).
+    assert v[D(2022, 12, 31)][NATION] == (2, 357)
+    assert v[TODAY][NATION] == (3, 357) == coverage.independent_count(target)
     trust = {t.code: t.pk for t in HealthTrust.objects.all()}
     # Oslo counts in both of its areas, once in its region.
     assert v[TODAY][(Level.AREA, trust["oslo-universitetssykehus"])][0] == 1
@@ -188,7 +189,7 @@ def test_municipality_target_all_and_any_rules(db):
     sor_ost = RegionalHealthAuthority.objects.get(code="helse-sor-ost")
     assert v[TODAY][(Level.REGION, sor_ost.pk)][0] == 1
     target.municipality_rule = MunicipalityRule.ANY
-    assert values_on(target, D(2022, 12, 31))[NATION] == (3, 356)
+    assert values_on(target, D(2022, 12, 31))[NATION] == (3, 357)
     target.denominator = Denominator.RELEVANT
     # Only municipalities with such organisations are in the denominator.
     assert values_on(target, TODAY)[NATION] == (3, 3)

@@ -33,7 +33,7 @@ def places():
     """(level, scope id) of the places around Bergen (in the contact's reach) and Tromsø
     (outside it)."""
     bergen = Municipality.objects.get(number="4601")
-    tromso = Municipality.objects.get(number="5401")
+    tromso = Municipality.objects.get(number="5501")
     helse_bergen = HealthTrust.objects.get(code="helse-bergen")
     unn = HealthTrust.objects.get(code="unn")
     return {
@@ -235,7 +235,7 @@ def test_forecast_without_snapshots_says_so(make_user):
         ("county:46", 200, 200),
         ("municipality:4601", 200, 200),
         ("area:unn", 404, 200),
-        ("municipality:5401", 404, 200),
+        ("municipality:5501", 404, 200),
         ("county:54", 404, 200),
         ("area:finnes-ikke", 404, 404),
         ("tull", 404, 404),
@@ -278,7 +278,7 @@ def test_snapshots_of_the_places_in_reach(make_user, target, places):
     rows = api_client_for(make_user("coord_nat")).get(reverse("coveragesnapshot-list")).json()
     keys = {row["scope_key"]: row["scope_name"] for row in rows["results"]}
     assert len(keys) == len(places)
-    assert keys["municipality:5401"] == "Tromsø" and keys["area:unn"]
+    assert keys["municipality:5501"] == "Tromsø" and keys["area:unn"]
 
 
 def test_snapshot_filters(make_user, target, places):

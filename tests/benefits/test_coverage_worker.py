@@ -68,7 +68,7 @@ def gp_offices(n: int, number="4601"):
 
 
 def test_recompute_through_the_worker_stores_the_right_snapshots(worker):
-    offices = gp_offices(5) + gp_offices(3, "5401")
+    offices = gp_offices(5) + gp_offices(3, "5501")
     multidose = Solution.objects.get(code="e-multidose")
     status_history_load(
         user=SYSTEM_USER,

@@ -58,7 +58,7 @@ def agreements(org_bergen):
         clause_benefits=True,
         clause_risk_sharing=True,
     )
-    tromso = agreement("Tromsø", ["5401"], status=AgreementStatus.DRAFT)
+    tromso = agreement("Tromsø", ["5501"], status=AgreementStatus.DRAFT)
     return bergen, tromso
 
 
@@ -97,13 +97,13 @@ def test_agreement_xlsx(make_user, agreements):
     assert signed.value.date() == datetime.date(2026, 5, 4)
     assert municipalities.value == "4601 Bergen; 4627 Askøy"
     askoy = Municipality.objects.get(number="4627").population
-    assert population.data_type == "n" and population.value == 289_330 + askoy
+    assert population.data_type == "n" and population.value == 294_860 + askoy
     assert orgs.data_type == "n" and orgs.value == 1
     assert solutions.value == "Kjernejournal, Pasientens legemiddelliste (PLL)"
     assert [c.value for c in clauses] == ["Ja", "Nei", "Ja"]
 
     draft = rows["Tromsø"]
-    assert draft[2].value is None and draft[4].value == 77_992 and draft[5].value == 0
+    assert draft[2].value is None and draft[4].value == 79_943 and draft[5].value == 0
     assert draft[6].value == gettext("The whole programme")
 
 
@@ -137,7 +137,7 @@ def test_agreement_csv(make_user, agreements):
     row = rows[1]
     assert row[0] == "Bergen og Askøy" and row[2] == "2026-05-04"
     assert row[3] == "4601 Bergen; 4627 Askøy"  # æøå survive
-    population = 289_330 + Municipality.objects.get(number="4627").population
+    population = 294_860 + Municipality.objects.get(number="4627").population
     assert f";{population};1;" in text.splitlines()[1]  # numbers unquoted
     assert text.splitlines()[1].startswith('"Bergen og Askøy";')  # text quoted
     assert row[-3:] == ["Ja", "Nei", "Ja"]

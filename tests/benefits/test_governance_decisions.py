@@ -124,7 +124,7 @@ def test_brief_from_known_data(make_user):
     org = OrganisationFactory(municipality__number="4601")
     for _ in range(2):
         RolloutStatus.objects.create(
-            organisation=OrganisationFactory(municipality__number="5401"),
+            organisation=OrganisationFactory(municipality__number="5501"),
             solution=solution("kjernejournal"),
             status="blokkert",
             reason="Venter på EPJ-oppgradering",
@@ -386,7 +386,7 @@ def test_what_if_arithmetic():
     bergen, unn = trust("helse-bergen"), trust("unn")
     ous, ahus = trust("oslo-universitetssykehus"), trust("akershus-universitetssykehus")
     oslo = Municipality.objects.get(number="0301")
-    lillestrom = Municipality.objects.get(number="3030")  # wholly in Ahus' catchment
+    lillestrom = Municipality.objects.get(number="3205")  # wholly in Ahus' catchment
     assert set(lillestrom.catchments.values_list("health_trust__code", flat=True)) == {
         "akershus-universitetssykehus"
     }
@@ -398,7 +398,7 @@ def test_what_if_arithmetic():
     snapshot(pll_target, day, "area", unn.pk, 5, 20)
 
     kj = CoverageTarget.objects.get(code="kjernejournal-plo")
-    snapshot(kj, day, "nation", 0, 100, 356)
+    snapshot(kj, day, "nation", 0, 100, 357)  # every municipality of 2025
     snapshot(kj, day, "area", ous.pk, 1, 1)  # Oslo, also in Ahus' area figures
     snapshot(kj, day, "area", ahus.pk, 7, 10)
     snapshot(kj, day, "municipality", oslo.pk, 1, 1)
@@ -423,10 +423,10 @@ def test_what_if_arithmetic():
 
     # Kjernejournal, Oslo universitetssykehus only: Oslo still has Ahus; nothing taken.
     (row,) = whatif.what_if([_item("kjernejournal", "oslo-universitetssykehus")]).targets
-    assert (row.numerator_after, row.denominator_after) == (100, 356)
+    assert (row.numerator_after, row.denominator_after) == (100, 357)
     # Ahus only: Lillestrøm goes (wholly inside), Oslo stays.
     (row,) = whatif.what_if([_item("kjernejournal", "akershus-universitetssykehus")]).targets
-    assert (row.numerator_after, row.denominator_after) == (99, 355)
+    assert (row.numerator_after, row.denominator_after) == (99, 356)
     # Both: Oslo goes once, not twice.
     result = whatif.what_if(
         [
@@ -435,7 +435,7 @@ def test_what_if_arithmetic():
         ]
     )
     (row,) = result.targets
-    assert (row.numerator_after, row.denominator_after) == (98, 354)
+    assert (row.numerator_after, row.denominator_after) == (98, 355)
     assert (
         result.population[0].population_cut
         == Catchment.objects.filter(health_trust__in=[ous, ahus]).aggregate(p=Sum("population"))[

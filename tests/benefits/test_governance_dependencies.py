@@ -271,7 +271,7 @@ def test_contact_is_reminded_of_missing_baselines_in_their_municipality(
 
 def test_coordinators_are_reminded_of_reports_waiting_in_their_areas(make_user, benefit):
     bergen = Municipality.objects.get(number="4601")
-    tromso = Municipality.objects.get(number="5401")
+    tromso = Municipality.objects.get(number="5501")
     author = make_user("contact")
     for municipality in (bergen, tromso):
         ReadinessReport.objects.create(

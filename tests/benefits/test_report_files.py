@@ -75,7 +75,7 @@ def registry(db):
     """GP offices in Bergen and Tromsø with e-multidose in use, blocked or not started,
     and a monthly back-filled coverage history since 2024."""
     bergen = [gp("4601", f"Bergen lege {i}") for i in range(4)]
-    tromso = [gp("5401", f"Tromsø lege {i}") for i in range(2)]
+    tromso = [gp("5501", f"Tromsø lege {i}") for i in range(2)]
     multidose = Solution.objects.get(code=SOLUTION)
     status_history_load(
         user=SYSTEM_USER,
@@ -302,7 +302,7 @@ def test_reports_out_of_reach_are_refused(make_user):
     contact, coordinator = make_user("contact"), make_user("coord_area")
     assert reports.report_place(contact, reports.NATIONAL, None) is None
     assert reports.report_place(contact, reports.AREA, "area:helse-bergen") is None
-    assert reports.report_place(contact, reports.MUNICIPALITY, "municipality:5401") is None
+    assert reports.report_place(contact, reports.MUNICIPALITY, "municipality:5501") is None
     assert reports.report_place(contact, reports.MUNICIPALITY, "municipality:4601") is not None
     assert reports.report_place(coordinator, reports.NATIONAL, None) is None
     assert reports.report_place(coordinator, reports.AREA, "area:unn") is None

@@ -26,7 +26,7 @@ EXPORT = reverse("benefits:report_export")
 def registry(db):
     gp = OrganisationType.objects.get(code="fastlegekontor")
     bergen = OrganisationFactory(municipality__number="4601", type=gp, name="Bergen lege")
-    tromso = OrganisationFactory(municipality__number="5401", type=gp, name="Tromsø lege")
+    tromso = OrganisationFactory(municipality__number="5501", type=gp, name="Tromsø lege")
     multidose = Solution.objects.get(code="e-multidose")
     status_history_load(
         user=SYSTEM_USER,
@@ -72,7 +72,7 @@ def test_a_contact_cannot_reach_other_reports(registry, make_user):
     contact = client_for(make_user("contact"))
     assert contact.get(PREVIEW, {"scope": "nation"}).status_code == 404
     assert contact.get(PREVIEW, {"scope": "area:helse-bergen"}).status_code == 404
-    assert contact.get(PREVIEW, {"scope": "municipality:5401"}).status_code == 404
+    assert contact.get(PREVIEW, {"scope": "municipality:5501"}).status_code == 404
     page = contact.get(PREVIEW).content.decode()
     assert "Tromsø lege" not in page and "Bergen" in page
     assert reports.report_place(make_user("contact"), "national", None) is None

@@ -47,7 +47,7 @@ def backfill(every="month", start=None):
 def registry(db):
     """GP offices in Bergen and Tromsø; some have e-multidose in use since 2024."""
     bergen = [gp("4601", f"Bergen lege {i}") for i in range(4)]
-    tromso = [gp("5401", f"Tromsø lege {i}") for i in range(2)]
+    tromso = [gp("5501", f"Tromsø lege {i}") for i in range(2)]
     multidose = Solution.objects.get(code="e-multidose")
     status_history_load(
         user=SYSTEM_USER,
@@ -96,7 +96,7 @@ def test_coordinators_default_to_their_area_and_contacts_to_theirs(registry, mak
     response = contact.get(DASHBOARD)
     assert response.context["chosen"].key == "area:helse-bergen"
     assert "municipality:4601" in {o.key for o in response.context["options"]}
-    assert contact.get(DASHBOARD, {"scope": "municipality:5401"}).status_code == 404
+    assert contact.get(DASHBOARD, {"scope": "municipality:5501"}).status_code == 404
     assert contact.get(DASHBOARD, {"scope": "area:unn"}).status_code == 404
     assert contact.get(detail(), {"scope": "county:55"}).status_code == 404
     assert contact.get(DASHBOARD, {"scope": "county:46"}).status_code == 200
@@ -178,7 +178,7 @@ def test_detail_query_count_does_not_grow(registry, make_user, django_assert_max
     with django_assert_max_num_queries(30) as few:
         client.get(detail())
     for i in range(40):
-        gp("5401", f"Ny lege {i}")
+        gp("5501", f"Ny lege {i}")
     backfill()
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(detail())

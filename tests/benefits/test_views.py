@@ -82,7 +82,7 @@ def benefit():
 
 def contact_tromso():
     return UserFactory(
-        username="contact_tromso", role=Role.MUNICIPALITY_CONTACT, municipalities=["5401"]
+        username="contact_tromso", role=Role.MUNICIPALITY_CONTACT, municipalities=["5501"]
     )
 
 
@@ -218,13 +218,13 @@ def test_document_download_is_scoped(contact, media_root):
 
 def test_agreement_list_filters_and_scope(contact, directorate):
     bergen = make_agreement(("4601",))
-    tromso = make_agreement(("5401",), status=AgreementStatus.SENT, signed_date=None,
+    tromso = make_agreement(("5501",), status=AgreementStatus.SENT, signed_date=None,
                             sent_date=datetime.date(2020, 5, 1))  # fmt: skip
     url = reverse("benefits:agreement_list")
     assert [a.pk for a in client_for(contact).get(url).context["page"]] == [bergen.pk]
     everyone = client_for(directorate)
     assert {a.pk for a in everyone.get(url).context["page"]} == {bergen.pk, tromso.pk}
-    assert [a.pk for a in everyone.get(url, {"county": "54"}).context["page"]] == [tromso.pk]
+    assert [a.pk for a in everyone.get(url, {"county": "55"}).context["page"]] == [tromso.pk]
     assert [a.pk for a in everyone.get(url, {"health_trust": "helse-bergen"}).context["page"]] == [
         bergen.pk
     ]
@@ -237,7 +237,7 @@ def test_agreement_list_filters_and_scope(contact, directorate):
 def test_agreement_list_query_count_does_not_grow_with_rows(
     directorate, django_assert_max_num_queries
 ):
-    for number in ("4601", "5401", "0301", "1103", "4621", "4624", "4626"):
+    for number in ("4601", "5501", "0301", "1103", "4621", "4624", "4626"):
         make_agreement((number, "4601"))
     client = client_for(directorate)
     # 14: with the current documents' prefetch and the session saved on every request.
@@ -280,7 +280,7 @@ def test_who_may_open_the_agreement_form(make_user, kind, status):
 
 
 def test_agreement_edit_statuses(make_user):
-    inside, outside = make_agreement(("4601",)), make_agreement(("5401",))
+    inside, outside = make_agreement(("4601",)), make_agreement(("5501",))
     expected = {
         "norole": (404, 404),
         "contact": (403, 404),
@@ -304,7 +304,7 @@ def test_agreement_edit_statuses(make_user):
 
 def test_coverage_page_shows_the_selectors_figures(directorate, contact, make_user):
     make_agreement(("4601", "0301"))
-    make_agreement(("5401",), status=AgreementStatus.DRAFT, signed_date=None)
+    make_agreement(("5501",), status=AgreementStatus.DRAFT, signed_date=None)
     expected = selectors.agreement_coverage()
     response = client_for(directorate).get(reverse("benefits:agreement_coverage"))
     assert response.status_code == 200
