@@ -9,7 +9,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from actors.models import HealthTrust, Organisation
+from actors.models import HealthTrust, Municipality, Organisation
 from actors.scoping import SYSTEM_USER
 from benefits.choices import AgreementStatus, MeasurementKind, ReportStatus
 from benefits.demo import minimal_pdf
@@ -45,6 +45,13 @@ def test_seed_demo_writes_agreements_and_benefits_once(capsys, settings, tmp_pat
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", "--seed", "1")
     assert "Synthetic agreements and benefits (seed 1): " in capsys.readouterr().out
+
+    # Built on today's structure: every municipality has organisations, Haram (split from
+    # Ålesund on 1.1.2024) included; the Vestfold agreement of 2020 names today's numbers.
+    assert not Municipality.objects.current().filter(organisations=None).exists()
+    assert Organisation.objects.filter(is_synthetic=True, municipality__number="1580").exists()
+    vestfold = IntentAgreement.objects.get(title="Samarbeidsavtale Vestfold")
+    assert vestfold.municipalities.get(number="3905").name == "Tønsberg"
 
     # About half of the population outside Helse Midt-Norge, reached by the deadline.
     coverage = agreement_coverage()
