@@ -183,7 +183,7 @@ def org_bergen(db):
 
 @pytest.fixture
 def org_tromso(db):
-    return OrganisationFactory(municipality__number="5401", name="Tromsø legesenter")
+    return OrganisationFactory(municipality__number="5501", name="Tromsø legesenter")
 
 
 def client_for(user):

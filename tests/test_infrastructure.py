@@ -16,7 +16,7 @@ def test_postgresql_enforces_unique_orgnr_and_rolls_back_whole_transactions(org_
     assert connection.vendor == "postgresql"
     before = Organisation.objects.count()
     with pytest.raises(IntegrityError), transaction.atomic():
-        OrganisationFactory(municipality__number="5401")
+        OrganisationFactory(municipality__number="5501")
         Organisation.objects.bulk_create(
             [
                 Organisation(

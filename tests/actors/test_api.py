@@ -23,7 +23,7 @@ def test_list_is_scoped_and_filterable(contact, org_bergen, org_tromso):
 
 def test_filters_by_type_area_and_free_text(make_user):
     OrganisationFactory(name="Årstad legesenter", municipality__number="4601")
-    OrganisationFactory(name="Tromsø legesenter", municipality__number="5401")
+    OrganisationFactory(name="Tromsø legesenter", municipality__number="5501")
     client = api_client_for(make_user("coord_nat"))
     url = reverse("organisation-list")
     assert client.get(url, {"q": "årstad"}).json()["count"] == 1  # case-insensitive, not ASCII
@@ -67,7 +67,7 @@ def test_create_in_other_municipality_is_refused_with_reason(contact):
 
     response = api_client_for(contact).post(
         reverse("organisation-list"),
-        {"name": "X", "type": "fastlegekontor", "orgnr": valid_orgnr(1), "municipality": "5401"},
+        {"name": "X", "type": "fastlegekontor", "orgnr": valid_orgnr(1), "municipality": "5501"},
         format="json",
     )
     assert response.status_code == 400

@@ -99,8 +99,8 @@ def test_each_bad_row_is_reported_and_nothing_is_written(importer, bad_row, colu
 def test_windows_1252_with_semicolons_as_excel_writes_it(importer):
     text = (
         "Organisasjonsnummer;Navn;Type;Kommunenummer\r\n"
-        f"{A};Tromsø legesenter;Fastlegekontor;5401\r\n"
-        f"{B};Ålesund sykehjem;sykehjem;1507\r\n"
+        f"{A};Tromsø legesenter;Fastlegekontor;5501\r\n"
+        f"{B};Ålesund sykehjem;sykehjem;1508\r\n"
     )
     report = import_organisations(raw=text.encode("cp1252"), user=importer)
     assert report.ok, report.errors
@@ -130,7 +130,7 @@ def test_missing_required_column_is_a_file_error(importer):
 def test_area_coordinator_cannot_import_outside_their_area(make_user):
     coordinator = make_user("coord_area")  # Helse Bergen
     raw = csv(
-        f"{A},Bergen legesenter,fastlegekontor,4601,,", f"{B},Tromsø lege,fastlegekontor,5401,,"
+        f"{A},Bergen legesenter,fastlegekontor,4601,,", f"{B},Tromsø lege,fastlegekontor,5501,,"
     )
     report = import_organisations(raw=raw, user=coordinator)
     assert [(e.line, e.column) for e in report.errors] == [(3, "kommunenummer")]
@@ -287,7 +287,7 @@ def test_synthetic_flag_is_kept_without_its_column_and_set_with_it(importer):
 
 def test_moves_in_the_import(vest_coordinator, make_user):
     organisation = OrganisationFactory(orgnr=A, name="Kontor", municipality__number="4601")
-    row = csv(f"{A},Kontor,fastlegekontor,5401", header=HEADER_4)
+    row = csv(f"{A},Kontor,fastlegekontor,5501", header=HEADER_4)
     # Bergen → Tromsø: the Helse Vest coordinator covers only the old side.
     report = import_organisations(raw=row, user=vest_coordinator)
     assert [(e.line, e.column) for e in report.errors] == [(2, "kommunenummer")]

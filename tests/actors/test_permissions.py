@@ -92,7 +92,7 @@ CASES = [
     Case("actors:home", by_role(**{**dict.fromkeys(ROLES[1:], 200), "directorate": 302})),
     Case("actors:municipality_list", everyone(200)),
     Case("actors:municipality_detail", by_role(**SCOPED_IN), args=lambda o: ["4601"], id="in"),
-    Case("actors:municipality_detail", by_role(**SCOPED_OUT), args=lambda o: ["5401"], id="out"),
+    Case("actors:municipality_detail", by_role(**SCOPED_OUT), args=lambda o: ["5501"], id="out"),
     Case("actors:healthtrust_list", everyone(200)),
     Case(
         "actors:healthtrust_detail", by_role(**SCOPED_IN), args=lambda o: ["helse-bergen"], id="in"
@@ -196,7 +196,7 @@ CASES = [
         ),
         api=True,
         method="post",
-        data=new_org_in("5401"),
+        data=new_org_in("5501"),
         id="create-out",
     ),
 ]
@@ -817,7 +817,7 @@ CASES += [
     Case(
         "benefits:report_preview",
         by_role(**REPORT_OUT),
-        data=lambda o: {"scope": "municipality:5401"},
+        data=lambda o: {"scope": "municipality:5501"},
         id="out",
     ),
     Case(
@@ -831,7 +831,7 @@ CASES += [
         "benefits:report_export",
         by_role(**REPORT_OUT),
         method="post",
-        data=report_post("municipality:5401"),
+        data=report_post("municipality:5501"),
         id="out",
     ),
     Case("actors:job_download", by_role(**OWNER_ONLY), args=pk_of("report_job")),
@@ -908,7 +908,7 @@ def objects(db, settings, tmp_path):
     from rollout.models import StatusChange
 
     org_in = OrganisationFactory(municipality__number="4601")
-    org_out = OrganisationFactory(municipality__number="5401")
+    org_out = OrganisationFactory(municipality__number="5501")
 
     def registry_change(org):
         from actors.models import OrganisationChange
@@ -989,8 +989,8 @@ def objects(db, settings, tmp_path):
 
     return {
         "agreement_in": agreement("4601"),
-        "agreement_out": agreement("5401"),
-        "agreement_shared": agreement("4601", "5401"),
+        "agreement_out": agreement("5501"),
+        "agreement_shared": agreement("4601", "5501"),
         "benefit": benefit,
         "breport_in": benefit_report(org_in, True),
         "breport_out": benefit_report(org_out, True),
@@ -1008,12 +1008,12 @@ def objects(db, settings, tmp_path):
         "area_in": area("helse-bergen"),
         "area_out": area("unn"),
         "report_in": submitted_report("4601"),
-        "report_out": submitted_report("5401"),
+        "report_out": submitted_report("5501"),
         "draft_in": draft_report("4601"),
-        "draft_out": draft_report("5401"),
+        "draft_out": draft_report("5501"),
         "checklist_in": draft_report("4601", "kritisk-informasjon"),
         "bergen": Municipality.objects.get(number="4601"),
-        "tromso": Municipality.objects.get(number="5401"),
+        "tromso": Municipality.objects.get(number="5501"),
         "trust_in": HealthTrust.objects.get(code="helse-bergen"),
         "trust_out": HealthTrust.objects.get(code="unn"),
         "rha": RegionalHealthAuthority.objects.first(),

@@ -227,7 +227,7 @@ def test_an_update_that_changes_nothing_records_nothing(contact, org_bergen):
 
 def test_a_refused_change_leaves_no_history(contact, org_bergen):
     with pytest.raises(ValidationError):
-        move(contact, org_bergen, "5401")
+        move(contact, org_bergen, "5501")
     assert not OrganisationChange.objects.exists()
 
 

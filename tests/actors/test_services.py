@@ -58,7 +58,7 @@ def test_orgnr_is_compacted_and_checked(contact):
 
 def test_contact_cannot_create_in_another_municipality(contact):
     with pytest.raises(ValidationError, match="ansvar for"):
-        services.organisation_create(user=contact, **_fields("5401"))
+        services.organisation_create(user=contact, **_fields("5501"))
     assert not Organisation.objects.filter(orgnr=valid_orgnr(5000)).exists()
 
 
@@ -86,7 +86,7 @@ def test_moving_out_of_reach_is_refused_and_rolled_back(contact, org_bergen):
             user=contact,
             organisation_id=org_bergen.pk,
             expected_version=org_bergen.version,
-            municipality=Municipality.objects.get(number="5401"),
+            municipality=Municipality.objects.get(number="5501"),
         )
     assert refused.value.error_dict["municipality"][0].code == "move_refused"
     org_bergen.refresh_from_db()
@@ -98,7 +98,7 @@ def test_moving_rederives_the_area(make_user, org_bergen):
         user=make_user("coord_nat"),
         organisation_id=org_bergen.pk,
         expected_version=1,
-        municipality=Municipality.objects.get(number="5401"),
+        municipality=Municipality.objects.get(number="5501"),
     )
     assert updated.health_trust.code == "unn"
 

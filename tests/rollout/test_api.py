@@ -368,7 +368,7 @@ def test_readiness_report_flow(contact, coordinator, org_bergen):
 def test_readiness_reports_are_scoped(contact, make_user):
     tromso = api_client_for(make_user("coord_nat")).post(
         reverse("readinessreport-list"),
-        {"solution": "pll", "municipality": "5401"},
+        {"solution": "pll", "municipality": "5501"},
         format="json",
     )
     assert tromso.status_code == 201
@@ -380,7 +380,7 @@ def test_readiness_reports_are_scoped(contact, make_user):
         == 404
     )
     outside = client.post(
-        reverse("readinessreport-list"), {"solution": "pll", "municipality": "5401"}, format="json"
+        reverse("readinessreport-list"), {"solution": "pll", "municipality": "5501"}, format="json"
     )
     assert outside.status_code == 400 and "municipality" in outside.json()
 

@@ -27,7 +27,7 @@ SCOPE_FILTERS = [
     {},
     {"status": "blokkert"},
     {"status": "planlegging"},
-    {"municipality": "5401"},
+    {"municipality": "5501"},
     {"health_trust": "unn"},
     {"county": "55"},
 ]
