@@ -85,8 +85,8 @@ def test_token_authentication(contact, org_bergen):
 def test_municipalities_show_catchment_shares(directorate):
     data = api_client_for(directorate).get(reverse("municipality-list"), {"number": "0301"}).json()
     assert data["results"][0]["catchments"] == [
-        {"health_trust": "akershus-universitetssykehus", "population": 111287},
-        {"health_trust": "oslo-universitetssykehus", "population": 597750},
+        {"health_trust": "akershus-universitetssykehus", "population": 114375},
+        {"health_trust": "oslo-universitetssykehus", "population": 614339},
     ]
 
 

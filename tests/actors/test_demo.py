@@ -25,16 +25,16 @@ def test_seed_demo_builds_the_registry_once_and_deterministically(capsys):
         "apotek": 1000,
         "avtalespesialist": 1500,
         "sykehus": 40,
-        "hjemmetjeneste": 356,
-        "legevakt": 356,
-        "ohd": 356,
-        "kommune": 356,
+        "hjemmetjeneste": 357,
+        "legevakt": 357,
+        "ohd": 357,
+        "kommune": 357,
     }
     assert not Organisation.objects.filter(is_synthetic=False).exists()
     assert all(orgnr.is_valid(n) for n in Organisation.objects.values_list("orgnr", flat=True))
     for code in ("fastlegekontor", "sykehjem"):
         covered = Municipality.objects.filter(organisations__type__code=code).distinct().count()
-        assert covered == 356, code
+        assert covered == 357, code
     oslo = Organisation.objects.filter(municipality__number="0301")
     assert set(oslo.values_list("health_trust__code", flat=True)) == {
         "akershus-universitetssykehus",

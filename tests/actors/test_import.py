@@ -115,9 +115,9 @@ def test_utf8_bom_tabs_any_column_order_and_excel_dropped_zero(importer):
     )
     raw = b"\xef\xbb\xbf" + text.encode("utf-8")
     report = import_organisations(raw=raw, user=importer)
-    # 301 was read as Oslo (0301): the only complaint is Oslo's two areas.
-    assert [(e.line, e.column) for e in report.errors] == [(2, "helseforetak")]
-    assert "Oslo" in report.errors[0].message
+    # 301 lost its leading zero: refused with a hint to write 0301 (actors/numbers.py).
+    assert [(e.line, e.column) for e in report.errors] == [(2, "kommunenummer")]
+    assert "0301" in report.errors[0].message
     assert report.encoding == "utf-8-sig"
     assert report.delimiter == "\t"
 
