@@ -37,7 +37,9 @@ class OrganisationFilterSet(filters.FilterSet):
     type_id = IdFilter(field_name="type_id", label=_("Type id"))
     county = filters.ModelChoiceFilter(
         field_name="municipality__county",
-        queryset=_visible(County),
+        queryset=lambda request: County.objects.visible_to(
+            getattr(request, "user", None)
+        ).current(),
         to_field_name="number",
         label=_("County"),
     )
@@ -91,7 +93,9 @@ class OrganisationFilterSet(filters.FilterSet):
 
 class MunicipalityFilterSet(filters.FilterSet):
     county = filters.ModelChoiceFilter(
-        queryset=County.objects.all(), to_field_name="number", label=_("County")
+        queryset=lambda request: County.objects.current(),
+        to_field_name="number",
+        label=_("County"),
     )
     county_id = IdFilter(field_name="county_id")
     health_trust = filters.ModelChoiceFilter(

@@ -80,6 +80,11 @@ class CountyViewSet(ScopedReadOnlyViewSet):
     serializer_class = serializers.CountySerializer
     filterset_class = CountyFilterSet
 
+    def get_queryset(self):
+        # The list shows today's counties; a past county's detail still answers.
+        queryset = super().get_queryset()
+        return queryset.current() if self.action == "list" else queryset
+
 
 class MunicipalityViewSet(ScopedReadOnlyViewSet):
     base_queryset = Municipality.objects.select_related("county").prefetch_related(
