@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,6 +51,7 @@ def home(request):
         municipalities = Municipality.objects.visible_to(request.user)
         context["municipality_count"] = municipalities.count()
         context["population"] = municipalities.aggregate(p=Sum("population"))["p"] or 0
+        context["population_year"] = municipalities.aggregate(y=Max("population_year"))["y"]
     context["chart"] = _type_chart(context["type_counts"])
     context.update(pages.contributions("home", request))
     return render(request, "actors/home.html", context)
