@@ -158,6 +158,13 @@ class Municipality(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("actors:municipality_detail", args=[self.number])
 
+    @property
+    def identity_key(self) -> str:
+        """What identifies the municipality across renumbering: the number of its first
+        version (prefetch `versions` to read many at once)."""
+        versions = sorted(self.versions.all(), key=lambda v: v.valid_from)
+        return versions[0].number if versions else self.number
+
 
 class MunicipalityVersion(models.Model):
     """A municipality's number, name and county for a period (both ends inclusive)."""

@@ -44,8 +44,12 @@ class MunicipalityNumbers:
             version.valid_to is None or self.day <= version.valid_to
         )
 
+    def _municipality(self, pk: int) -> Municipality:
+        """Also one outside `municipalities` (a split's other part is named in a refusal)."""
+        return self.by_pk.get(pk) or Municipality.objects.get(pk=pk)
+
     def _name(self, pk: int) -> str:
-        m = self.by_pk.get(pk) or Municipality.objects.get(pk=pk)
+        m = self._municipality(pk)
         return f"{m.number} {m.name}"
 
     def resolve(self, text) -> Resolved:
@@ -122,14 +126,14 @@ class MunicipalityNumbers:
         )
 
     def _starts_after(self, pk: int, version: MunicipalityVersion) -> bool:
-        m = self.by_pk.get(pk) or Municipality.objects.get(pk=pk)
+        m = self._municipality(pk)
         return (
             version.valid_to is not None
             and m.valid_from == version.valid_to + datetime.timedelta(days=1)
         )
 
     def _exists(self, pk: int) -> bool:
-        m = self.by_pk.get(pk) or Municipality.objects.get(pk=pk)
+        m = self._municipality(pk)
         return m.valid_from <= self.day and (m.valid_to is None or self.day <= m.valid_to)
 
     def _found(self, pk: int, raw: str) -> Resolved:

@@ -106,20 +106,16 @@ def reference_data_stored() -> ReferenceData:
         "versions__county", "populations", "predecessors__versions", "catchments__health_trust"
     )
 
-    def key(m) -> str:
-        versions = sorted(m.versions.all(), key=lambda v: v.valid_from)
-        return versions[0].number if versions else m.number
-
     for m in municipalities:
         life = MunicipalityLife(
-            key=key(m),
+            key=m.identity_key,
             valid_from=m.valid_from,
             valid_to=m.valid_to,
             versions=[
                 Version(v.valid_from, v.valid_to, v.number, v.name, v.county.number)
                 for v in sorted(m.versions.all(), key=lambda v: v.valid_from)
             ],
-            predecessors=[key(p) for p in m.predecessors.all()],
+            predecessors=[p.identity_key for p in m.predecessors.all()],
             population={p.year: (p.population, p.population_67_plus) for p in m.populations.all()},
         )
         data.municipalities[life.key] = life

@@ -145,13 +145,8 @@ def reference_data_load(*, data: ReferenceData) -> SyncResult:
 
 
 def _municipalities_by_key() -> dict[str, Municipality]:
-    """Stored municipalities by identity: the number of their first version."""
-    first = {}
-    for m_id, number in MunicipalityVersion.objects.order_by(
-        "municipality_id", "-valid_from"
-    ).values_list("municipality_id", "number"):
-        first[m_id] = number  # the earliest comes last
-    return {first.get(m.pk, m.number): m for m in Municipality.objects.all()}
+    """Stored municipalities by identity (Municipality.identity_key)."""
+    return {m.identity_key: m for m in Municipality.objects.prefetch_related("versions")}
 
 
 def _free_numbers(data: ReferenceData, rows: dict[str, Municipality]) -> None:
