@@ -498,6 +498,46 @@ class OrganisationChange(models.Model):
         return self._display(self.new_value)
 
 
+@append_only
+class OrganisationVersion(models.Model):
+    """The registry as it was (issue 15): an organisation's type, municipality, health-trust
+    area and active flag from `valid_from` on, one row per change of any of them, written
+    with the change by actors.services. An organisation's state on a day is its latest
+    version from that day or before; before its first version, the first one (the registry
+    does not say where an organisation was before it was registered here). Append-only."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="registry_versions",
+        verbose_name=_("organisation"),
+    )
+    valid_from = models.DateField(_("valid from"))
+    type = models.ForeignKey(
+        OrganisationType, on_delete=models.PROTECT, related_name="+", verbose_name=_("type")
+    )
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="+", verbose_name=_("municipality")
+    )
+    health_trust = models.ForeignKey(
+        HealthTrust,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("health-trust area"),
+    )
+    is_active = models.BooleanField(_("active"))
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["organisation", "valid_from", "id"]
+        indexes = [models.Index(fields=["organisation", "valid_from", "id"])]
+        verbose_name = _("registry version")
+        verbose_name_plural = _("registry versions")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} from {self.valid_from}"
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=30, choices=Role, blank=True)
     national_scope = models.BooleanField(
