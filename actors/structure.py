@@ -12,7 +12,27 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from .models import County, Municipality, MunicipalityVersion
+from .models import (
+    STRUCTURE_START,
+    County,
+    Municipality,
+    MunicipalityPopulation,
+    MunicipalityVersion,
+)
+
+
+def population_years() -> list[int]:
+    return sorted(set(MunicipalityPopulation.objects.values_list("year", flat=True)))
+
+
+def population_year_for(day: datetime.date) -> int | None:
+    """The population year a figure about `day` uses: 1 January of that day's year, or the
+    latest year loaded before it (the earliest loaded for a day before all of them)."""
+    years = population_years()
+    if not years:
+        return None
+    earlier = [y for y in years if y <= day.year]
+    return earlier[-1] if earlier else years[0]
 
 
 @dataclass(frozen=True)
@@ -27,7 +47,8 @@ class Place:
 
 class StructureOn:
     def __init__(self, day: datetime.date | None = None):
-        self.day = day or timezone.localdate()
+        # Before the first structure loaded (1 January 2020), the first one.
+        self.day = max(day or timezone.localdate(), STRUCTURE_START)
         self.places: dict[int, Place] = {}
         for v in MunicipalityVersion.objects.filter(valid_from__lte=self.day).order_by(
             "valid_from"
@@ -94,3 +115,14 @@ class StructureOn:
     def county_municipalities(self) -> dict[int, int]:
         """{municipality id: county id} for every municipality of the day."""
         return {pk: place.county_id for pk, place in self.places.items()}
+
+    def population(self, year: int) -> dict[int, int]:
+        """{municipality of the day: residents on 1 January `year`}, each year's figure
+        counted in the municipality of the day it belongs to (Haram's 2026 residents are
+        Ålesund's on a day in 2023), so any year can be read in any day's structure."""
+        totals = dict.fromkeys(self.places, 0)
+        for pk, residents in MunicipalityPopulation.objects.filter(year=year).values_list(
+            "municipality_id", "population"
+        ):
+            totals[self.counted_in(pk)] += residents
+        return totals

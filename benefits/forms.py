@@ -9,6 +9,7 @@ from stdnum.no import orgnr as stdnum_orgnr
 from actors.forms import DateInput
 from actors.forms import ReviewForm as BaseReviewForm
 from actors.models import County, HealthTrust, Municipality, Organisation
+from actors.structure import population_years
 from rollout.models import Solution
 
 from . import services
@@ -316,3 +317,14 @@ class CoverageDateForm(forms.Form):
         widget=DateInput,
         help_text=_("Empty means today."),
     )
+    year = forms.TypedChoiceField(
+        label=_("Population year"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Residents on 1 January; empty means the year of the date."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", "—")] + [(y, y) for y in population_years()]

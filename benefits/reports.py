@@ -450,7 +450,8 @@ def _agreement_coverage() -> Table:
             Column(_("Municipalities"), "int"),
             Column(_("Covered municipalities"), "int"),
         ],
-        note=_("Threshold: %(t)s of the population.") % {"t": f"{result.threshold:.0%}"},
+        note=_("Threshold: %(t)s of the population. Population on 1 January %(y)s.")
+        % {"t": f"{result.threshold:.0%}", "y": result.population_year},
     )
     for row in [result.nation, *result.by_county]:
         table.rows.append(

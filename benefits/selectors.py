@@ -16,11 +16,14 @@ from django.utils.translation import gettext as _
 
 from actors.models import (
     Catchment,
+    County,
     HealthTrust,
     Municipality,
     Organisation,
     RegionalHealthAuthority,
 )
+from actors.reference import split_population
+from actors.structure import StructureOn, population_year_for
 from rollout.choices import Status
 from rollout.conditions import AreaFacts, Condition, share_condition
 from rollout.models import Solution, StatusChange
@@ -65,11 +68,20 @@ def agreements_in_force(on: datetime.date | None = None):
     ).filter(Q(ended_date__isnull=True) | Q(ended_date__gt=day))
 
 
-def outside_region_municipalities():
-    inside = Catchment.objects.filter(
-        health_trust__regional_health_authority__code=excluded_region()
-    ).values("municipality_id")
-    return Municipality.objects.exclude(pk__in=inside)
+def outside_region_ids(structure: StructureOn) -> set[int]:
+    """The municipalities of the structure's day outside the excluded region (by their
+    catchment; 292 both in 2023 and from 2024, when Haram joined Helse Midt-Norge's 65)."""
+    inside = set(
+        Catchment.objects.filter(
+            health_trust__regional_health_authority__code=excluded_region()
+        ).values_list("municipality_id", flat=True)
+    )
+    return {pk for pk in structure.places if pk not in inside}
+
+
+def outside_region_municipalities(structure: StructureOn | None = None):
+    """The same as a queryset (default: today's structure)."""
+    return Municipality.objects.filter(pk__in=outside_region_ids(structure or StructureOn()))
 
 
 def agreement_terms_on(on: datetime.date | None = None) -> dict[int, dict[str, set[int]]]:
@@ -162,6 +174,12 @@ class Coverage:
     by_county: list[CoverageRow] = field(default_factory=list)
     by_area: list[CoverageRow] = field(default_factory=list)
     threshold: float = float(THRESHOLD)
+    # What the figures are read in: the structure of this day, residents on 1 January of
+    # this year (named on every page and export that shows them).
+    structure_day: datetime.date | None = None
+    population_year: int | None = None
+    structure_municipalities: int = 0
+    structure_counties: int = 0
 
     @property
     def above_threshold(self) -> bool:
@@ -173,46 +191,63 @@ class Coverage:
         return n.covered_municipalities / n.municipalities if n.municipalities else 0.0
 
 
-def agreement_coverage(on: datetime.date | None = None) -> Coverage:
+def agreement_coverage(on: datetime.date | None = None, year: int | None = None) -> Coverage:
     """Population covered by agreements in force on `on` (default: today; see
-    agreements_in_force) outside the excluded region, against the
-    seed's threshold (half of that population) and the goal of every municipality; per
-    county and per health-trust area (catchment population, so Oslo counts in two areas)."""
-    outside = list(outside_region_municipalities().select_related("county"))
-    covered = covered_municipality_ids(on)
-    nation = CoverageRow(
-        "nation",
-        _("Norway outside %(region)s") % {"region": excluded_region_name()},
-        sum(m.population for m in outside),
-        sum(m.population for m in outside if m.pk in covered),
-        len(outside),
-        sum(1 for m in outside if m.pk in covered),
-    )
-    counties: dict[int, CoverageRow] = {}
-    for m in outside:
-        row = counties.setdefault(
-            m.county_id, CoverageRow(m.county.number, m.county.name, 0, 0, 0, 0)
-        )
-        row.population += m.population
+    agreements_in_force) outside the excluded region, against the seed's threshold (half of
+    that population) and the goal of every municipality; per county and per health-trust
+    area (catchment population, so Oslo counts in two areas).
+
+    Read in the structure of that day (its municipalities and counties: 356 in 11 counties
+    on a day in 2023) with the residents of `year` (default: the day's year, see
+    population_year_for), each counted in the municipality of the day it belongs to."""
+    structure = StructureOn(on)
+    year = year or population_year_for(structure.day)
+    residents = structure.population(year) if year else dict.fromkeys(structure.places, 0)
+    outside = sorted(outside_region_ids(structure), key=lambda pk: structure.places[pk].number)
+    # Parties are municipalities of their day (a structure change carries them over).
+    covered = covered_municipality_ids(on) & set(structure.places)
+
+    def add(row: CoverageRow, pk: int, population: int) -> None:
+        row.population += population
         row.municipalities += 1
-        if m.pk in covered:
-            row.covered_population += m.population
+        if pk in covered:
+            row.covered_population += population
             row.covered_municipalities += 1
-    outside_ids = {m.pk for m in outside}
+
+    nation = CoverageRow(
+        "nation", _("Norway outside %(region)s") % {"region": excluded_region_name()}, 0, 0, 0, 0
+    )
+    county_names = {c.pk: c for c in County.objects.filter(pk__in=structure.county_ids)}
+    counties: dict[int, CoverageRow] = {}
+    for pk in outside:
+        county = county_names[structure.places[pk].county_id]
+        add(nation, pk, residents[pk])
+        add(
+            counties.setdefault(county.pk, CoverageRow(county.number, county.name, 0, 0, 0, 0)),
+            pk,
+            residents[pk],
+        )
     areas: dict[int, CoverageRow] = {}
     trusts = {t.pk: t for t in HealthTrust.objects.all()}
-    for c in Catchment.objects.filter(municipality_id__in=outside_ids):
-        t = trusts[c.health_trust_id]
-        row = areas.setdefault(t.pk, CoverageRow(t.code, t.name, 0, 0, 0, 0, t.get_absolute_url()))
-        row.population += c.population
-        row.municipalities += 1
-        if c.municipality_id in covered:
-            row.covered_population += c.population
-            row.covered_municipalities += 1
+    shares: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for c in Catchment.objects.filter(municipality_id__in=outside):
+        shares[c.municipality_id][trusts[c.health_trust_id].code] = c.share
+    by_code = {t.code: t for t in trusts.values()}
+    for pk in outside:
+        for code, population in split_population(residents[pk], shares[pk]).items():
+            t = by_code[code]
+            row = areas.setdefault(
+                t.pk, CoverageRow(t.code, t.name, 0, 0, 0, 0, t.get_absolute_url())
+            )
+            add(row, pk, population)
     return Coverage(
         nation,
         sorted(counties.values(), key=lambda r: r.key),
         sorted(areas.values(), key=lambda r: r.name),
+        structure_day=structure.day,
+        population_year=year,
+        structure_municipalities=len(structure),
+        structure_counties=len(structure.county_ids),
     )
 
 

@@ -22,6 +22,7 @@ from actors.forms import save_or_message, save_to_form
 from actors.listing import page_of, query_without
 from actors.models import HealthTrust, Municipality, Organisation
 from actors.review import SelfReview
+from actors.structure import StructureOn
 
 from . import reports as status_reports
 from . import selectors, services
@@ -119,8 +120,9 @@ def agreement_coverage(request):
     if not scope.role:
         raise PermissionDenied
     date_form = CoverageDateForm(request.GET or None)
-    on = date_form.cleaned_data["on"] if date_form.is_valid() else None
-    coverage = selectors.agreement_coverage(on)
+    valid = date_form.is_valid()
+    on = date_form.cleaned_data["on"] if valid else None
+    coverage = selectors.agreement_coverage(on, date_form.cleaned_data["year"] if valid else None)
     counties, areas = coverage.by_county, coverage.by_area
     visible_municipalities = Municipality.objects.visible_to(request.user)
     # National figures are the same for every role (as in the API); a limited user's own
@@ -131,7 +133,7 @@ def agreement_coverage(request):
         mine = set(visible_municipalities.values_list("county__number", flat=True)) | trust_codes
     covered = selectors.covered_municipality_ids(on)
     gaps = (
-        selectors.outside_region_municipalities()
+        selectors.outside_region_municipalities(StructureOn(coverage.structure_day))
         .filter(pk__in=visible_municipalities.values("pk"))
         .exclude(pk__in=covered)
         .select_related("county")

@@ -220,6 +220,15 @@ class CoverageSerializer(serializers.Serializer):
     threshold = serializers.FloatField()
     above_threshold = serializers.BooleanField()
     municipality_share = serializers.FloatField()
+    structure_day = serializers.DateField(
+        help_text=_(
+            "The municipal structure the figures are read in (that day's municipalities "
+            "and counties)."
+        )
+    )
+    population_year = serializers.IntegerField(
+        allow_null=True, help_text=_("Residents on 1 January of this year.")
+    )
 
 
 # --- benefit register -----------------------------------------------------------------

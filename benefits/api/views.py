@@ -37,6 +37,7 @@ from actors.api.review import ReviewActions
 from actors.api.views import HasRole
 from actors.exports import PDF_TYPE, stored_attachment
 from actors.models import Job
+from actors.structure import population_years
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
 
 from .. import coverage, exports, selectors, services
@@ -66,6 +67,23 @@ PARSERS = [JSONParser, MultiPartParser, FormParser]
 def require_role(request) -> None:
     if not scoping.scope_for(request.user).role:
         raise PermissionDenied(_("Your user has no role yet; ask an administrator."))
+
+
+def population_year(text: str | None) -> int | None:
+    """`?year=`: one of the population years loaded, or a 400 that lists them."""
+    if not text:
+        return None
+    years = population_years()
+    if not text.strip().isdigit() or int(text) not in years:
+        raise ValidationError(
+            {
+                "year": [
+                    _("Population figures are loaded for %(years)s.")
+                    % {"years": ", ".join(map(str, years))}
+                ]
+            }
+        )
+    return int(text)
 
 
 class AgreementWrites(permissions.BasePermission):
@@ -221,7 +239,16 @@ class IntentAgreementViewSet(RolloutViewSet):
                     "Count the agreements in force on this date: signed by then and not "
                     "ended by then (default: today)."
                 ),
-            )
+            ),
+            OpenApiParameter(
+                "year",
+                OpenApiTypes.INT,
+                OpenApiParameter.QUERY,
+                description=(
+                    "Population year (residents on 1 January; default: the year of `on`, "
+                    "or the latest loaded before it)."
+                ),
+            ),
         ],
         responses={200: serializers.CoverageSerializer, **NO_ROLE},
         filters=False,
@@ -238,7 +265,9 @@ class IntentAgreementViewSet(RolloutViewSet):
             on = datetime.date.fromisoformat(on) if on else None
         except ValueError as exc:
             raise ValidationError({"on": [_("Give a date as YYYY-MM-DD.")]}) from exc
-        coverage = selectors.agreement_coverage(on)
+        coverage = selectors.agreement_coverage(
+            on, population_year(request.query_params.get("year"))
+        )
         return Response(serializers.CoverageSerializer(coverage).data)
 
     @export_action(filters=True)

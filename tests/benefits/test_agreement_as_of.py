@@ -80,7 +80,9 @@ def independent(plan, day):
         for n in ns
     }
     outside = selectors.outside_region_municipalities().filter(number__in=numbers)
-    return sum(m.population for m in outside), outside.count()
+    # Residents of the day's year (the files hold 2023 to 2026; earlier days read 2023).
+    year = min(max(day.year, 2023), 2026)
+    return sum(m.populations.get(year=year).population for m in outside), outside.count()
 
 
 def test_ending_an_agreement_today_does_not_change_a_past_day(nat, directorate):
