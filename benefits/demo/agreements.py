@@ -7,6 +7,8 @@ import datetime
 import random
 
 from actors.models import Municipality
+from actors.numbers import MunicipalityNumbers
+from actors.structure import StructureOn, population_year_for
 
 from ..choices import AgreementStatus
 from ..selectors import outside_region_municipalities
@@ -40,8 +42,10 @@ QUOTE_KS = (
 QUOTE_GOAL = "«Det er et mål om 100 % deltakelse fra kommunene utenfor Midt-Norge.»"
 
 # Regional cooperation agreements: title, municipality numbers (lead first), missing clause, note.
-# Numbers are today's: an agreement of 2020 is with the municipality, which kept its identity
-# when renumbered on 1.1.2024 (Vestfold 38xx → 39xx, Troms 54xx → 55xx, Bærum 3024 → 3201).
+# Numbers are those of 2020, as the plans wrote them; they are read through the same mapping
+# as an import (actors.numbers on the day), so each agreement is with the municipality, which
+# kept its identity when renumbered on 1.1.2024 (Vestfold 38xx → 39xx, Troms 54xx → 55xx,
+# Bærum 3024 → 3201).
 GROUPS = [
     (
         "Samarbeidsavtale Vestlandet",
@@ -58,20 +62,20 @@ GROUPS = [
     ),
     (
         "Samarbeidsavtale Vestfold",
-        ["3907", "3905", "3909", "3901", "3911", "3903"],
+        ["3804", "3803", "3805", "3801", "3811", "3802"],
         None,
         "Vestfold-kommunene signerte samlet etter behandling i det interkommunale rådet.",
     ),
     (
         "Samarbeidsavtale Tromsø og omland",
-        ["5501", "5530", "5524", "5532"],
+        ["5401", "5421", "5418", "5422"],
         "clause_risk_sharing",
         "Prinsipper for risikodeling er tatt ut av avtalen og skal avklares i en egen sak "
         "i kommunestyrene.",
     ),
 ]
 # Large municipalities signing alone before the deadline.
-SINGLES = ["0301", "1103", "3201"]
+SINGLES = ["0301", "1103", "3024"]
 # Sent in the autumn, not signed (yet).
 SENT_GROUP = (
     "Samarbeidsavtale Gjøvikregionen",
@@ -81,8 +85,20 @@ SENT_GROUP = (
 
 
 def _agreement_plans(rng: random.Random) -> list[AgreementPlan]:
-    by_number = {m.number: m for m in Municipality.objects.current()}
-    outside = sorted(outside_region_municipalities(), key=lambda m: m.number)
+    by_number = {m.number: m for m in Municipality.objects.current()}  # today's, for PLL
+    # 2020 in the structure of 2020, with the residents its coverage is counted with.
+    structure = StructureOn(DEADLINE)
+    residents = structure.population(population_year_for(DEADLINE))
+    numbers_then = MunicipalityNumbers(on=DEADLINE)
+
+    def then(number: str) -> Municipality:
+        found = numbers_then.resolve(number)
+        assert found.municipality, found.error
+        return found.municipality
+
+    outside = sorted(outside_region_municipalities(structure), key=lambda m: m.number)
+    for m in outside:
+        m.population = residents[m.pk]
     total = sum(m.population for m in outside)
     covered: set[str] = set()
     plans: list[AgreementPlan] = []
@@ -95,7 +111,7 @@ def _agreement_plans(rng: random.Random) -> list[AgreementPlan]:
 
     for title, numbers, missing, note in GROUPS:
         sent, signed = signed_before()
-        members = [by_number[n] for n in numbers]
+        members = [then(n) for n in numbers]
         plans.append(
             AgreementPlan(
                 title,
@@ -109,10 +125,10 @@ def _agreement_plans(rng: random.Random) -> list[AgreementPlan]:
                 document=True,
             )
         )
-        covered.update(numbers)
+        covered.update(m.number for m in members)
     for number in SINGLES:
         sent, signed = signed_before()
-        m = by_number[number]
+        m = then(number)
         plans.append(
             AgreementPlan(
                 f"Intensjonsavtale {m.name} kommune",
@@ -125,16 +141,16 @@ def _agreement_plans(rng: random.Random) -> list[AgreementPlan]:
                 document=number == "0301",
             )
         )
-        covered.add(number)
+        covered.add(m.number)
 
     # PLL agreements later bring the rest of the Bergen area in; count them now so the
     # total stays within the band.
-    pll_new = sum(by_number[n].population for n in PLL_WAVE_2 if n not in covered)
+    pll_new = sum(residents[by_number[n].pk] for n in PLL_WAVE_2 if n not in covered)
     reserved = covered | set(PLL_WAVE_2) | set(PLL_SENT) | set(SENT_GROUP[1])
     pool = _weighted_order(
         rng, [m for m in outside if m.number not in reserved], lambda m: m.population**0.5
     )
-    population = sum(by_number[n].population for n in covered)
+    population = sum(residents[by_number[n].pk] for n in covered)
     by_deadline = rng.uniform(*SHARE_BY_DEADLINE) * total
     rest = []
     for m in pool:
@@ -171,7 +187,7 @@ def _agreement_plans(rng: random.Random) -> list[AgreementPlan]:
 
     # Sent, not signed; drafts.
     title, numbers, note = SENT_GROUP
-    members = [by_number[n] for n in numbers]
+    members = [then(n) for n in numbers]
     plans.append(
         AgreementPlan(
             title,

@@ -50,8 +50,21 @@ def test_seed_demo_writes_agreements_and_benefits_once(capsys, settings, tmp_pat
     # Ålesund on 1.1.2024) included; the Vestfold agreement of 2020 names today's numbers.
     assert not Municipality.objects.current().filter(organisations=None).exists()
     assert Organisation.objects.filter(is_synthetic=True, municipality__number="1580").exists()
+    # The plan names the numbers of 2020 (3803 Tønsberg, 3024 Bærum), read through the
+    # number mapping on that day: the agreements are with the same municipalities today.
     vestfold = IntentAgreement.objects.get(title="Samarbeidsavtale Vestfold")
-    assert vestfold.municipalities.get(number="3905").name == "Tønsberg"
+    assert sorted(vestfold.municipalities.values_list("number", flat=True)) == [
+        "3901", "3903", "3905", "3907", "3909", "3911"
+    ]  # fmt: skip
+    assert (
+        IntentAgreement.objects.get(title="Intensjonsavtale Bærum kommune")
+        .municipalities.get()
+        .number
+        == "3201"
+    )
+    # The deadline's coverage is read in the structure of 2020 with the residents of 2023.
+    at_deadline = agreement_coverage(on=DEADLINE)
+    assert (at_deadline.structure_counties, at_deadline.population_year) == (11, 2023)
 
     # About half of the population outside Helse Midt-Norge, reached by the deadline.
     coverage = agreement_coverage()
