@@ -157,6 +157,8 @@ class CoverageRow:
     municipalities: int
     covered_municipalities: int
     url: str = ""
+    parent: str = ""  # a municipality's county that day
+    pk: int | None = None
 
     @property
     def share(self) -> float:
@@ -174,6 +176,7 @@ class Coverage:
     by_county: list[CoverageRow] = field(default_factory=list)
     by_area: list[CoverageRow] = field(default_factory=list)
     threshold: float = float(THRESHOLD)
+    by_municipality: list[CoverageRow] = field(default_factory=list)  # numbers of that day
     # What the figures are read in: the structure of this day, residents on 1 January of
     # this year (named on every page and export that shows them).
     structure_day: datetime.date | None = None
@@ -219,9 +222,15 @@ def agreement_coverage(on: datetime.date | None = None, year: int | None = None)
     )
     county_names = {c.pk: c for c in County.objects.filter(pk__in=structure.county_ids)}
     counties: dict[int, CoverageRow] = {}
+    municipalities = []
+    urls = {m.pk: m.get_absolute_url() for m in Municipality.objects.filter(pk__in=outside)}
     for pk in outside:
-        county = county_names[structure.places[pk].county_id]
+        place = structure.places[pk]
+        county = county_names[place.county_id]
         add(nation, pk, residents[pk])
+        row = CoverageRow(place.number, place.name, 0, 0, 0, 0, urls[pk], county.name, pk)
+        add(row, pk, residents[pk])
+        municipalities.append(row)
         add(
             counties.setdefault(county.pk, CoverageRow(county.number, county.name, 0, 0, 0, 0)),
             pk,
@@ -244,6 +253,7 @@ def agreement_coverage(on: datetime.date | None = None, year: int | None = None)
         nation,
         sorted(counties.values(), key=lambda r: r.key),
         sorted(areas.values(), key=lambda r: r.name),
+        by_municipality=municipalities,
         structure_day=structure.day,
         population_year=year,
         structure_municipalities=len(structure),

@@ -22,7 +22,6 @@ from actors.forms import save_or_message, save_to_form
 from actors.listing import page_of, query_without
 from actors.models import HealthTrust, Municipality, Organisation
 from actors.review import SelfReview
-from actors.structure import StructureOn
 
 from . import reports as status_reports
 from . import selectors, services
@@ -131,14 +130,11 @@ def agreement_coverage(request):
     mine = set()
     if scope.is_limited:
         mine = set(visible_municipalities.values_list("county__number", flat=True)) | trust_codes
-    covered = selectors.covered_municipality_ids(on)
-    gaps = (
-        selectors.outside_region_municipalities(StructureOn(coverage.structure_day))
-        .filter(pk__in=visible_municipalities.values("pk"))
-        .exclude(pk__in=covered)
-        .select_related("county")
-        .order_by("-population")[:20]
-    )
+    visible = set(visible_municipalities.values_list("pk", flat=True))
+    gaps = sorted(
+        (r for r in coverage.by_municipality if r.pk in visible and not r.covered_municipalities),
+        key=lambda r: -r.population,
+    )[:20]
     return render(
         request,
         "benefits/agreement_coverage.html",

@@ -95,6 +95,10 @@ def test_the_page_and_the_api_say_which_structure_and_year(directorate):
     text = page.content.decode()
     assert page.context["coverage"].population_year == 2026
     assert "30.06.2023" in text and "356" in text and "2026" in text
+    # The municipalities without an agreement are listed as they were that day.
+    drammen = next(r for r in page.context["gaps"] if r.name == "Drammen")
+    assert (drammen.key, drammen.parent) == ("3005", "Viken")
+    assert drammen.url == "/kommuner/3301/"
     api = api_client_for(directorate)
     data = api.get(reverse("intentagreement-coverage"), {"on": "2025-06-30"}).json()
     assert data["structure_day"] == "2025-06-30" and data["population_year"] == 2025

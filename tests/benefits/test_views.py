@@ -324,7 +324,7 @@ def test_coverage_page_shows_the_selectors_figures(directorate, contact, make_us
     for c, m, b, r in zip(covered, missing, beyond, rest, strict=True):
         assert round(c + m, 1) == 50  # the threshold is where blue and orange end
         assert round(c + m + b + r, 1) == 100
-    assert "0301" not in {m.number for m in ctx["gaps"]}
+    assert "0301" not in {m.key for m in ctx["gaps"]}
 
     before = client_for(directorate).get(
         reverse("benefits:agreement_coverage"), {"on": "2019-12-31"}
@@ -337,7 +337,7 @@ def test_coverage_page_shows_the_selectors_figures(directorate, contact, make_us
     assert len(limited["counties"]) == len(expected.by_county)
     assert limited["mine"] == {"46", "helse-bergen"}
     assert limited["linkable"] == {"helse-bergen"}
-    assert {m.number for m in limited["gaps"]} <= {"4601"}
+    assert {m.key for m in limited["gaps"]} <= {"4601"}
     no_role = client_for(make_user("norole"))
     assert no_role.get(reverse("benefits:agreement_coverage")).status_code == 403
 
