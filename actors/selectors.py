@@ -118,6 +118,10 @@ def reference_data_stored() -> ReferenceData:
             predecessors=[p.identity_key for p in m.predecessors.all()],
             population={p.year: (p.population, p.population_67_plus) for p in m.populations.all()},
         )
+        # Pages read the latest year from the municipality itself: a copy that disagrees
+        # with its year's row shows as a difference too.
+        if m.population_year in life.population:
+            life.population[m.population_year] = (m.population, m.population_67_plus)
         data.municipalities[life.key] = life
         data.catchments[life.key] = {c.health_trust.code: c.share for c in m.catchments.all()}
     return data

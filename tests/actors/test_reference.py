@@ -133,6 +133,14 @@ def test_check_fails_on_a_broken_database_and_repairs_nothing():
     assert Municipality.objects.get(number="4601").population == 1
 
 
+def test_check_notices_a_municipalitys_own_population_copy():
+    """The latest year is also stored on the municipality (pages read it there). Tromsø is
+    named by its identity, its first number (5401)."""
+    Municipality.objects.filter(number="5501").update(population=2)
+    with pytest.raises(CommandError, match="municipalities different: 5401"):
+        call_command("load_reference_data", "--check")
+
+
 def test_the_official_2023_names_are_loaded_with_the_corrections():
     """The reference folder corrected the 2023 list: 5006 had a corrupted name and several
     Sami names had lost letters or their Sami part."""
