@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.no import orgnr as stdnum_orgnr
 
-from . import scoping, signals
+from . import registry, scoping, signals
 from .choices import Source
 from .concurrency import check_version
 from .models import (
@@ -345,6 +345,7 @@ def organisation_create(
         organisation.full_clean()
         scoping.check_organisation_write(scope, None, organisation)
         organisation.save()
+        registry.record_versions([organisation])
         _record([_creation(organisation)], user=user, source=source, reason=reason)
         coverage_changed()
     return organisation
@@ -386,6 +387,7 @@ def organisation_update(
         scoping.check_organisation_write(scope, write.place, organisation)
         organisation.version += 1
         organisation.save()
+        registry.record_versions([organisation])
         _record(write.changes(), user=user, source=source, reason=reason)
         coverage_changed()
     return organisation
@@ -431,6 +433,7 @@ def organisations_write_import(
             [*HISTORY_FIELDS, "search_text", "version", "updated_at"],
             batch_size=500,
         )
+        registry.record_versions([*new, *(w.organisation for w in changed)])
         _record(history, user=user, source=source, when=now)
         coverage_changed()
 

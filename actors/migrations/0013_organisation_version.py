@@ -16,6 +16,100 @@ from actors.append_only import (
 TABLES = ["actors_organisationversion"]
 
 
+TRACKED = ("type", "municipality", "health_trust", "is_active")
+
+
+def backfill(apps, schema_editor):
+    """One version per existing organisation with its current values, valid from the day
+    it was created, and before that the earlier states read back from its registry history
+    (OrganisationChange keeps what a person reads: "4601 Bergen", the type's and the
+    area's names, "true"/"false"); a value that cannot be read keeps the current one."""
+    from django.utils import timezone
+
+    db = schema_editor.connection.alias
+    Organisation = apps.get_model("actors", "Organisation")
+    OrganisationChange = apps.get_model("actors", "OrganisationChange")
+    OrganisationVersion = apps.get_model("actors", "OrganisationVersion")
+    readers = _readers(apps, db)
+    changes: dict[int, list] = {}
+    for change in (
+        OrganisationChange.objects.using(db)
+        .filter(field__in=TRACKED)
+        .order_by("organisation_id", "changed_at", "id")
+    ):
+        changes.setdefault(change.organisation_id, []).append(change)
+    rows = []
+    for o in Organisation.objects.using(db).order_by("pk").iterator(chunk_size=2000):
+        state = {
+            name: getattr(o, f"{name}_id" if name != "is_active" else name) for name in TRACKED
+        }
+        # Walk the history backwards from today's values: after each change the state is
+        # the one the later changes started from.
+        versions = []
+        for change in reversed(changes.get(o.pk, [])):
+            versions.append((timezone.localtime(change.changed_at).date(), dict(state)))
+            old = readers[change.field](change.old_value)
+            if old is not None:
+                state[change.field] = old
+        versions.append((timezone.localtime(o.created_at).date(), state))
+        versions.reverse()
+        first = versions[0][0]
+        by_day: dict = {}
+        for day, values in versions:
+            by_day[max(day, first)] = values  # the state at the end of the day
+        previous = None
+        for day, values in by_day.items():
+            if values != previous:
+                rows.append(
+                    OrganisationVersion(
+                        organisation_id=o.pk,
+                        valid_from=day,
+                        type_id=values["type"],
+                        municipality_id=values["municipality"],
+                        health_trust_id=values["health_trust"],
+                        is_active=values["is_active"],
+                    )
+                )
+            previous = values
+    OrganisationVersion.objects.using(db).bulk_create(rows, batch_size=1000)
+
+
+def _readers(apps, db) -> dict:
+    """How each tracked field's history text reads back to a value (None: it does not)."""
+    numbers: dict[str, set[int]] = {}
+    for model in ("MunicipalityVersion", "Municipality"):
+        pk = "municipality_id" if model == "MunicipalityVersion" else "pk"
+        for number, m in (
+            apps.get_model("actors", model).objects.using(db).values_list("number", pk)
+        ):
+            numbers.setdefault(number, set()).add(m)
+    types = {
+        name.casefold(): pk
+        for pk, *names in apps.get_model("actors", "OrganisationType")
+        .objects.using(db)
+        .values_list("pk", "name", "code")
+        for name in names
+    }
+    trusts = {
+        name.casefold(): pk
+        for pk, *names in apps.get_model("actors", "HealthTrust")
+        .objects.using(db)
+        .values_list("pk", "name", "code")
+        for name in names
+    }
+
+    def municipality(text: str):
+        found = numbers.get(text.strip().split(" ", 1)[0], set())
+        return next(iter(found)) if len(found) == 1 else None
+
+    return {
+        "municipality": municipality,
+        "type": lambda text: types.get(text.strip().casefold()),
+        "health_trust": lambda text: trusts.get(text.strip().casefold()),
+        "is_active": lambda text: {"true": True, "false": False}.get(text.strip()),
+    }
+
+
 def protect(apps, schema_editor):
     create_triggers(schema_editor, TABLES)
     create_truncate_triggers(schema_editor, TABLES)
@@ -98,5 +192,6 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.RunPython(protect, unprotect),
     ]

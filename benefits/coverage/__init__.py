@@ -9,18 +9,24 @@ Counting rules (one place):
   when at least one is. The denominator is every municipality (ALL) or those with at least
   one relevant organisation of the types (RELEVANT). So "kjernejournal in 80 % of the
   municipal care services" counts a municipality when all its nursing homes and home-care
-  services have kjernejournal in use, out of all 356 municipalities.
+  services have kjernejournal in use, out of all the municipalities of the day (356
+  before 2024, 357 from 2024: the structure of each day, actors.structure.StructureOn).
 - Organisations count in their own health-trust area; a municipality counts in every area
   its catchment belongs to (Oslo in two), and once in its region and county.
-- Organisations are counted with their current type, municipality and active state (the
-  registry keeps no history of those); the status on a past day comes from the history.
+- Organisations are counted with the type, municipality, area and active flag they had
+  on the day (the registry's versions, actors.registry), and the status of that day from
+  the status history. An organisation in a municipality that did not exist that day
+  counts where StructureOn(day).counted_in puts it (Haram's in Ålesund in 2023); the
+  county level is that day's counties (11 before 2024, 15 from 2024).
 
 How it is computed: the status on any day is the sum of the history's steps up to that day
 (each change adds one where it enters the achieved set and takes one away where it
 leaves it; the history is append-only and never back-dated behind the current status, so
 the steps add up). The database sums the steps per day, municipality and area in one
 aggregate query and counts the organisations per municipality and area in another; the
-few hundred cells are then rolled up to the levels here. No loop over organisations.
+few hundred cells are then rolled up to the levels here. No loop over organisations,
+except the few whose registry state changed after the first day counted: they are left
+out of the two aggregates and replayed one by one from their versions and history.
 
 Forecast: a linear least-squares fit of the national (or chosen scope's) ratio over the
 last twelve months of snapshots gives the pace; the projected date is when, at that pace

@@ -3,14 +3,24 @@ every level (the rules are in the package docstring), and an independent count t
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
 
-from actors.models import Catchment, HealthTrust, Municipality, Organisation
+from actors import registry
+from actors.models import (
+    Catchment,
+    County,
+    HealthTrust,
+    Municipality,
+    MunicipalityVersion,
+    Organisation,
+)
+from actors.structure import StructureOn
 from rollout.choices import Status
 from rollout.models import RolloutStatus, StatusChange
 
@@ -26,20 +36,35 @@ Values = dict[tuple[str, int], tuple[int, int]]
 
 @dataclass
 class Structure:
-    """The reference structure the roll-up needs, read once (four small queries)."""
+    """The reference structure the roll-up needs, read once: the areas' regions, the
+    catchments, and the municipal structure of each day (actors.structure.StructureOn, read
+    once per period between two structure changes)."""
 
     trust_region: dict[int, int]
-    municipality_county: dict[int, int]
     municipality_trusts: dict[int, list[int]]
+    changes: list[datetime.date] = field(default_factory=list)  # days the structure changes
+    _periods: dict[int, StructureOn] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Structure:
         trusts = dict(HealthTrust.objects.values_list("pk", "regional_health_authority_id"))
-        counties = dict(Municipality.objects.values_list("pk", "county_id"))
         catchments: dict[int, list[int]] = defaultdict(list)
         for m, t in Catchment.objects.values_list("municipality_id", "health_trust_id"):
             catchments[m].append(t)
-        return cls(trusts, counties, dict(catchments))
+        changes = set()
+        for model in (Municipality, MunicipalityVersion, County):
+            for start, end in model.objects.values_list("valid_from", "valid_to"):
+                changes.add(start)
+                if end is not None:
+                    changes.add(end + datetime.timedelta(days=1))
+        return cls(trusts, dict(catchments), sorted(changes))
+
+    def on(self, day: datetime.date) -> StructureOn:
+        """The municipal structure of `day`."""
+        period = bisect.bisect_right(self.changes, day)
+        if period not in self._periods:
+            self._periods[period] = StructureOn(day)
+        return self._periods[period]
 
 
 # --- counting -------------------------------------------------------------------------
@@ -70,10 +95,12 @@ class Cell:
         return self.total - self.excluded
 
 
-def _base_cells(target: CoverageTarget) -> dict[tuple[int, int], int]:
-    """{(municipality id, trust id): active organisations of the target's types}."""
+def _base_cells(target: CoverageTarget, replayed=()) -> dict[tuple[int, int], int]:
+    """{(municipality id, trust id): active organisations of the target's types}, leaving
+    out the `replayed` ones (ids or a subquery)."""
     rows = (
         target_organisations(target)
+        .exclude(pk__in=replayed)
         .values_list("municipality_id", "health_trust_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -81,9 +108,10 @@ def _base_cells(target: CoverageTarget) -> dict[tuple[int, int], int]:
     return {(m, t): n for m, t, n in rows}
 
 
-def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool):
+def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool, replayed=()):
     """The history's steps summed per (day,) municipality and area, oldest first:
-    (day or None, municipality id, trust id, achieved step, not-relevant step)."""
+    (day or None, municipality id, trust id, achieved step, not-relevant step), leaving
+    out the `replayed` organisations."""
     achieved = target.achieved_statuses
     excluded = [Status.NOT_RELEVANT]
     keys = ["organisation__municipality_id", "organisation__health_trust_id"]
@@ -95,6 +123,7 @@ def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool):
             effective_date__lte=last_day,
             organisation__in=target_organisations(target),
         )
+        .exclude(organisation_id__in=replayed)
         .values(*keys)
         .annotate(
             d_achieved=_step("to_status", achieved) - _step("from_status", achieved),
@@ -115,16 +144,23 @@ def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool):
 def compute(
     target: CoverageTarget, days: Iterable[datetime.date], structure: Structure | None = None
 ) -> dict[datetime.date, Values]:
-    """{day: {(level, scope id): (numerator, denominator)}} for each of `days`.
-    Two aggregate queries whatever the number of days or organisations."""
+    """{day: {(level, scope id): (numerator, denominator)}} for each of `days`, each day
+    on the registry and the municipal structure of that day.
+
+    Organisations whose type, place or active flag has not changed since the first day
+    stood as they stand today on every day counted: two aggregate queries count them,
+    whatever the number of days or organisations. The few that changed are replayed one
+    by one from their registry versions and status history (two more queries)."""
     days = sorted(set(days))
     if not days:
         return {}
     structure = structure or Structure.load()
+    replayed = registry.changed_after_query(days[0])
     cells: dict[tuple[int, int], Cell] = {
-        key: Cell(total=n) for key, n in _base_cells(target).items()
+        key: Cell(total=n) for key, n in _base_cells(target, replayed).items()
     }
-    steps = _steps(target, days[-1], per_day=len(days) > 1)
+    steps = _steps(target, days[-1], per_day=len(days) > 1, replayed=replayed)
+    replay = _Replay(target, days[0], days[-1])
     pending = next(steps, None)
     result = {}
     for day in days:
@@ -133,12 +169,68 @@ def compute(
             cell.achieved += pending[3]
             cell.excluded += pending[4]
             pending = next(steps, None)
-        result[day] = roll_up(target, cells, structure)
+        result[day] = roll_up(target, replay.add_to(cells, day), structure.on(day), structure)
     return result
 
 
-def roll_up(target: CoverageTarget, cells: dict[tuple[int, int], Cell], structure) -> Values:
-    """Numerator and denominator per level from the (municipality, area) cells."""
+class _Replay:
+    """The organisations whose registry state changed after the first day, counted on each
+    day with that day's type, place and active flag and that day's status."""
+
+    def __init__(self, target: CoverageTarget, first: datetime.date, last: datetime.date):
+        self.ids = registry.changed_after(first)
+        self.timelines = registry.Timelines(self.ids) if self.ids else None
+        self.types = set(target.organisation_types.values_list("pk", flat=True))
+        self.achieved = set(target.achieved_statuses)
+        self.history: dict[int, list[tuple[datetime.date, str]]] = defaultdict(list)
+        if self.ids:
+            for pk, day, status in (
+                StatusChange.objects.filter(
+                    solution_id=target.solution_id,
+                    effective_date__lte=last,
+                    organisation_id__in=self.ids,
+                )
+                .order_by("effective_date", "id")
+                .values_list("organisation_id", "effective_date", "to_status")
+            ):
+                self.history[pk].append((day, status))
+
+    def status_on(self, pk: int, day: datetime.date) -> str:
+        status = Status.NOT_STARTED
+        for effective, to_status in self.history.get(pk, ()):
+            if effective > day:
+                break
+            status = to_status
+        return status
+
+    def add_to(self, cells: dict[tuple[int, int], Cell], day: datetime.date):
+        """`cells` with the replayed organisations of `day` added (a copy; `cells` is
+        left as it is)."""
+        if not self.ids:
+            return cells
+        cells = {key: Cell(c.total, c.achieved, c.excluded) for key, c in cells.items()}
+        for pk in self.ids:
+            state = self.timelines.state_on(pk, day)
+            if not state.is_active or state.type_id not in self.types:
+                continue
+            status = self.status_on(pk, day)
+            cell = cells.setdefault((state.municipality_id, state.health_trust_id), Cell())
+            cell.total += 1
+            cell.achieved += status in self.achieved
+            cell.excluded += status == Status.NOT_RELEVANT
+        return cells
+
+
+def roll_up(
+    target: CoverageTarget,
+    cells: dict[tuple[int, int], Cell],
+    on: StructureOn,
+    structure: Structure,
+) -> Values:
+    """Numerator and denominator per level from the (municipality, area) cells, in the
+    municipal structure `on` of the day: its municipalities are the municipality level
+    (356 before 2024, 357 after) and its counties the county level; an organisation whose
+    municipality did not exist that day counts where `on.counted_in` says."""
     sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
 
     def add(keys, num: int, den: int) -> None:
@@ -151,22 +243,23 @@ def roll_up(target: CoverageTarget, cells: dict[tuple[int, int], Cell], structur
         relevant_only = target.denominator == Denominator.RELEVANT
         for (m, t), cell in cells.items():
             den = cell.relevant if relevant_only else cell.total
+            place = on.places[on.counted_in(m)]
             keys = [
                 (Level.NATION, 0),
                 (Level.REGION, structure.trust_region[t]),
                 (Level.AREA, t),
-                (Level.COUNTY, structure.municipality_county[m]),
-                (Level.MUNICIPALITY, m),
+                (Level.COUNTY, place.county_id),
+                (Level.MUNICIPALITY, place.municipality_id),
             ]
             add(keys, cell.achieved, den)
     else:
         per_municipality: dict[int, Cell] = defaultdict(Cell)
         for (m, _t), cell in cells.items():
-            total = per_municipality[m]
+            total = per_municipality[on.counted_in(m)]
             total.total += cell.total
             total.achieved += cell.achieved
             total.excluded += cell.excluded
-        for m, county in structure.municipality_county.items():
+        for m, place in on.places.items():
             cell = per_municipality.get(m, Cell())
             counted, in_denominator = municipality_counts(target, cell)
             trusts = structure.municipality_trusts.get(m, [])
@@ -174,7 +267,7 @@ def roll_up(target: CoverageTarget, cells: dict[tuple[int, int], Cell], structur
                 (Level.NATION, 0),
                 *{(Level.REGION, structure.trust_region[t]) for t in trusts},
                 *((Level.AREA, t) for t in trusts),
-                (Level.COUNTY, county),
+                (Level.COUNTY, place.county_id),
                 (Level.MUNICIPALITY, m),
             ]
             add(keys, int(counted), int(in_denominator))
@@ -223,7 +316,7 @@ def independent_count(target: CoverageTarget) -> tuple[int, int]:
         excluded.values_list("organisation__municipality_id").annotate(n=Count("id")).order_by()
     )
     num = den = 0
-    for m in Municipality.objects.values_list("pk", flat=True):
+    for m in Municipality.objects.current().values_list("pk", flat=True):
         cell = Cell(totals.get(m, 0), done.get(m, 0), out.get(m, 0))
         counted, in_denominator = municipality_counts(target, cell)
         num += counted
