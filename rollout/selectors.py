@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from actors import registry
 from actors.models import Organisation, OrganisationType
 
 from . import conditions
@@ -180,13 +181,30 @@ def latest_changes_as_of(day: datetime.date, changes=None):
 
 
 def status_counts_over_time(
-    solution: Solution, days: list[datetime.date], organisations
+    solution: Solution, days: list[datetime.date], organisations, *, among=None
 ) -> dict[str, list[int]]:
     """{status: [count on each day]} in one pass over the history. `organisations` is the
-    denominator (visible, applicable); those without history count as not started."""
+    denominator today (visible, applicable); those without history count as not started.
+    Each day counts the organisations applicable that day in the registry of that day
+    (actors.registry): one that was inactive or of another type then is left out; with
+    `among` (the set `organisations` was drawn from, e.g. those visible to the user), one
+    that is closed or of another type today but was applicable then is counted too."""
     org_ids = set(organisations.values_list("pk", flat=True))
     days = sorted(days)
     series = {s: [0] * len(days) for s in STATUS_ORDER}
+    if not days:
+        return series
+    changed = registry.changed_after(days[0])
+    then: set[int] = set()  # the changed ones that may count on some day
+    timelines = None
+    if changed:
+        then = changed & org_ids
+        if among is not None:
+            then |= set(among.filter(pk__in=changed).values_list("pk", flat=True))
+        timelines = registry.Timelines(then)
+    types = set(solution.organisation_types.values_list("pk", flat=True)) if then else set()
+    steady = org_ids - changed
+    followed = steady | then
     current: dict[int, str] = {}
     changes = (
         StatusChange.objects.filter(solution=solution, effective_date__lte=days[-1])
@@ -197,11 +215,20 @@ def status_counts_over_time(
     pending = next(changes, None)
     for i, day in enumerate(days):
         while pending is not None and pending[2] <= day:
-            if pending[0] in org_ids:
+            if pending[0] in followed:
                 current[pending[0]] = pending[1]
             pending = next(changes, None)
-        tally = Counter(current.values())
-        tally[Status.NOT_STARTED] += len(org_ids) - len(current)
+        if then:
+            members = steady | {
+                pk
+                for pk in then
+                if (state := timelines.state_on(pk, day)).is_active and state.type_id in types
+            }
+            tally = Counter(current[pk] for pk in members if pk in current)
+            total = len(members)
+        else:
+            tally, total = Counter(current.values()), len(org_ids)
+        tally[Status.NOT_STARTED] += total - sum(tally.values())
         for s in STATUS_ORDER:
             series[s][i] = tally.get(s, 0)
     return series

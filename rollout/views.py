@@ -59,10 +59,11 @@ def matrix(request):
 def solution_detail(request, code):
     """One solution: phase, status counts over time, areas (for area-wise solutions)."""
     solution = get_object_or_404(Solution, code=code)
-    organisations = selectors.applicable(Organisation.objects.visible_to(request.user), solution)
+    visible = Organisation.objects.visible_to(request.user)
+    organisations = selectors.applicable(visible, solution)
     end = services.today()
     days = selectors.month_ends(end.replace(year=end.year - 5, month=1, day=1), end)
-    series = selectors.status_counts_over_time(solution, days, organisations)
+    series = selectors.status_counts_over_time(solution, days, organisations, among=visible)
     areas = []
     if solution.area_wise:
         stored = {a.health_trust_id: a for a in solution.areas.visible_to(request.user)}

@@ -6,6 +6,7 @@ rebuilding the history gives the snapshots stored at the time."""
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from actors import registry, services
 from actors.models import County, Municipality, OrganisationType, OrganisationVersion
@@ -187,3 +188,31 @@ def test_without_the_registry_replay_the_rebuild_would_differ(stored, monkeypatc
         1,
         1,
     )
+
+
+# --- a county's series across the change ----------------------------------------------
+
+
+def test_a_new_countys_series_runs_from_the_municipalities_it_has_today(users):
+    """Vestfold exists from 2024; before, Tønsberg was in Vestfold og Telemark. Vestfold's
+    series sums its municipalities on the earlier days and the page says so."""
+    from benefits.coverage import ScopeRef, scope_options, target_statuses
+    from tests.conftest import client_for
+
+    target = CoverageTarget.objects.get(code="e-multidose-legekontor")
+    office = OrganisationFactory(municipality=municipality("3905"))  # Tønsberg
+    OrganisationFactory(municipality=municipality("3905"))
+    history((office, "e-multidose", "i_bruk", D(2022, 1, 1)))
+    benefit_services.snapshots_store(target, coverage.compute(target, [IN_2023, IN_2025]))
+    vestfold = County.objects.current().get(name="Vestfold")
+    (status,) = target_statuses([target], ScopeRef(Level.COUNTY, vestfold.pk, "county:39", ""))
+    assert status.series == [(IN_2023, 1, 2), (IN_2025, 1, 2)]
+    assert status.mapped_until == IN_2023
+    counties = [o for o in scope_options(users["directorate"]) if o.level == Level.COUNTY]
+    assert len(counties) == 15
+    response = client_for(users["directorate"]).get(
+        reverse("benefits:target_detail", args=[target.code]),
+        {"scope": f"county:{vestfold.number}"},
+    )
+    assert response.status_code == 200
+    assert "30.06.2023" in response.content.decode()

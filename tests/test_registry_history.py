@@ -195,3 +195,25 @@ def test_the_migration_fills_the_history_from_the_registry_changes():
     first = OrganisationVersion.objects.filter(organisation=organisation).first()
     assert first.health_trust.code == "helse-bergen"
     assert versions(untouched) == [(D(2022, 1, 3), "1580", "fastlegekontor", True)]
+
+
+def test_status_counts_over_time_count_the_organisations_applicable_that_day(moved):
+    """The GP office was open until 1.3.2025: it counts in 2024 though it is closed today,
+    when the chart is drawn among the organisations the user sees."""
+    from rollout import selectors
+    from rollout.models import Solution
+
+    solution = Solution.objects.get(code="e-multidose")
+    stayed = OrganisationFactory(municipality=municipality("4601"))
+    visible = Organisation.objects.all()
+    days = [D(2024, 12, 31), D(2025, 6, 30)]
+    series = selectors.status_counts_over_time(
+        solution, days, selectors.applicable(visible, solution), among=visible
+    )
+    assert series["ikke_startet"] == [2, 1]
+    # Without the set it was drawn from, today's applicable ones only.
+    series = selectors.status_counts_over_time(
+        solution, days, selectors.applicable(visible, solution)
+    )
+    assert series["ikke_startet"] == [1, 1]
+    assert stayed.is_active

@@ -8,10 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from actors.models import County, HealthTrust, Municipality, RegionalHealthAuthority
+from actors.structure import StructureOn
 
 from ..choices import Level
 from ..models import CoverageSnapshot, CoverageTarget
@@ -56,7 +57,7 @@ def scope_options(user) -> list[ScopeRef]:
     ]
     options += [
         ScopeRef(Level.MUNICIPALITY, m.pk, f"municipality:{m.number}", m.name)
-        for m in Municipality.objects.visible_to(user).order_by("name")
+        for m in Municipality.objects.current().visible_to(user).order_by("name")
     ]
     return options
 
@@ -74,8 +75,10 @@ def visible_counties(user):
     from actors import scoping
 
     if scoping.scope_for(user).sees_all:
-        return County.objects.all()
-    return County.objects.filter(pk__in=Municipality.objects.visible_to(user).values("county_id"))
+        return County.objects.current()
+    return County.objects.current().filter(
+        pk__in=Municipality.objects.visible_to(user).values("county_id")
+    )
 
 
 def default_scope(user, options: list[ScopeRef]) -> ScopeRef | None:
@@ -119,6 +122,9 @@ class TargetStatus:
     scope: ScopeRef
     series: list[tuple[datetime.date, int, int]] = field(default_factory=list)
     forecast: Forecast | None = None
+    # A county of today that did not exist on the first days of the series: until this
+    # day, the figures are the sums of the municipalities that are in the county today.
+    mapped_until: datetime.date | None = None
 
     @property
     def latest(self) -> tuple[datetime.date, int, int] | None:
@@ -148,10 +154,15 @@ def target_statuses(targets: list[CoverageTarget], scope: ScopeRef) -> list[Targ
     )
     for target_id, day, num, den in rows:
         by_target[target_id].append((day, num, den))
+    mapped_until = None
+    if scope.level == Level.COUNTY:
+        mapped_until = _county_before_it_existed(targets, scope.scope_id, by_target)
     statuses = []
     for target in targets:
         series = by_target[target.pk]
         status = TargetStatus(target, scope, series)
+        if mapped_until and series and series[0][0] <= mapped_until:
+            status.mapped_until = mapped_until
         status.forecast = forecast(
             [(d, n / den) for d, n, den in series if den],
             float(target.threshold),
@@ -159,6 +170,47 @@ def target_statuses(targets: list[CoverageTarget], scope: ScopeRef) -> list[Targ
         )
         statuses.append(status)
     return statuses
+
+
+def _county_before_it_existed(
+    targets: list[CoverageTarget], county_id: int, by_target: dict[int, list]
+) -> datetime.date | None:
+    """For a county of today that did not exist on earlier snapshot days (Vestfold before
+    2024, when Vestfold og Telemark stood), put in front of each target's series the sums
+    of the municipality figures of those days over the municipalities that are in the
+    county today (actors.structure.StructureOn: where each municipality of a day is
+    counted today), so one series runs across the change. Returns the last day so filled
+    (None: the county existed on every day). One aggregate query."""
+    county = County.objects.filter(pk=county_id).first()
+    if county is None:
+        return None
+    today = StructureOn()
+    members = []
+    for pk in Municipality.objects.values_list("pk", flat=True):
+        try:
+            if today.county_of(pk) == county_id:
+                members.append(pk)
+        except KeyError:
+            continue
+    rows = (
+        CoverageSnapshot.objects.filter(
+            target__in=[t.pk for t in targets],
+            level=Level.MUNICIPALITY,
+            scope_id__in=members,
+            day__lt=county.valid_from,
+        )
+        .values_list("target_id", "day")
+        .annotate(num=Sum("numerator"), den=Sum("denominator"))
+        .order_by("target_id", "day")
+    )
+    earlier: dict[int, list] = defaultdict(list)
+    last = None
+    for target_id, day, num, den in rows:
+        earlier[target_id].append((day, num, den))
+        last = max(last or day, day)
+    for target_id, series in earlier.items():
+        by_target[target_id] = series + [r for r in by_target[target_id] if r[0] > last]
+    return last
 
 
 @dataclass

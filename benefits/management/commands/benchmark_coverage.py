@@ -247,10 +247,10 @@ class Command(BaseCommand):
             statuses = cursor.rowcount
             cursor.execute(
                 f"INSERT INTO {history} (from_status, to_status, reason, effective_date, "
-                "changed_at, source, prerequisite_override, changed_by_id, organisation_id, "
-                "solution_id) "
+                "changed_at, source, kind, prerequisite_override, changed_by_id, "
+                "organisation_id, solution_id) "
                 "SELECT h.from_status, h.to_status, h.reason, "
-                "LEAST(h.effective_date + c.shift, %s::date), h.changed_at, h.source, "
+                "LEAST(h.effective_date + c.shift, %s::date), h.changed_at, h.source, h.kind, "
                 "h.prerequisite_override, h.changed_by_id, c.new_id, h.solution_id "
                 f"FROM {history} h JOIN benchmark_copy c ON c.src_id = h.organisation_id "
                 "ORDER BY c.copy_no, h.id",
