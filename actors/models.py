@@ -538,6 +538,37 @@ class OrganisationVersion(models.Model):
         return f"{self.organisation_id} from {self.valid_from}"
 
 
+@append_only
+class StructureChange(models.Model):
+    """A change to the municipal structure applied as an operation (issue 15, see
+    actors/structure_changes.py): who applied which change list, when, from which day, and
+    what it did. `details` lets load_reference_data replay it on the shipped structure.
+    Append-only."""
+
+    effective_from = models.DateField(_("takes effect"))
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    content = models.TextField(_("change list"))
+    summary = models.TextField(_("summary"))
+    details = models.JSONField(_("details"), default=dict)
+    applied_at = models.DateTimeField(_("applied"), default=timezone.now)
+    applied_by = models.ForeignKey(
+        "User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]
+        verbose_name = _("structure change")
+        verbose_name_plural = _("structure changes")
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%d.%m.%Y} {self.file_name}"
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=30, choices=Role, blank=True)
     national_scope = models.BooleanField(

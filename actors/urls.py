@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .structure_views import structure_change_apply, structure_change_list
 
 app_name = "actors"
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("virksomheter/import/", views.organisation_import, name="organisation_import"),
     path("virksomheter/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("virksomheter/<int:pk>/endre/", views.organisation_edit, name="organisation_edit"),
+    path("struktur/endringer/", structure_change_list, name="structure_changes"),
+    path("struktur/endringer/bruk/", structure_change_apply, name="structure_change_apply"),
     path("jobber/<int:pk>/", views.job_status, name="job_status"),
     path("jobber/<int:pk>/fil/", views.job_download, name="job_download"),
 ]

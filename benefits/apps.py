@@ -11,13 +11,15 @@ class BenefitsConfig(AppConfig):
         from actors.signals import coverage_inputs_changed
         from rollout import conditions
 
-        from . import integrity, selectors, services
+        from . import integrity, selectors, services, structure_hooks
         from .governance import dependencies, pages
 
         integrity.register()
         # The area readiness verdict of rollout also judges agreements and dependencies.
         conditions.register("agreements", selectors.agreement_condition, order=20)
         conditions.register("dependencies", dependencies.dependencies_condition, order=50)
+        # Agreements follow a structure change applied as an operation (actors).
+        structure_hooks.register()
         # Governance's parts of the start page and a solution's page.
         pages.register()
         # Registry and status changes (actors, rollout) ask for a recomputation by signal.

@@ -4,6 +4,7 @@ from django.utils import timezone
 from actors.reference import ReferenceDataError, check_invariants, differences, read_reference
 from actors.selectors import reference_data_stored
 from actors.services import reference_data_load
+from actors.structure_changes import with_applied_changes
 
 
 class Command(BaseCommand):
@@ -13,7 +14,8 @@ class Command(BaseCommand):
         "population per year, catchment areas) from the copy shipped in actors/data. "
         "Idempotent; refuses data that breaks an invariant. With --check, write nothing: "
         "verify that the database holds the shipped structure and meets its invariants "
-        "(e.g. after restoring a backup)."
+        "(e.g. after restoring a backup). Structure changes applied as an operation "
+        "(manage.py structure_changes) are kept: they are replayed on the shipped structure."
     )
 
     def add_arguments(self, parser):
@@ -33,6 +35,8 @@ class Command(BaseCommand):
             ) from exc
         if check:
             return self.verify(data)
+        for change in with_applied_changes(data):
+            self.stdout.write(f"Keeping the structure change {change}.")
         result = reference_data_load(data=data)
         if result.changed:
             self.stdout.write(self.style.SUCCESS(f"Reference data loaded: {result.summary()}"))
@@ -41,6 +45,7 @@ class Command(BaseCommand):
 
     def verify(self, shipped) -> None:
         stored = reference_data_stored()
+        with_applied_changes(shipped, stored)
         problems = check_invariants(stored) + differences(shipped, stored)
         if problems:
             raise CommandError(
