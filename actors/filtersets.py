@@ -1,15 +1,18 @@
 """One FilterSet per model, shared by the HTML lists and the API viewsets.
 
 Foreign keys filter both by a natural key (`municipality=0301`, `health_trust=helse-bergen`)
-and by id (`municipality_id=12`). Choices are limited to what the user may see.
+and by id (`municipality_id=12`). Choices are limited to what the user may see. Municipality
+and county numbers may be earlier ones (actors.filters: 3001 is 3101 Halden).
 """
 
 import django_filters as filters
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Source
-from .filters import IdFilter
+from .filters import CountyNumberFilter, IdFilter, MunicipalityNumberFilter
 from .models import (
+    STRUCTURE_START,
     County,
     HealthTrust,
     Municipality,
@@ -19,6 +22,7 @@ from .models import (
     RecordSystem,
     RegionalHealthAuthority,
 )
+from .structure import StructureOn
 
 
 def _visible(model):
@@ -35,21 +39,18 @@ class OrganisationFilterSet(filters.FilterSet):
         queryset=OrganisationType.objects.all(), to_field_name="code", label=_("Type")
     )
     type_id = IdFilter(field_name="type_id", label=_("Type id"))
-    county = filters.ModelChoiceFilter(
-        field_name="municipality__county",
-        queryset=lambda request: County.objects.visible_to(
-            getattr(request, "user", None)
-        ).current(),
-        to_field_name="number",
-        label=_("County"),
-    )
+    county = CountyNumberFilter(field_name="municipality", label=_("County"))
     county_id = IdFilter(field_name="municipality__county_id", label=_("County id"))
     health_trust = filters.ModelChoiceFilter(
         queryset=_visible(HealthTrust), to_field_name="code", label=_("Health-trust area")
     )
     health_trust_id = IdFilter(field_name="health_trust_id", label=_("Area id"))
-    municipality = filters.ModelChoiceFilter(
-        queryset=_visible(Municipality), to_field_name="number", label=_("Municipality")
+    municipality = MunicipalityNumberFilter(
+        field_name="municipality",
+        queryset=lambda request: Municipality.objects.visible_to(
+            getattr(request, "user", None)
+        ).current(),
+        label=_("Municipality"),
     )
     municipality_id = IdFilter(field_name="municipality_id", label=_("Municipality id"))
     record_system = filters.ModelChoiceFilter(
@@ -91,12 +92,36 @@ class OrganisationFilterSet(filters.FilterSet):
         return queryset.filter(search_text__contains=value) if value else queryset
 
 
+class StructureDayFilter(filters.DateFilter):
+    """A day whose municipal structure the list shows (`StructureOn(day)`): only the
+    municipalities that existed then. Their numbers, names and counties of that day are
+    the view's or serializer's to show. Days before the structure is known are refused."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "validators",
+            [
+                MinValueValidator(
+                    STRUCTURE_START,
+                    _("The municipal structure is known from 1 January 2020 on."),
+                )
+            ],
+        )
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(pk__in=list(StructureOn(value).places))
+
+
 class MunicipalityFilterSet(filters.FilterSet):
-    county = filters.ModelChoiceFilter(
-        queryset=lambda request: County.objects.current(),
-        to_field_name="number",
-        label=_("County"),
-    )
+    """`date` (the page's `dato`) lists the municipalities of a past day, and `number` and
+    `county` are then read as they were that day too. Without it the view lists today's."""
+
+    number = MunicipalityNumberFilter(field_name="pk", label=_("Municipality number"))
+    date = StructureDayFilter(label=_("Structure on date"))
+    county = CountyNumberFilter(field_name="", label=_("County"))
     county_id = IdFilter(field_name="county_id")
     health_trust = filters.ModelChoiceFilter(
         field_name="health_trusts",
@@ -108,7 +133,13 @@ class MunicipalityFilterSet(filters.FilterSet):
 
     class Meta:
         model = Municipality
-        fields = ["number"]
+        fields: list[str] = []
+
+
+class MunicipalityPageFilterSet(MunicipalityFilterSet):
+    """The page's parameters are Norwegian: `?dato=YYYY-MM-DD`."""
+
+    dato = StructureDayFilter(label=_("Structure on date"))
 
 
 class HealthTrustFilterSet(filters.FilterSet):
@@ -139,8 +170,8 @@ class OrganisationChangeFilterSet(filters.FilterSet):
         field_name="organisation__orgnr", label=_("Organisation number")
     )
     organisation_id = IdFilter(field_name="organisation_id")
-    municipality = filters.CharFilter(
-        field_name="organisation__municipality__number", label=_("Municipality")
+    municipality = MunicipalityNumberFilter(
+        field_name="organisation__municipality", label=_("Municipality")
     )
     health_trust = filters.CharFilter(
         field_name="organisation__health_trust__code", label=_("Health-trust area")

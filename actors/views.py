@@ -1,3 +1,5 @@
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -5,17 +7,29 @@ from django.db.models import Max, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import exports, pages, scoping, selectors, services
 from .choices import Role
 from .concurrency import VersionConflict
-from .filtersets import MunicipalityFilterSet, OrganisationFilterSet
+from .filtersets import MunicipalityPageFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm, save_to_form
 from .imports import ImportFileError, import_organisations
 from .listing import page_of, query_without
-from .models import Catchment, HealthTrust, Job, Municipality, Organisation, User
+from .models import (
+    Catchment,
+    County,
+    HealthTrust,
+    Job,
+    Municipality,
+    MunicipalityVersion,
+    Organisation,
+    User,
+)
+from .numbers import resolve_number
+from .structure import StructureOn, population_year_for
 
 PAGE_SIZE = 50
 REGISTRY_HISTORY_PAGE = 20
@@ -59,19 +73,42 @@ def home(request):
 
 @login_required
 def municipality_list(request):
-    filterset = MunicipalityFilterSet(
-        request.GET,
-        queryset=selectors.municipalities_with_counts(
-            Municipality.objects.visible_to(request.user)
-        ).prefetch_related("health_trusts"),
-        request=request,
+    """Today's municipalities, or with `?dato=YYYY-MM-DD` those of that day under that
+    day's numbers, names and counties (StructureOn); the county filter offers that day's
+    counties. A row links to the municipality's page of today."""
+    filterset = MunicipalityPageFilterSet(request.GET, queryset=None, request=request)
+    filterset.form.is_valid()
+    day = filterset.form.cleaned_data.get("dato") or filterset.form.cleaned_data.get("date")
+    municipalities = Municipality.objects.visible_to(request.user)
+    if not day:
+        municipalities = municipalities.current()
+    filterset.queryset = selectors.municipalities_with_counts(municipalities).prefetch_related(
+        "health_trusts"
     )
+    structure = StructureOn(day)
+    rows = list(filterset.qs)
+    for m in rows:
+        m.url = m.get_absolute_url()  # today's page, also from a row of a past day
+    if day:
+        _as_on(rows, structure)
     return render(
         request,
         "actors/municipality_list.html",
         {
             "filterset": filterset,
-            "page": page_of(request, filterset.qs, 100),
+            "day": day,
+            "structure_heading": _(
+                "Municipal structure on %(day)s: %(m)s municipalities in %(c)s counties"
+            )
+            % {
+                "day": structure.day.strftime("%d.%m.%Y"),
+                "m": len(structure),
+                "c": len(structure.county_ids),
+            },
+            "population_year": (
+                population_year_for(day) if day else (rows[0].population_year if rows else None)
+            ),
+            "page": page_of(request, rows, 100),
             "query": query_without(request, "page"),
         },
     )
@@ -79,9 +116,15 @@ def municipality_list(request):
 
 @login_required
 def municipality_detail(request, number):
-    municipality = get_object_or_404(
-        Municipality.objects.visible_to(request.user).select_related("county"), number=number
+    """Today's number shows the page; an earlier one redirects or offers the choice."""
+    municipality = (
+        Municipality.objects.visible_to(request.user)
+        .select_related("county")
+        .filter(number=number)
+        .first()
     )
+    if municipality is None:
+        return _earlier_number(request, number)
     catchments = Catchment.objects.filter(municipality=municipality).select_related("health_trust")
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
@@ -95,12 +138,89 @@ def municipality_detail(request, number):
             "catchments": catchments,
             "contacts": contacts,
             "groups": groups,
+            **_history(municipality),
             **pages.contributions("municipality_detail", request, municipality=municipality),
             "chart": _type_chart(
                 [{"type": g["type"], "count": len(g["organisations"])} for g in groups]
             ),
         },
     )
+
+
+def _as_on(rows, structure: StructureOn) -> None:
+    """Give each row the number, name and county of the structure's day and the residents
+    the day's figures use (population_year_for, counted in the day's municipalities; the
+    67+ figure is today's only, so it is left out); sorted by that day's number."""
+    counties = County.objects.in_bulk(structure.county_ids)
+    year = population_year_for(structure.day)
+    residents = structure.population(year) if year else {}
+    for m in rows:
+        place = structure.places[m.pk]
+        m.number, m.name, m.county = place.number, place.name, counties[place.county_id]
+        m.population = residents.get(m.pk)
+        m.population_67_plus = None
+        m.population_year = year
+    rows.sort(key=lambda m: m.number)
+
+
+def _earlier_number(request, number: str):
+    """A number the municipality had before (3001 → 3101 Halden) redirects to today's
+    page; one that was split (1507) lists the municipalities it became; others are 404.
+    The redirect is temporary (302): a number that is ambiguous today may be given a
+    meaning by a later change, and browsers keep a permanent redirect for good."""
+    visible = Municipality.objects.visible_to(request.user).current()
+    resolved = resolve_number(number, visible)
+    if resolved.municipality:
+        return redirect(resolved.municipality)
+    choices = [m for m in _became(number) if m in visible]
+    if not choices:
+        raise Http404
+    return render(
+        request,
+        "actors/municipality_choose.html",
+        {"number": number, "message": resolved.error, "choices": choices},
+    )
+
+
+def _became(number: str) -> list[Municipality]:
+    """Today's municipalities a number that was split became: the municipality that had it
+    and those split off it the day its version ended (1507: 1508 Ålesund, 1580 Haram)."""
+    found = []
+    for version in MunicipalityVersion.objects.filter(number=number, valid_to__isnull=False):
+        parts = version.municipality.successors.filter(
+            valid_from=version.valid_to + datetime.timedelta(days=1)
+        )
+        found += [version.municipality, *parts]
+    return sorted(
+        {m for m in found if m.valid_to is None or m.valid_to >= timezone.localdate()},
+        key=lambda m: m.number,
+    )
+
+
+def _history(municipality: Municipality) -> dict:
+    """What the municipality's page says about its past: earlier numbers and names (with
+    the last day of each), and the municipalities it was split from or merged with."""
+    versions = list(municipality.versions.select_related("county"))
+    earlier = [
+        v
+        for v in versions
+        if v.valid_to and (v.number, v.name) != (municipality.number, municipality.name)
+    ]
+
+    def as_it_was(other: Municipality, day: datetime.date) -> str:
+        then = other.versions.filter(valid_from__lte=day).order_by("-valid_from").first()
+        return f"{then.number} {then.name}" if then else str(other)
+
+    links = []
+    start = municipality.valid_from
+    for p in municipality.predecessors.all():
+        before = start - datetime.timedelta(days=1)
+        kind = "split_from" if p.valid_to is None or p.valid_to > before else "merged_from"
+        links.append({"kind": kind, "other": p, "name": as_it_was(p, before), "day": start})
+    for s in municipality.successors.all():
+        kind = "split_off" if municipality.valid_to is None else "merged_into"
+        links.append({"kind": kind, "other": s, "name": str(s), "day": s.valid_from})
+    return {"earlier": earlier, "links": links}
 
 
 @login_required

@@ -12,12 +12,13 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import MultipleChoiceField
+from django_filters.fields import ChoiceField, MultipleChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from actors.filters import IdFilter
+from actors.filters import CountyNumberFilter, IdFilter, MunicipalityNumberFilter, refusal
 from actors.models import Catchment
+from actors.numbers import MunicipalityNumbers
 
 from .choices import AgreementStatus, Level, MeasurementKind, ReportStatus
 from .coverage import ScopeRef, resolve_scope, scope_options
@@ -44,11 +45,11 @@ def _agreements(condition: Q):
 
 class IntentAgreementFilterSet(filters.FilterSet):
     status = MultipleChoiceFilter(choices=AgreementStatus.choices, label=_("Status"))
-    municipality = filters.CharFilter(
+    municipality = MunicipalityNumberFilter(
         method="filter_municipality",
         label=_("Municipality number: a party, or the home of an organisation that is one."),
     )
-    county = filters.CharFilter(
+    county = CountyNumberFilter(
         method="filter_county", label=_("County number of a party municipality or organisation.")
     )
     health_trust = filters.CharFilter(
@@ -67,13 +68,11 @@ class IntentAgreementFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_municipality(self, queryset, name, value):
-        condition = Q(municipalities__number=value) | Q(organisations__municipality__number=value)
+        condition = Q(municipalities=value) | Q(organisations__municipality=value)
         return queryset.filter(pk__in=_agreements(condition))
 
     def filter_county(self, queryset, name, value):
-        condition = Q(municipalities__county__number=value) | Q(
-            organisations__municipality__county__number=value
-        )
+        condition = value.q("municipalities") | value.q("organisations__municipality")
         return queryset.filter(pk__in=_agreements(condition))
 
     def filter_health_trust(self, queryset, name, value):
@@ -102,7 +101,7 @@ class BenefitFilterSet(filters.FilterSet):
 class BenefitReportFilterSet(filters.FilterSet):
     benefit = IdFilter(field_name="benefit_id", label=_("Benefit id"))
     goal = filters.CharFilter(field_name="benefit__goal__code", label=_("Benefit goal code"))
-    municipality = filters.CharFilter(field_name="municipality__number")
+    municipality = MunicipalityNumberFilter(field_name="municipality")
     organisation = filters.CharFilter(field_name="organisation__orgnr", label=_("Orgnr"))
     health_trust = filters.CharFilter(method="filter_health_trust")
     kind = MultipleChoiceFilter(choices=MeasurementKind.choices)
@@ -134,9 +133,29 @@ def request_scope_options(request) -> list[ScopeRef]:
     return options
 
 
+class _ScopeKeyField(ChoiceField):
+    """`municipality:<number>` may give an earlier number (read as today's key); one that
+    is ambiguous (1507) or has lost its leading zero is refused with the hint."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        level, colon, number = value.partition(":")
+        if level != "municipality" or not colon:
+            return value
+        numbers = MunicipalityNumbers()
+        resolved = numbers.resolve(number)
+        if resolved.municipality:
+            return f"municipality:{resolved.municipality.number}"
+        if number in numbers.versions or number.zfill(4) in numbers.versions:
+            raise refusal(resolved.error)
+        return value  # never a number: the choices refuse it as an unknown place
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class ScopeKeyFilter(filters.ChoiceFilter):
     """A place by its key; the choices are the places in the requesting user's reach."""
+
+    field_class = _ScopeKeyField
 
 
 class CoverageSnapshotFilterSet(filters.FilterSet):

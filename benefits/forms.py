@@ -2,6 +2,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from stdnum.no import orgnr as stdnum_orgnr
@@ -41,6 +42,14 @@ def _check_pdf(upload, name: str):
 # --- agreements -----------------------------------------------------------------------
 
 
+def current_municipalities(queryset, named):
+    """Today's municipalities of `queryset` to choose from, by name, and those of `named`
+    (a saved record's own: a municipality that has since ended stays its choice)."""
+    return queryset.filter(
+        Q(pk__in=queryset.current().values("pk")) | Q(pk__in=named.values("pk"))
+    ).order_by("name")
+
+
 def _filter_choice(label, queryset, key: str, **kwargs) -> forms.ModelChoiceField:
     """A filter's select: optional, "All" when nothing is chosen, the choice named in the
     URL by its `key` field (a number or a code)."""
@@ -73,7 +82,7 @@ class AgreementFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["county"].queryset = County.objects.visible_to(user)
+        self.fields["county"].queryset = County.objects.visible_to(user).current()
         self.fields["health_trust"].queryset = HealthTrust.objects.visible_to(user)
 
 
@@ -133,8 +142,9 @@ class AgreementForm(forms.ModelForm):
         self.user = user
         # Parties are chosen within the user's reach: an agreement with a party beyond it
         # is read-only for them (services.agreement_edit_refusal), so none is ever hidden.
-        self.fields["municipalities"].queryset = Municipality.objects.editable_by(user).order_by(
-            "name"
+        self.fields["municipalities"].queryset = current_municipalities(
+            Municipality.objects.editable_by(user),
+            self.instance.municipalities.all() if self.instance.pk else Municipality.objects.none(),
         )
         agreement = self.instance
         if not agreement.pk:
@@ -244,7 +254,10 @@ class BenefitReportForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["benefit"].queryset = Benefit.objects.select_related("goal")
         self.fields["kind"].choices = MeasurementKind.choices
-        municipalities = Municipality.objects.editable_by(user).order_by("name")
+        municipalities = current_municipalities(
+            Municipality.objects.editable_by(user),
+            Municipality.objects.filter(pk=self.instance.municipality_id),
+        )
         self.fields["municipality"].queryset = municipalities
         self.fields["municipality"].help_text = _(
             "The municipality you report for, or that the organisation belongs to."

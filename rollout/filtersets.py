@@ -4,7 +4,7 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from actors.filters import IdFilter
+from actors.filters import CountyNumberFilter, IdFilter, MunicipalityNumberFilter
 from actors.filtersets import OrganisationFilterSet
 
 from . import selectors
@@ -98,10 +98,10 @@ class RolloutStatusFilterSet(filters.FilterSet):
     organisation_id = IdFilter(field_name="organisation_id")
     orgnr = filters.CharFilter(field_name="organisation__orgnr")
     type = filters.CharFilter(field_name="organisation__type__code", label=_("Type"))
-    county = filters.CharFilter(field_name="organisation__municipality__county__number")
+    county = CountyNumberFilter(field_name="organisation__municipality")
     health_trust = filters.CharFilter(field_name="organisation__health_trust__code")
     health_trust_id = IdFilter(field_name="organisation__health_trust_id")
-    municipality = filters.CharFilter(field_name="organisation__municipality__number")
+    municipality = MunicipalityNumberFilter(field_name="organisation__municipality")
     municipality_id = IdFilter(field_name="organisation__municipality_id")
     changed_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     as_of = AsOfFilter()
@@ -135,7 +135,7 @@ class StatusChangeFilterSet(filters.FilterSet):
     solution = filters.CharFilter(field_name="solution__code")
     solution_id = IdFilter(field_name="solution_id")
     organisation_id = IdFilter(field_name="organisation_id")
-    municipality = filters.CharFilter(field_name="organisation__municipality__number")
+    municipality = MunicipalityNumberFilter(field_name="organisation__municipality")
     health_trust = filters.CharFilter(field_name="organisation__health_trust__code")
     recorded_since = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
     effective_from = filters.DateFilter(field_name="effective_date", lookup_expr="gte")
@@ -151,7 +151,7 @@ class ReadinessReportFilterSet(filters.FilterSet):
         queryset=Solution.objects.all(), to_field_name="code", label=_("Solution")
     )
     solution_id = IdFilter(field_name="solution_id")
-    municipality = filters.CharFilter(field_name="municipality__number")
+    municipality = MunicipalityNumberFilter(field_name="municipality")
     municipality_id = IdFilter(field_name="municipality_id")
     status = filters.MultipleChoiceFilter(choices=ReportStatus.choices)
 

@@ -112,7 +112,7 @@ class ReportCreateForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        municipalities = Municipality.objects.editable_by(user)
+        municipalities = Municipality.objects.editable_by(user).current()
         self.fields["municipality"].queryset = municipalities
         if municipalities.count() == 1:
             self.fields["municipality"].initial = municipalities.first()

@@ -58,8 +58,22 @@ class CatchmentShareSerializer(serializers.Serializer):
 
 
 class MunicipalitySerializer(serializers.ModelSerializer):
+    """With a `structure` in the context (the list's `?date=`), number, name and county are
+    that day's."""
+
     county = serializers.SlugRelatedField(slug_field="number", read_only=True)
     catchments = CatchmentShareSerializer(many=True, read_only=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        structure = self.context.get("structure")
+        if structure is not None and instance.pk in structure:
+            place = structure.places[instance.pk]
+            if "county_numbers" not in self.context:  # read once per response
+                self.context["county_numbers"] = dict(County.objects.values_list("pk", "number"))
+            counties = self.context["county_numbers"]
+            data.update(number=place.number, name=place.name, county=counties[place.county_id])
+        return data
 
     class Meta:
         model = Municipality

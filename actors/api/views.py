@@ -1,4 +1,5 @@
 from django.http import Http404
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -29,6 +30,7 @@ from actors.models import (
     RegionalHealthAuthority,
     Vendor,
 )
+from actors.structure import StructureOn
 
 from . import serializers
 from .concurrency import ETagMixin, expected_version
@@ -87,11 +89,38 @@ class CountyViewSet(ScopedReadOnlyViewSet):
 
 
 class MunicipalityViewSet(ScopedReadOnlyViewSet):
+    """Today's municipalities; with `?date=YYYY-MM-DD` those of that day, under that day's
+    numbers, names and counties (population and catchments stay today's). `number` and
+    `county` also take earlier numbers."""
+
     base_queryset = Municipality.objects.select_related("county").prefetch_related(
         "catchments__health_trust"
     )
     serializer_class = serializers.MunicipalitySerializer
     filterset_class = MunicipalityFilterSet
+
+    @cached_property
+    def day(self):
+        """The valid `date` of a list request (None: today; a bad one answers 400 from the
+        filterset)."""
+        if self.action != "list" or not self.request.query_params.get("date"):
+            return None
+        filterset = MunicipalityFilterSet(
+            self.request.query_params, queryset=Municipality.objects.none(), request=self.request
+        )
+        filterset.form.is_valid()
+        return filterset.form.cleaned_data.get("date")
+
+    def get_queryset(self):
+        # The list shows today's municipalities (or the day's); a detail answers for any.
+        queryset = super().get_queryset()
+        return queryset.current() if self.action == "list" and not self.day else queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.day:
+            context["structure"] = StructureOn(self.day)
+        return context
 
 
 class VendorViewSet(viewsets.ReadOnlyModelViewSet):
