@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -198,6 +199,14 @@ def test_apply_writes_the_new_structure_with_history(scene):
     assert old.counted_in(nyby.pk) == aalesund.pk
 
 
+def test_a_plan_checked_before_another_change_was_applied_is_refused(scene):
+    first, second = plan_of(), plan_of()
+    structure_changes.apply(first, user=scene["admin"])
+    with translation.override(None), pytest.raises(ValidationError, match="changed since"):
+        structure_changes.apply(second, user=scene["admin"])
+    assert StructureChange.objects.count() == 1
+
+
 def test_load_reference_data_keeps_an_applied_change(scene):
     structure_changes.apply(plan_of(), user=scene["admin"])
     call_command("load_reference_data", verbosity=0)
@@ -247,7 +256,12 @@ def test_the_page_is_for_administrators_only(scene, users):
         assert client_for(users[kind]).post(apply_url, {}).status_code == 403
     assert client_for(scene["stays"]).get(url).status_code == 403  # a kommunekontakt
     assert client_for(None).get(url).status_code == 302  # to the login
-    assert client_for(UserFactory(username="staff", is_staff=True)).get(url).status_code == 200
+    # Staff without the administrator role cannot change the agreements it touches.
+    assert client_for(UserFactory(username="staff", is_staff=True)).get(url).status_code == 403
+    assert client_for(UserFactory(username="adm", role=Role.ADMIN)).get(url).status_code == 200
+    with pytest.raises(PermissionDenied):
+        structure_changes.apply(plan_of(), user=scene["stays"])
+    assert not StructureChange.objects.exists()
 
 
 def test_upload_dry_run_then_confirm_applies(scene):
