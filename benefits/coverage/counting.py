@@ -43,7 +43,7 @@ class Structure:
     trust_region: dict[int, int]
     municipality_trusts: dict[int, list[int]]
     changes: list[datetime.date] = field(default_factory=list)  # days the structure changes
-    _periods: dict[int, StructureOn] = field(default_factory=dict)
+    _periods: dict[int, DayStructure] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Structure:
@@ -59,12 +59,33 @@ class Structure:
                     changes.add(end + datetime.timedelta(days=1))
         return cls(trusts, dict(catchments), sorted(changes))
 
-    def on(self, day: datetime.date) -> StructureOn:
-        """The municipal structure of `day`."""
+    def on(self, day: datetime.date) -> DayStructure:
+        """The municipal structure of `day` (worked out once per period)."""
         period = bisect.bisect_right(self.changes, day)
         if period not in self._periods:
-            self._periods[period] = StructureOn(day)
+            self._periods[period] = DayStructure.of(StructureOn(day))
         return self._periods[period]
+
+
+@dataclass
+class DayStructure:
+    """A day's municipal structure as the roll-up reads it: the municipalities of the day
+    (`on.places`) and, for every municipality, {id: (municipality of the day it counts
+    in, that one's county)} (StructureOn.counted_in, worked out once)."""
+
+    on: StructureOn
+    placing: dict[int, tuple[int, int]]
+
+    @classmethod
+    def of(cls, on: StructureOn) -> DayStructure:
+        placing = {}
+        for pk in Municipality.objects.values_list("pk", flat=True):
+            try:
+                home = on.counted_in(pk)
+            except KeyError:
+                continue  # no counterpart that day: it has no organisations to count
+            placing[pk] = (home, on.places[home].county_id)
+        return cls(on, placing)
 
 
 # --- counting -------------------------------------------------------------------------
@@ -95,12 +116,18 @@ class Cell:
         return self.total - self.excluded
 
 
-def _base_cells(target: CoverageTarget, replayed=()) -> dict[tuple[int, int], int]:
+def _without(queryset, field_name: str, replayed):
+    """`queryset` without the `replayed` organisations (a subquery; None: none)."""
+    if replayed is None:
+        return queryset
+    return queryset.exclude(**{f"{field_name}__in": replayed})
+
+
+def _base_cells(target: CoverageTarget, replayed=None) -> dict[tuple[int, int], int]:
     """{(municipality id, trust id): active organisations of the target's types}, leaving
     out the `replayed` ones (ids or a subquery)."""
     rows = (
-        target_organisations(target)
-        .exclude(pk__in=replayed)
+        _without(target_organisations(target), "pk", replayed)
         .values_list("municipality_id", "health_trust_id")
         .annotate(n=Count("id"))
         .order_by()
@@ -108,7 +135,7 @@ def _base_cells(target: CoverageTarget, replayed=()) -> dict[tuple[int, int], in
     return {(m, t): n for m, t, n in rows}
 
 
-def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool, replayed=()):
+def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool, replayed=None):
     """The history's steps summed per (day,) municipality and area, oldest first:
     (day or None, municipality id, trust id, achieved step, not-relevant step), leaving
     out the `replayed` organisations."""
@@ -117,13 +144,13 @@ def _steps(target: CoverageTarget, last_day: datetime.date, per_day: bool, repla
     keys = ["organisation__municipality_id", "organisation__health_trust_id"]
     if per_day:
         keys.insert(0, "effective_date")
+    changes = StatusChange.objects.filter(
+        solution_id=target.solution_id,
+        effective_date__lte=last_day,
+        organisation__in=target_organisations(target),
+    )
     rows = (
-        StatusChange.objects.filter(
-            solution_id=target.solution_id,
-            effective_date__lte=last_day,
-            organisation__in=target_organisations(target),
-        )
-        .exclude(organisation_id__in=replayed)
+        _without(changes, "organisation_id", replayed)
         .values(*keys)
         .annotate(
             d_achieved=_step("to_status", achieved) - _step("from_status", achieved),
@@ -155,12 +182,13 @@ def compute(
     if not days:
         return {}
     structure = structure or Structure.load()
-    replayed = registry.changed_after_query(days[0])
+    replay = _Replay(target, days[0], days[-1])
+    # Without changes since the first day, the aggregates are the plain ones.
+    replayed = registry.changed_after_query(days[0]) if replay.ids else None
     cells: dict[tuple[int, int], Cell] = {
         key: Cell(total=n) for key, n in _base_cells(target, replayed).items()
     }
     steps = _steps(target, days[-1], per_day=len(days) > 1, replayed=replayed)
-    replay = _Replay(target, days[0], days[-1])
     pending = next(steps, None)
     result = {}
     for day in days:
@@ -224,13 +252,14 @@ class _Replay:
 def roll_up(
     target: CoverageTarget,
     cells: dict[tuple[int, int], Cell],
-    on: StructureOn,
+    day: DayStructure,
     structure: Structure,
 ) -> Values:
     """Numerator and denominator per level from the (municipality, area) cells, in the
-    municipal structure `on` of the day: its municipalities are the municipality level
-    (356 before 2024, 357 after) and its counties the county level; an organisation whose
-    municipality did not exist that day counts where `on.counted_in` says."""
+    municipal structure of the day (`Structure.on(day)`): its municipalities are the
+    municipality level (356 before 2024, 357 after) and its counties the county level; an
+    organisation whose municipality did not exist that day counts where
+    StructureOn.counted_in says (`day.placing`)."""
     sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
 
     def add(keys, num: int, den: int) -> None:
@@ -243,23 +272,23 @@ def roll_up(
         relevant_only = target.denominator == Denominator.RELEVANT
         for (m, t), cell in cells.items():
             den = cell.relevant if relevant_only else cell.total
-            place = on.places[on.counted_in(m)]
+            home, county = day.placing[m]
             keys = [
                 (Level.NATION, 0),
                 (Level.REGION, structure.trust_region[t]),
                 (Level.AREA, t),
-                (Level.COUNTY, place.county_id),
-                (Level.MUNICIPALITY, place.municipality_id),
+                (Level.COUNTY, county),
+                (Level.MUNICIPALITY, home),
             ]
             add(keys, cell.achieved, den)
     else:
         per_municipality: dict[int, Cell] = defaultdict(Cell)
         for (m, _t), cell in cells.items():
-            total = per_municipality[on.counted_in(m)]
+            total = per_municipality[day.placing[m][0]]
             total.total += cell.total
             total.achieved += cell.achieved
             total.excluded += cell.excluded
-        for m, place in on.places.items():
+        for m, place in day.on.places.items():
             cell = per_municipality.get(m, Cell())
             counted, in_denominator = municipality_counts(target, cell)
             trusts = structure.municipality_trusts.get(m, [])

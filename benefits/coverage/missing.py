@@ -1,5 +1,6 @@
 """Who is missing: the organisations and municipalities at a place, in a user's reach, that do
-not (yet) count towards a coverage target."""
+not (yet) count towards a coverage target. Today's: the current statuses, registry and
+municipalities."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def missing_municipalities(target: CoverageTarget, user, scope: ScopeRef) -> lis
     """Municipalities of a municipality target, in reach and at the place, that do not count,
     with their organisations' counts (one aggregate query). `attach_missing` then names the
     organisations that hold back the municipalities on one page."""
-    municipalities = _at_place(Municipality.objects.visible_to(user), scope)
+    municipalities = _at_place(Municipality.objects.current().visible_to(user), scope)
     rows = (
         with_status(
             target_organisations(target).filter(municipality__in=municipalities.values("pk")),
