@@ -162,7 +162,8 @@ class Plan:
             old = s.continuing.old
             parts = ", ".join(f"{p.number} {p.name} ({p.share})" for p in s.all_parts)
             out.append(
-                _("  %(old)s is split: %(parts)s; %(n)s organisations stay in %(keep)s")
+                "  "
+                + _("%(old)s is split: %(parts)s; %(n)s organisations stay in %(keep)s")
                 % {
                     "old": f"{old.number} {old.name}",
                     "parts": parts,
@@ -174,7 +175,8 @@ class Plan:
             olds = ", ".join(f"{p.number} {p.name}" for p in m.olds.values())
             new = m.continuing.new
             out.append(
-                _("  %(olds)s are merged into %(new)s; %(n)s organisations move")
+                "  "
+                + _("%(olds)s are merged into %(new)s; %(n)s organisations move")
                 % {"olds": olds, "new": f"{new.number} {new.name}", "n": len(m.organisations)}
             )
         for text in self.boundary:
