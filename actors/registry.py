@@ -73,23 +73,20 @@ class Timelines:
 
     def __init__(self, organisation_ids: Iterable[int] | None = None):
         versions = OrganisationVersion.objects.order_by("organisation_id", "valid_from", "id")
-        current = Organisation.objects.all()
+        unversioned = Organisation.objects.exclude(
+            pk__in=OrganisationVersion.objects.values("organisation_id")
+        )
         if organisation_ids is not None:
             ids = list(organisation_ids)
             versions = versions.filter(organisation_id__in=ids)
-            current = current.filter(pk__in=ids)
+            unversioned = unversioned.filter(pk__in=ids)
         self.versions: dict[int, list[tuple[datetime.date, State]]] = {}
         for organisation_id, valid_from, *values in versions.values_list(
             "organisation_id", "valid_from", *TRACKED
         ):
             self.versions.setdefault(organisation_id, []).append((valid_from, State(*values)))
-        missing = None if organisation_ids is None else set(ids) - set(self.versions)
-        if missing is None or missing:
-            if missing is not None:
-                current = current.filter(pk__in=missing)
-            else:
-                current = current.exclude(pk__in=list(self.versions))
-            for pk, *values in current.values_list("pk", *TRACKED):
+        if organisation_ids is None or len(self.versions) < len(set(ids)):
+            for pk, *values in unversioned.values_list("pk", *TRACKED):
                 self.versions[pk] = [(datetime.date.min, State(*values))]
 
     def __iter__(self):

@@ -131,6 +131,10 @@ def status_matrix(user) -> tuple[list[OrganisationType], list[MatrixRow]]:
 # A status "as of" a day is the `to_status` of the organisation's last change for the
 # solution with `effective_date <= day`; among changes on the same day the one recorded
 # last (highest id) wins. Every reader below uses that one order.
+#
+# Which organisations a past day is about is the caller's choice: to select them by the
+# place, type or active flag they had that day (not today's), use
+# `actors.registry.organisations_on(day, organisations, municipality_ids=…, …)`.
 
 
 def history_first_day() -> datetime.date | None:
