@@ -326,3 +326,31 @@ def test_command_dry_run_and_apply(scene, tmp_path, capsys):
     assert "1599" in scene["follows"].municipalities.values_list("number", flat=True)
     with pytest.raises(CommandError, match="line 2"):
         call_command("structure_changes", str(path), "--effective", "2029-01-01")
+
+
+def test_a_split_with_a_new_number_and_a_merge_under_a_new_name(scene):
+    """The part that keeps the name may take a new number (as 1507 Ålesund became 1508), a
+    merge may take a new number and name: the surviving one is then the first listed."""
+    tromso, bindal, somna = m("5501"), m("1811"), m("1812")
+    plan = plan_of(
+        "old_kommunenummer,old_navn,new_kommunenummer,new_navn,change,andel\n"
+        "5501,Tromsø,5599,Tromsø,split,0.8\n"
+        "5501,Tromsø,5598,Kvaløya,split,0.2\n"
+        "1812,Sømna,1898,Sør-Helgeland,merged,\n"
+        "1811,Bindal,1898,Sør-Helgeland,merged,\n"
+    )
+    assert plan.ok, plan.errors
+    assert plan.renamings == []
+    structure_changes.apply(plan, user=scene["admin"])
+    tromso.refresh_from_db()
+    assert (tromso.number, tromso.valid_to) == ("5599", None)
+    assert m("5598").predecessors.get() == tromso
+    somna.refresh_from_db()
+    assert (somna.number, somna.name, somna.valid_to) == ("1898", "Sør-Helgeland", None)
+    assert somna.predecessors.get() == bindal
+    scene["bindal_org"].refresh_from_db()
+    assert scene["bindal_org"].municipality == somna
+    old, new = StructureOn(BEFORE), StructureOn(DAY)
+    assert (old.places[somna.pk].name, new.places[somna.pk].name) == ("Sømna", "Sør-Helgeland")
+    assert old.places[tromso.pk].number == "5501" and new.places[tromso.pk].number == "5599"
+    assert len(new) == 357  # one more (Kvaløya), one fewer (Bindal)
