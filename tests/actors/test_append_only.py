@@ -52,7 +52,9 @@ def _expected(table: str) -> set[str]:
 def test_the_registry_names_the_history_tables():
     assert TABLES == [
         "actors_organisationchange",
+        "actors_organisationversion",
         "actors_remindersent",
+        "actors_structurechange",
         "benefits_agreementchange",
         "rollout_changelogentry",
         "rollout_decision",

@@ -113,6 +113,13 @@ CASES = [
     ),
     Case("actors:organisation_create", by_role(**CAN_EDIT)),
     Case("actors:organisation_import", by_role(**IMPORT)),
+    Case("actors:structure_changes", by_role(**{**dict.fromkeys(ROLES[1:], 403), "admin": 200})),
+    Case(
+        "actors:structure_change_apply",
+        by_role(**{**dict.fromkeys(ROLES[1:], 403), "admin": 302}),
+        method="post",
+        data=lambda o: {},
+    ),
     Case("api-schema", API_READ, api=True),
     Case("api-docs", API_READ, api=True),
     Case("api-root", API_READ, api=True),
