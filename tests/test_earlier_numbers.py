@@ -152,3 +152,17 @@ def test_a_percent_sign_in_a_number_is_refused_not_a_server_error(make_user, rou
         response = client.get(reverse(route), params)
         assert response.status_code == 400, (params, response.content)
         assert "%" in str(response.json())
+
+
+def test_the_organisation_page_filters_by_an_earlier_number_and_shows_a_refusal(
+    make_user, halden_and_bergen
+):
+    client = client_for(make_user("coord_nat"))
+    url = reverse("actors:organisation_list")
+    today = client.get(url, {"municipality": "3101"}).context["page"]
+    earlier = client.get(url, {"municipality": "3001"}).context["page"]
+    assert [o.pk for o in earlier] == [o.pk for o in today] and len(today) == 1
+    refused = client.get(url, {"municipality": "1507"})
+    alert = refused.content.decode().split('class="alert error"', 1)[1].split("</div>", 1)[0]
+    assert "1508" in alert and "1580" in alert
+    assert len(refused.context["page"]) == 2  # the filter is ignored, and says so
