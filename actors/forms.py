@@ -93,7 +93,7 @@ class OrganisationForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["municipality"].queryset = Municipality.objects.editable_by(user)
+        self.fields["municipality"].queryset = Municipality.objects.editable_by(user).current()
         self.fields["health_trust"].queryset = HealthTrust.objects.visible_to(user)
         self.fields["health_trust"].required = False
         self.fields["health_trust"].empty_label = _("(derive from the municipality)")

@@ -23,6 +23,7 @@ from actors.models import (
     RegionalHealthAuthority,
 )
 from actors.reference import split_population
+from actors.registry import organisations_on
 from actors.structure import StructureOn, population_year_for
 from rollout.choices import Status
 from rollout.conditions import AreaFacts, Condition, share_condition
@@ -266,16 +267,18 @@ def covered_organisation_ids(
 ) -> set[int]:
     """Organisations covered on `on` (default: today) by an agreement in force for the
     solution (or, naming no solution, the whole programme): as a party themselves, or
-    through their municipality."""
+    through the municipality they were in that day (the registry as it was)."""
     municipalities, organisations = set(), set()
     for terms in agreement_terms_on(on).values():
         if not terms["solutions"] or solution.pk in terms["solutions"]:
             municipalities |= terms["municipalities"]
             organisations |= terms["organisations"]
+    among = Organisation.objects.filter(pk__in=organisation_ids)
+    in_municipality = organisations_on(on, among, municipality_ids=municipalities)
     return set(
-        Organisation.objects.filter(pk__in=organisation_ids)
-        .filter(Q(pk__in=organisations) | Q(municipality_id__in=municipalities))
-        .values_list("pk", flat=True)
+        among.filter(Q(pk__in=organisations) | Q(pk__in=in_municipality.values("pk"))).values_list(
+            "pk", flat=True
+        )
     )
 
 

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from actors.models import Municipality, MunicipalityPopulation
 from actors.structure import StructureOn
 from benefits import selectors
+from rollout.models import Solution
 from tests.benefits.test_agreement_as_of import agreement
 from tests.conftest import api_client_for, client_for
+from tests.factories import valid_orgnr
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -105,3 +107,30 @@ def test_the_page_and_the_api_say_which_structure_and_year(directorate):
     refused = api.get(reverse("intentagreement-coverage"), {"year": "1999"})
     assert refused.status_code == 400
     assert "2023" in str(refused.json()) and "2026" in str(refused.json())
+
+
+def test_an_organisation_is_covered_through_the_municipality_it_was_in_that_day(nat):
+    """Moved from Bergen to Tromsø today: on a past day Bergen's agreement covered it."""
+    from actors import services as registry_services
+    from actors.models import Organisation, OrganisationType
+
+    solution = Solution.objects.get(code="kjernejournal")
+    agreement(nat, ["4601"], D(2020, 5, 1))
+    moved = registry_services.organisation_create(
+        user=nat,
+        name="Flytter legesenter",
+        orgnr=valid_orgnr(7711),
+        type=OrganisationType.objects.get(code="fastlegekontor"),
+        municipality=Municipality.objects.get(number="4601"),
+    )
+    registry_services.organisation_update(
+        user=nat,
+        organisation_id=moved.pk,
+        expected_version=moved.version,
+        municipality=Municipality.objects.get(number="5501"),
+        health_trust=None,
+    )
+    assert Organisation.objects.get(pk=moved.pk).municipality.number == "5501"
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    assert selectors.covered_organisation_ids(solution, [moved.pk], on=yesterday) == {moved.pk}
+    assert selectors.covered_organisation_ids(solution, [moved.pk]) == set()
