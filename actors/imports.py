@@ -3,28 +3,23 @@ export): decode, validate every row, then write all rows or none."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from stdnum.no import orgnr as stdnum_orgnr
 
 from . import scoping
+from .identifiers import parse_orgnr
 from .models import HealthTrust, Municipality, Organisation, OrganisationChange, OrganisationType
 from .numbers import MunicipalityNumbers
 from .services import OrganisationWrite, organisations_write_import
+from .tabular import ImportFileError, decode, read_rows, read_table  # noqa: F401 (re-exported)
 
 REQUIRED_COLUMNS = ("organisasjonsnummer", "navn", "type", "kommunenummer")
 OPTIONAL_COLUMNS = ("her_id", "helseforetak", "syntetisk")
 YES = {"ja", "j", "yes", "y", "true", "1", "x"}
 NO = {"nei", "n", "no", "false", "0"}
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (encoding, header)."""
 
 
 @dataclass
@@ -83,6 +78,22 @@ class ImportReport:
     ignored_columns: list[str] = field(default_factory=list)
     changes: list[RowChange] = field(default_factory=list)
     notices: list[RowNotice] = field(default_factory=list)
+    lines: int = 0  # physical lines: the header, the rows, blank lines
+    blank_lines: int = 0
+    spanning_rows: int = 0
+
+    def read(self, raw: bytes, required, optional=()) -> list:
+        """Decode and read the file into the report (encoding, separator, line counts);
+        the rows, or ImportFileError when there are none."""
+        text, self.encoding = decode(raw)
+        table = read_table(text, required, optional)
+        self.delimiter, self.ignored_columns = table.delimiter, table.ignored
+        self.lines, self.blank_lines = table.lines, table.blank_lines
+        self.spanning_rows = table.spanning_rows
+        self.rows = len(table.rows)
+        if not table.rows:
+            raise ImportFileError(_("The file has a header row but no rows: nothing was imported."))
+        return table.rows
 
     @property
     def moved(self) -> int:
@@ -111,58 +122,12 @@ class ImportReport:
             "encoding": self.encoding,
             "delimiter": self.delimiter,
             "ignored_columns": self.ignored_columns,
+            "lines": self.lines,
+            "blank_lines": self.blank_lines,
             "errors": [e.__dict__ for e in self.errors],
             "notices": [n.__dict__ for n in self.notices],
             "changes": [c.as_dict() for c in self.changes],
         }
-
-
-def decode(raw: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM), else Windows-1252 as Excel writes it."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "windows-1252"
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            _("The file is neither UTF-8 nor Windows-1252 text. Save it as CSV (UTF-8).")
-        ) from exc
-
-
-def read_rows(
-    text: str, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS
-) -> tuple[list[tuple[int, dict[str, str]]], str, list[str]]:
-    """Rows as (line number, {column: value}); the header is line 1."""
-    first_line = text.split("\n", 1)[0]
-    try:
-        delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError(_("The file is empty.")) from None
-    columns = [h.strip().lstrip("\ufeff").casefold() for h in header]
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise ImportFileError(
-            _("The header row lacks the column(s) %(missing)s. Required: %(required)s.")
-            % {"missing": ", ".join(missing), "required": ", ".join(required)}
-        )
-    ignored = [c for c in columns if c not in (*required, *optional) and c]
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        row = {c: (values[i].strip() if i < len(values) else "") for i, c in enumerate(columns)}
-        row["_present"] = {c for c in optional if c in columns}
-        rows.append((reader.line_num, row))
-    return rows, delimiter, ignored
 
 
 class _Lookups:
@@ -179,13 +144,37 @@ class _Lookups:
                 Prefetch("health_trusts", queryset=HealthTrust.objects.order_by("name"))
             )
         )
-        self.trusts = {t.code: t for t in HealthTrust.objects.all()}
+        self.trusts: dict[str, HealthTrust] = {}
+        for t in HealthTrust.objects.all():
+            for key in (t.code, t.short_name, t.name):
+                self.trusts[key.casefold()] = t
         self.existing = {
             o.orgnr: o
             for o in Organisation.objects.filter(orgnr__in=orgnrs).select_related(
                 "type", "municipality", "health_trust", "record_system__vendor"
             )
         }
+
+    def trust(self, text: str) -> HealthTrust | None:
+        """A health trust by its code, short name or name, in any case."""
+        return self.trusts.get(" ".join(text.split()).casefold())
+
+    def unknown_trust(self, text: str, municipality) -> str:
+        """The refusal, listing the trusts valid for the row's municipality (all when the
+        municipality is unknown)."""
+        trusts = (
+            list(municipality.health_trusts.all())
+            if municipality is not None
+            else sorted(set(self.trusts.values()), key=lambda t: t.name)
+        )
+        choices = ", ".join(f"{t.code} ({t.short_name})" for t in trusts)
+        if municipality is not None:
+            return _("Unknown health trust “%(v)s”; for %(m)s write one of %(c)s.") % {
+                "v": text,
+                "m": municipality,
+                "c": choices,
+            }
+        return _("Unknown health trust “%(v)s”; write one of %(c)s.") % {"v": text, "c": choices}
 
 
 # Where the scope rule's complaints go in the file.
@@ -207,7 +196,7 @@ def validate_rows(
     organisations, the changed ones (with what they were), the count of unchanged rows and
     the errors. `synthetic` forces the synthetic flag (demo data); otherwise it changes only
     where the file has a `syntetisk` column with a value."""
-    orgnrs = [stdnum_orgnr.compact(r["organisasjonsnummer"]) for _line, r in rows]
+    orgnrs = [parse_orgnr(r["organisasjonsnummer"]).value for _line, r in rows]
     lookups = _Lookups(orgnrs)
     new, changed, unchanged, errors = [], [], 0, []
     notices = [] if notices is None else notices  # mapped numbers (RowNotice)
@@ -219,20 +208,11 @@ def validate_rows(
         def error(column: str, message: str, _line=line, _errors=row_errors) -> None:
             _errors.append(RowError(_line, column, message))
 
-        number = stdnum_orgnr.compact(row["organisasjonsnummer"])
+        parsed = parse_orgnr(row["organisasjonsnummer"])
+        number = parsed.value
         existing = None
-        if not number:
-            error("organisasjonsnummer", _("Organisation number is missing."))
-        elif not (number.isdigit() and len(number) == 9):
-            error(
-                "organisasjonsnummer",
-                _("“%(v)s” is not nine digits.") % {"v": row["organisasjonsnummer"]},
-            )
-        elif not stdnum_orgnr.is_valid(number):
-            error(
-                "organisasjonsnummer",
-                _("“%(v)s” has a wrong check digit (mistyped?).") % {"v": number},
-            )
+        if parsed.error:
+            error("organisasjonsnummer", parsed.error)
         elif number in first_line_of:
             error(
                 "organisasjonsnummer",
@@ -241,6 +221,14 @@ def validate_rows(
             )
         else:
             first_line_of[number] = line
+            if parsed.changed:
+                notices.append(
+                    RowNotice(
+                        line,
+                        "organisasjonsnummer",
+                        _("“%(v)s” read as %(n)s") % {"v": row["organisasjonsnummer"], "n": number},
+                    )
+                )
             existing = lookups.existing.get(number)
             if existing is not None:
                 # Out of reach answers as unknown, before anything else could tell it exists.
@@ -248,8 +236,17 @@ def validate_rows(
                     scoping.check_organisation_write(scope, scoping.Place.of(existing), existing)
                 except ValidationError as exc:
                     row_errors.extend(_rule_errors(line, exc))
-        if not row["navn"]:
+        name = " ".join(row["navn"].split())  # no line breaks, tabs or double spaces
+        if not name:
             error("navn", _("Name is missing."))
+        elif name != row["navn"]:
+            notices.append(
+                RowNotice(
+                    line,
+                    "navn",
+                    _("Line breaks and extra spaces removed from the name: “%(n)s”") % {"n": name},
+                )
+            )
         org_type = lookups.types.get(row["type"].casefold())
         if org_type is None:
             error(
@@ -271,12 +268,9 @@ def validate_rows(
                 error("her_id", _("HER-id must be a positive whole number."))
         trust = None
         if row.get("helseforetak"):
-            trust = lookups.trusts.get(row["helseforetak"].strip().lower())
+            trust = lookups.trust(row["helseforetak"])
             if trust is None:
-                error(
-                    "helseforetak",
-                    _("Unknown health trust code “%(v)s”.") % {"v": row["helseforetak"]},
-                )
+                error("helseforetak", lookups.unknown_trust(row["helseforetak"], municipality))
         is_synthetic = synthetic
         flag = row.get("syntetisk", "").strip().casefold()
         if is_synthetic is None and flag:
@@ -290,7 +284,7 @@ def validate_rows(
 
         write = OrganisationWrite.start(existing, line) if existing else None
         organisation = existing or Organisation(orgnr=number)
-        organisation.name = row["navn"]
+        organisation.name = name
         if is_synthetic is not None:
             organisation.is_synthetic = is_synthetic
         organisation.type = org_type
@@ -338,11 +332,7 @@ def import_organisations(*, raw: bytes, user, dry_run: bool = False) -> ImportRe
     if not scoping.can_import_organisations(user):
         raise PermissionDenied(_("Only rollout coordinators can import organisations."))
     report = ImportReport(dry_run=dry_run)
-    text, report.encoding = decode(raw)
-    rows, report.delimiter, report.ignored_columns = read_rows(text)
-    report.rows = len(rows)
-    if not rows:
-        raise ImportFileError(_("The file has a header row but no organisations."))
+    rows = report.read(raw, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     scope = scoping.scope_for(user)
     new, changed, report.unchanged, report.errors = validate_rows(
         rows, scope, notices=report.notices

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Municipality, MunicipalityVersion
+from .identifiers import spreadsheet_damage, strip_text_marker
+from .models import County, Municipality, MunicipalityVersion
 
 
 @dataclass
@@ -54,9 +55,23 @@ class MunicipalityNumbers:
 
     def resolve(self, text) -> Resolved:
         raw = str(text or "").strip()
-        number = re.sub(r"\s+", "", raw)
+        number = re.sub(r"\s+", "", strip_text_marker(raw))
         if not number:
             return Resolved(None, error=_("The municipality number is missing."))
+        damage = spreadsheet_damage(number)
+        if damage:
+            return Resolved(None, error=damage)
+        if number.isdigit() and len(number) == 2:
+            county = County.objects.filter(number=number).order_by("-valid_from").first()
+            if county is not None:
+                return Resolved(
+                    None,
+                    error=_(
+                        "“%(v)s” is the number of a county (%(county)s); write the "
+                        "municipality's four-digit number."
+                    )
+                    % {"v": raw, "county": county.name},
+                )
         if not number.isdigit():
             return Resolved(
                 None,

@@ -1,5 +1,6 @@
-"""CSV import of rollout statuses: orgnr, solution, status, date, reason. Every row goes
-through the same status service; one failing row keeps the whole file out."""
+"""CSV import of rollout statuses: orgnr, solution, status, date, reason, and a
+coordinator's written reason for overriding a missing prerequisite (`overstyring`). Every
+row goes through the same status service; one failing row keeps the whole file out."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from stdnum.no import orgnr as stdnum_orgnr
 
 from actors import scoping
-from actors.imports import ImportReport, RowError, decode, read_rows
+from actors.identifiers import parse_orgnr
+from actors.imports import ImportReport, RowError
 from actors.models import Organisation
 
 from . import services
@@ -19,7 +20,7 @@ from .choices import Source, Status
 from .models import Solution
 
 REQUIRED = ("organisasjonsnummer", "losning", "status")
-OPTIONAL = ("dato", "begrunnelse")
+OPTIONAL = ("dato", "begrunnelse", "overstyring")
 
 
 def _status_lookup() -> dict[str, str]:
@@ -51,13 +52,11 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
     if not scope.can_edit:
         raise PermissionDenied(_("Your role cannot change rollout statuses."))
     report = ImportReport(dry_run=dry_run)
-    text, report.encoding = decode(raw)
-    rows, report.delimiter, report.ignored_columns = read_rows(text, REQUIRED, OPTIONAL)
-    report.rows = len(rows)
+    rows = report.read(raw, REQUIRED, OPTIONAL)
     solutions = {s.code: s for s in Solution.objects.all()}
     solutions.update({s.short_name.casefold(): s for s in solutions.values()})
     statuses = _status_lookup()
-    numbers = [stdnum_orgnr.compact(r["organisasjonsnummer"]) for _line, r in rows]
+    numbers = [parse_orgnr(r["organisasjonsnummer"]).value for _line, r in rows]
     organisations = {
         o.orgnr: o for o in Organisation.objects.visible_to(user).filter(orgnr__in=numbers)
     }
@@ -75,8 +74,11 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
 
 def _apply(line, row, user, solutions, statuses, organisations, report) -> list[RowError]:
     errors = []
-    organisation = organisations.get(stdnum_orgnr.compact(row["organisasjonsnummer"]))
-    if organisation is None:
+    parsed = parse_orgnr(row["organisasjonsnummer"])
+    organisation = organisations.get(parsed.value)
+    if parsed.error:
+        errors.append(RowError(line, "organisasjonsnummer", parsed.error))
+    elif organisation is None:
         errors.append(
             RowError(
                 line,
@@ -107,6 +109,20 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
                 % {"v": row["status"], "c": ", ".join(Status.values)},
             )
         )
+    if (
+        row.get("overstyring", "").strip()
+        and scoping.scope_for(user).role not in services.OVERRIDE_ROLES
+    ):
+        errors.append(
+            RowError(
+                line,
+                "overstyring",
+                _(
+                    "Only a rollout coordinator can override prerequisites; leave overstyring "
+                    "empty, or ask your coordinator."
+                ),
+            )
+        )
     day = None
     if row.get("dato"):
         try:
@@ -127,10 +143,16 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
                 to_status=status,
                 reason=row.get("begrunnelse", ""),
                 effective_date=day,
+                override_reason=row.get("overstyring", ""),
                 source=Source.IMPORT,
             )
     except ValidationError as exc:
-        column = {"to_status": "status", "reason": "begrunnelse", "effective_date": "dato"}
+        column = {
+            "to_status": "status",
+            "reason": "begrunnelse",
+            "effective_date": "dato",
+            "override_reason": "overstyring",
+        }
         items = (
             exc.message_dict.items() if hasattr(exc, "error_dict") else [("status", exc.messages)]
         )

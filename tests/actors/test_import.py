@@ -80,7 +80,7 @@ BAD_ROWS = [
     (
         f"{B},Ukjent område,fastlegekontor,4601,,finnes-ikke",
         "helseforetak",
-        "Ukjent helseforetakskode",
+        "Ukjent helseforetak",
     ),
     (f"{B},Negativ HER,fastlegekontor,4601,-5,", "her_id", "positivt heltall"),
 ]
