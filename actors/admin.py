@@ -6,6 +6,7 @@ from .models import (
     Catchment,
     County,
     HealthTrust,
+    IndustryCode,
     Job,
     Municipality,
     Organisation,
@@ -45,6 +46,15 @@ class MunicipalityAdmin(admin.ModelAdmin):
     list_filter = ["county"]
     search_fields = ["number", "name"]
     inlines = [CatchmentInline]
+
+
+@admin.register(IndustryCode)
+class IndustryCodeAdmin(admin.ModelAdmin):
+    """Which industry code means which organisation type in an Enhetsregisteret import."""
+
+    list_display = ["code", "description", "organisation_type", "source"]
+    list_filter = ["organisation_type"]
+    search_fields = ["code", "description"]
 
 
 @admin.register(OrganisationType)

@@ -10,9 +10,11 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from . import scoping
-from .identifiers import parse_orgnr
+from .enhetsregisteret import is_register_csv, looks_like_json
+from .identifiers import parse_orgnr, spreadsheet_damage
 from .models import HealthTrust, Municipality, Organisation, OrganisationChange, OrganisationType
 from .numbers import MunicipalityNumbers
+from .register_import import Limits, RegisterRead, disappeared, read_register
 from .services import OrganisationWrite, organisations_write_import
 from .tabular import ImportFileError, decode, read_rows, read_table  # noqa: F401 (re-exported)
 
@@ -47,6 +49,7 @@ class RowChange:
     orgnr: str
     name: str
     changes: list[OrganisationChange]
+    reason: str = ""  # why it is deactivated
 
     @property
     def moved(self) -> bool:
@@ -66,8 +69,25 @@ class RowChange:
 
 
 @dataclass
+class NewRow:
+    orgnr: str
+    name: str
+    type: str
+    municipality: str
+
+
+MAX_LISTED = 500  # rows listed per section of a report (the counts are always whole)
+
+
+@dataclass
 class ImportReport:
     dry_run: bool
+    source: str = ""  # stored as the reason of every change
+    format: str = ""  # what the file was read as
+    register: RegisterRead | None = None  # an Enhetsregisteret extract's counts
+    new: list[NewRow] = field(default_factory=list)
+    deactivated: list[RowChange] = field(default_factory=list)
+    not_found: int = 0  # HER-id rows whose organisation is not in the user's registry
     rows: int = 0
     created: int = 0
     updated: int = 0
@@ -127,6 +147,28 @@ class ImportReport:
             "errors": [e.__dict__ for e in self.errors],
             "notices": [n.__dict__ for n in self.notices],
             "changes": [c.as_dict() for c in self.changes],
+            "format": self.format,
+            "source": self.source,
+            "new": [n.__dict__ for n in self.new],
+            "deactivated": [{**c.as_dict(), "reason": c.reason} for c in self.deactivated],
+            "not_found": self.not_found,
+            "skipped": self.skipped(),
+        }
+
+    def skipped(self) -> dict:
+        """What an Enhetsregisteret extract held that was not imported, counted."""
+        if self.register is None:
+            return {}
+        r = self.register
+        return {
+            "not_tracked": sum(r.unmapped.values()),
+            "not_tracked_codes": dict(r.unmapped.most_common(10)),
+            "outside_limits": r.outside_limits,
+            "closed_not_in_registry": r.closed_unknown,
+            "needs_area": [
+                {"line": line, "orgnr": orgnr, "name": name, "municipality": m}
+                for line, orgnr, name, m in r.needs_area
+            ],
         }
 
 
@@ -278,11 +320,20 @@ def validate_rows(
                 is_synthetic = flag in YES
             else:
                 error("syntetisk", _("Write ja or nei (or leave it empty to keep it as it is)."))
+        if row.get("_bad_date"):
+            error(
+                "nedleggelsesdato",
+                _("“%(v)s” is not a date; Enhetsregisteret writes it as 2026-11-30.")
+                % {"v": row["_bad_date"]},
+            )
         if row_errors:
             errors.extend(row_errors)
             continue
 
         write = OrganisationWrite.start(existing, line) if existing else None
+        if write is not None:
+            write.reason = row.get("_reason", "")
+
         organisation = existing or Organisation(orgnr=number)
         organisation.name = name
         if is_synthetic is not None:
@@ -295,6 +346,8 @@ def validate_rows(
             organisation.her_id = her_id
         if trust is not None:
             organisation.health_trust = trust
+        if "_active" in row:  # a register says whether the unit is still there
+            organisation.is_active = row["_active"]
         try:
             organisation.full_clean(
                 exclude=["type", "municipality", "health_trust", "record_system"],
@@ -327,22 +380,152 @@ def validate_rows(
     return new, changed, unchanged, errors
 
 
-def import_organisations(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
-    """Validate every row; write all of them, or none if any row fails (or dry_run)."""
+def import_organisations(
+    *,
+    raw: bytes,
+    user,
+    dry_run: bool = False,
+    source: str = "",
+    full: bool = False,
+    limits: Limits | None = None,
+) -> ImportReport:
+    """Validate every row; write all of them, or none if any row fails (or dry_run).
+
+    The file is the registry CSV (our columns), an Enhetsregisteret download of sub-units
+    (JSON, gzip or not, or CSV; types from the industry codes, limited to `limits`), or an
+    Adresseregisteret list of HER-ids (organisation number and HER-id only). `source`
+    ("Enhetsregisteret 2026-11-30") is stored as the reason of every change. With `full`,
+    the file is a full extract of its municipalities: organisations of its types there that
+    it no longer lists are deactivated, with history; nothing is ever deleted."""
     if not scoping.can_import_organisations(user):
         raise PermissionDenied(_("Only rollout coordinators can import organisations."))
-    report = ImportReport(dry_run=dry_run)
-    rows = report.read(raw, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
+    report = ImportReport(dry_run=dry_run, source=source.strip())
     scope = scoping.scope_for(user)
+    register = None
+    if looks_like_json(raw) or is_register_csv(decode(raw[:4096])[0].split("\n", 1)[0]):
+        register = read_register(raw, limits or Limits())
+        report.format = register.format
+        report.register = register
+        rows = register.rows
+        report.rows = register.units
+        if register.limit_errors:
+            report.errors = [RowError(0, _("limit"), m) for m in register.limit_errors]
+            return report
+    else:
+        header = decode(raw[:4096])[0].split("\n", 1)[0]
+        if her_id_columns(header):
+            return import_her_ids(raw=raw, user=user, dry_run=dry_run, report=report)
+        rows = report.read(raw, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
     new, changed, report.unchanged, report.errors = validate_rows(
         rows, scope, notices=report.notices
     )
-    report.created, report.updated = len(new), len(changed)
+    if register is not None and full and not report.errors:
+        for organisation in disappeared(register, scope):
+            write = OrganisationWrite.start(organisation)
+            write.reason = _("no longer in a full extract of its municipality")
+            organisation.is_active = False
+            changed.append(write)
+    report.created = len(new)
+    if report.errors:
+        return report
+    report.new = [
+        NewRow(o.orgnr, o.name, o.type.name, str(o.municipality)) for o in new[:MAX_LISTED]
+    ]
+    for write in changed:
+        row = RowChange(
+            write.line, write.organisation.orgnr, write.organisation.name, write.changes()
+        )
+        if write.organisation.is_active:
+            report.changes.append(row)
+        else:
+            row.reason = write.reason
+            report.deactivated.append(row)
+    report.updated = len(report.changes)
+    if not dry_run:
+        organisations_write_import(user=user, new=new, changed=changed, reason=report.source)
+    return report
+
+
+# --- HER-ids from Adresseregisteret -----------------------------------------------------
+
+ORGNR_NAMES = ("organisasjonsnummer", "orgnr", "org_nr", "organisasjonsnr")
+HER_ID_NAMES = ("her_id", "herid", "her-id", "her id")
+
+
+def her_id_columns(header_line: str) -> tuple[str, str] | None:
+    """(orgnr column, HER-id column) when the header is a HER-id list: it has both, and
+    none of the registry's own columns."""
+    names = [c.strip().strip('"').lstrip("\ufeff").casefold() for c in _split_header(header_line)]
+    orgnr = next((c for c in names if c in ORGNR_NAMES), None)
+    her_id = next((c for c in names if c in HER_ID_NAMES), None)
+    if orgnr and her_id and not {"type", "kommunenummer"} & set(names):
+        return orgnr, her_id
+    return None
+
+
+def _split_header(line: str) -> list[str]:
+    for delimiter in ";\t|,":
+        if delimiter in line:
+            return line.split(delimiter)
+    return [line]
+
+
+def import_her_ids(*, raw: bytes, user, dry_run: bool, report: ImportReport) -> ImportReport:
+    """Fill or update the HER-ids of organisations in the user's reach from an
+    Adresseregisteret list (organisation number, HER-id). Numbers not in the registry (or
+    not in reach) are counted, not errors: such a list covers the whole country."""
+    text, _encoding = decode(raw)
+    orgnr_column, her_column = her_id_columns(text.split("\n", 1)[0])
+    rows = report.read(raw, (orgnr_column, her_column))
+    report.format = _("HER-id list (Adresseregisteret)")
+    scope = scoping.scope_for(user)
+    numbers = [parse_orgnr(r[orgnr_column]).value for _line, r in rows]
+    reachable = {
+        o.orgnr: o
+        for o in scope.filter_editable(
+            Organisation.objects.filter(orgnr__in=numbers)
+        ).select_related("type", "municipality", "health_trust", "record_system__vendor")
+    }
+    changed, seen = [], {}
+    for line, row in rows:
+        parsed = parse_orgnr(row[orgnr_column])
+        if parsed.error:
+            report.errors.append(RowError(line, orgnr_column, parsed.error))
+            continue
+        if parsed.value in seen:
+            report.errors.append(
+                RowError(
+                    line,
+                    orgnr_column,
+                    _("%(v)s appears again; first on line %(line)s.")
+                    % {"v": parsed.value, "line": seen[parsed.value]},
+                )
+            )
+            continue
+        seen[parsed.value] = line
+        value = row[her_column].strip().removeprefix("'")
+        damage = spreadsheet_damage(value)
+        if damage or not (value.isdigit() and int(value) > 0):
+            report.errors.append(
+                RowError(line, her_column, damage or _("HER-id must be a positive whole number."))
+            )
+            continue
+        organisation = reachable.get(parsed.value)
+        if organisation is None:
+            report.not_found += 1
+            continue
+        write = OrganisationWrite.start(organisation, line)
+        organisation.her_id = int(value)
+        if write.changes():
+            changed.append(write)
+        else:
+            report.unchanged += 1
     if report.errors:
         return report
     report.changes = [
         RowChange(w.line, w.organisation.orgnr, w.organisation.name, w.changes()) for w in changed
     ]
+    report.updated = len(changed)
     if not dry_run:
-        organisations_write_import(user=user, new=new, changed=changed)
+        organisations_write_import(user=user, new=[], changed=changed, reason=report.source)
     return report

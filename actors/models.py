@@ -273,6 +273,38 @@ class OrganisationType(models.Model):
         return {n.strip().casefold() for n in names if n.strip()}
 
 
+class IndustryCode(models.Model):
+    """Which organisation type an industry code (næringskode, SN2007/NACE) of
+    Enhetsregisteret means. Data, editable in the admin; shipped with sourced defaults
+    (actors/data/naeringskoder.csv). A code not listed here is not a type we track: an
+    import skips such units and counts them."""
+
+    code = models.CharField(
+        _("industry code"),
+        max_length=10,
+        unique=True,
+        validators=[
+            RegexValidator(r"^\d{2}\.\d{1,3}$", _("Write the code as in SN2007, e.g. 86.211."))
+        ],
+    )
+    description = models.CharField(_("description"), max_length=200)
+    organisation_type = models.ForeignKey(
+        OrganisationType,
+        on_delete=models.PROTECT,
+        related_name="industry_codes",
+        verbose_name=_("organisation type"),
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("industry code")
+        verbose_name_plural = _("industry codes")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.description}"
+
+
 class Vendor(models.Model):
     """A record-system vendor (EPJ-leverandør)."""
 

@@ -277,7 +277,9 @@ def _record(rows: list[OrganisationChange], *, user, source: str, reason: str = 
     when = when or timezone.now()
     by = user if getattr(user, "pk", None) else None
     for row in rows:
-        row.changed_by, row.source, row.reason, row.changed_at = by, source, reason.strip(), when
+        # A row's own reason (why this organisation) follows the import's (e.g. its source).
+        own = "; ".join(part for part in (reason.strip(), row.reason.strip()) if part)
+        row.changed_by, row.source, row.reason, row.changed_at = by, source, own, when
     OrganisationChange.objects.bulk_create(rows, batch_size=1000)
 
 
@@ -290,6 +292,7 @@ class OrganisationWrite:
     before: dict[str, str]
     place: scoping.Place
     line: int = 0
+    reason: str = ""  # why, for this organisation's history (e.g. closed down)
 
     @classmethod
     def start(cls, organisation: Organisation, line: int = 0) -> OrganisationWrite:
@@ -298,7 +301,10 @@ class OrganisationWrite:
         )
 
     def changes(self) -> list[OrganisationChange]:
-        return organisation_diff(self.before, self.organisation)
+        rows = organisation_diff(self.before, self.organisation)
+        for row in rows:
+            row.reason = self.reason
+        return rows
 
     @property
     def moved(self) -> bool:
@@ -399,6 +405,7 @@ def organisations_write_import(
     new: list[Organisation],
     changed: list[OrganisationWrite],
     source: str = Source.IMPORT,
+    reason: str = "",
 ) -> None:
     """Write the rows of a validated import in one transaction (all or nothing), with their
     history. The scope rule is applied again here, against the rows as they are now."""
@@ -434,7 +441,7 @@ def organisations_write_import(
             batch_size=500,
         )
         registry.record_versions([*new, *(w.organisation for w in changed)])
-        _record(history, user=user, source=source, when=now)
+        _record(history, user=user, source=source, reason=reason, when=now)
         coverage_changed()
 
 
