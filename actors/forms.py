@@ -10,7 +10,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from .concurrency import VersionConflict, show_conflict
-from .models import HealthTrust, Municipality, Organisation, RecordSystem
+from .models import HealthTrust, Municipality, Organisation, OrganisationType, RecordSystem
+from .register_import import Limits
 from .services import EDITABLE_ORGANISATION_FIELDS
 
 
@@ -112,19 +113,56 @@ class OrganisationForm(forms.ModelForm):
 
 class OrganisationImportForm(forms.Form):
     file = forms.FileField(
-        label=_("CSV file"),
+        label=_("File"),
         help_text=_(
-            "Columns by header name, in any order: organisasjonsnummer, navn, type, "
-            "kommunenummer, and optionally her_id, helseforetak and syntetisk (ja/nei; without "
-            "it the flag is kept). Comma, semicolon or tab separated; UTF-8 or Windows-1252 "
-            "(as Excel saves it)."
+            "One of: our registry CSV (columns organisasjonsnummer, navn, type, "
+            "kommunenummer, and optionally her_id, helseforetak and syntetisk); an "
+            "Enhetsregisteret download of sub-units (underenheter, JSON – gzip or not – or "
+            "CSV), whose types follow from the industry codes; or a HER-id list from "
+            "Adresseregisteret (organisation number and HER-id). CSV: comma, semicolon or tab; "
+            "UTF-8, UTF-16 or Windows-1252."
         ),
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        required=False,
+        max_length=100,
+        help_text=_("Stored with every change, e.g. “Enhetsregisteret 2026-11-30”."),
+    )
+    municipalities = forms.CharField(
+        label=_("Only these municipalities"),
+        required=False,
+        help_text=_("Enhetsregisteret: municipality numbers separated by commas; empty: all."),
+    )
+    types = forms.MultipleChoiceField(
+        label=_("Only these types"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Enhetsregisteret: none ticked means all types with an industry code."),
+    )
+    full = forms.BooleanField(
+        label=_(
+            "Full extract: deactivate organisations of these types in these municipalities "
+            "that the file no longer lists"
+        ),
+        required=False,
     )
     dry_run = forms.BooleanField(
         label=_("Check only (dry run): show the report without saving anything"),
         required=False,
         initial=True,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["types"].choices = [
+            (t.code, t.name)
+            for t in OrganisationType.objects.filter(industry_codes__isnull=False).distinct()
+        ]
+
+    def limits(self) -> Limits:
+        numbers = self.cleaned_data["municipalities"].replace(";", ",").split(",")
+        return Limits([n.strip() for n in numbers if n.strip()], self.cleaned_data["types"])
 
 
 def add_service_errors(form, exc) -> None:

@@ -371,7 +371,12 @@ def organisation_import(request):
         upload = form.cleaned_data["file"]
         try:
             report = import_organisations(
-                raw=upload.read(), user=request.user, dry_run=form.cleaned_data["dry_run"]
+                raw=upload.read(),
+                user=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+                source=form.cleaned_data["source"],
+                full=form.cleaned_data["full"],
+                limits=form.limits(),
             )
         except ImportFileError as exc:
             form.add_error("file", str(exc))
@@ -379,8 +384,16 @@ def organisation_import(request):
             if report.written:
                 messages.success(
                     request,
-                    _("Import saved: %(c)s created, %(u)s updated, %(n)s unchanged.")
-                    % {"c": report.created, "u": report.updated, "n": report.unchanged},
+                    _(
+                        "Import saved: %(c)s created, %(u)s updated, %(d)s deactivated, "
+                        "%(n)s unchanged."
+                    )
+                    % {
+                        "c": report.created,
+                        "u": report.updated,
+                        "d": len(report.deactivated),
+                        "n": report.unchanged,
+                    },
                 )
     return render(
         request,
@@ -388,7 +401,7 @@ def organisation_import(request):
         {
             "form": form,
             "report": report,
-            "page_title": _("Import organisations from CSV"),
+            "page_title": _("Import organisations"),
             "intro": _(
                 "Every row is checked first. If any row has an error, nothing is saved and every "
                 "error is listed with its line and column. A row whose organisation number "
