@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from .tabular import ImportFileError, decode, read_table
+from .tabular import ImportFileError, TableReader, decode
 
 ORGNR = "organisasjonsnummer"
 NAME = "navn"
@@ -73,7 +73,7 @@ def units(raw: bytes) -> tuple[Iterator[Unit], str]:
 
 
 def _csv_units(text: str) -> Iterator[Unit]:
-    for line, row in read_table(text, CSV_REQUIRED, CSV_OPTIONAL).rows:
+    for line, row in TableReader(text, CSV_REQUIRED, CSV_OPTIONAL):
         yield Unit(
             line,
             row[ORGNR],

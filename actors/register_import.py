@@ -68,8 +68,7 @@ def read_register(raw: bytes, limits: Limits) -> RegisterRead:
     kept = []
     for unit in unit_stream:
         read.units += 1
-        orgnr = parse_orgnr(unit.orgnr).value
-        read.orgnrs.add(orgnr or unit.orgnr)
+        read.orgnrs.add(unit.orgnr.strip())  # the register writes nine digits
         type_code = codes.get(unit.industry_code.strip())
         if type_code is None:
             read.unmapped[unit.industry_code.strip() or "–"] += 1
@@ -83,7 +82,7 @@ def read_register(raw: bytes, limits: Limits) -> RegisterRead:
         if wanted_types and type_code not in wanted_types:
             read.outside_limits += 1
             continue
-        kept.append((unit, orgnr, type_code, place.municipality))
+        kept.append((unit, parse_orgnr(unit.orgnr).value, type_code, place.municipality))
     if wanted_municipalities:
         read.municipality_ids = wanted_municipalities
     existing = set(

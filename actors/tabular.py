@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -70,7 +70,6 @@ class Table:
     lines: int = 0  # physical lines in the file
     blank_lines: int = 0
     spanning_rows: int = 0  # rows whose quoted fields continue over several lines
-    problems: list[str] = field(default_factory=list)
 
 
 def _sniff(text: str) -> str:
@@ -81,99 +80,129 @@ def _sniff(text: str) -> str:
         return ","
 
 
-def read_table(text: str, required, optional=()) -> Table:
-    """The rows of `text` by header name (case-insensitive; the header is line 1). Raises
-    ImportFileError for a missing column or broken rows (all named at once)."""
-    delimiter = _sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError(_("The file is empty.")) from None
-    except csv.Error as exc:
-        raise ImportFileError(_("Line 1 (the header) cannot be read: %(e)s.") % {"e": exc}) from exc
-    columns = [h.strip().lstrip("\ufeff").casefold() for h in header]
-    while columns and not columns[-1]:
-        columns.pop()  # empty trailing header cells (Excel)
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise ImportFileError(
-            _("The header row lacks the column(s) %(missing)s. Required: %(required)s.")
-            % {"missing": ", ".join(missing), "required": ", ".join(required)}
+class TableReader:
+    """Reads `text` row by row (a large file is never held as a list of rows): the header is
+    checked at once; iterating yields (line the row starts on, {column: value}) and, at
+    the end, raises ImportFileError naming every broken row (before anything is written,
+    as callers write only after reading everything)."""
+
+    def __init__(self, text: str, required, optional=()):
+        self.text = text
+        self.delimiter = _sniff(text)
+        self.reader = csv.reader(
+            io.StringIO(text, newline=""), delimiter=self.delimiter, strict=True
         )
-    table = Table([], delimiter, [c for c in columns if c not in (*required, *optional) and c])
-    present = {c for c in optional if c in columns}
-    end = reader.line_num
-    while True:
-        start = end + 1
         try:
-            values = next(reader)
+            header = next(self.reader)
         except StopIteration:
-            break
+            raise ImportFileError(_("The file is empty.")) from None
         except csv.Error as exc:
-            # The reader cannot go on after this; the row's first line is what to look at.
-            if "end of data" in str(exc):
-                message = _(
-                    "Line %(line)s: a quotation mark opens a field that is never closed, so "
-                    'the rest of the file would be read into it. Remove the stray " or close '
-                    "the quote."
-                )
-            else:
-                message = _(
-                    "Line %(line)s: a quotation mark opens a field that runs on to line "
-                    "%(end)s, where text follows its closing quote. Remove the stray quote on "
-                    'line %(line)s, or write a quote inside a quoted field as "".'
-                )
-            table.problems.append(message % {"line": start, "end": reader.line_num})
-            break
+            raise ImportFileError(
+                _("Line 1 (the header) cannot be read: %(e)s.") % {"e": exc}
+            ) from exc
+        columns = [h.strip().lstrip("\ufeff").casefold() for h in header]
+        while columns and not columns[-1]:
+            columns.pop()  # empty trailing header cells (Excel)
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise ImportFileError(
+                _("The header row lacks the column(s) %(missing)s. Required: %(required)s.")
+                % {"missing": ", ".join(missing), "required": ", ".join(required)}
+            )
+        self.columns = columns
+        self.ignored = [c for c in columns if c not in (*required, *optional) and c]
+        self.present = {c for c in optional if c in columns}
+        self.lines = self.blank_lines = self.spanning_rows = 0
+        self.problems: list[str] = []
+
+    def __iter__(self):
+        reader, columns, delimiter = self.reader, self.columns, self.delimiter
         end = reader.line_num
-        if not any(v.strip() for v in values):
-            table.blank_lines += end - start + 1
-            continue
-        if end > start:
-            table.spanning_rows += 1
-            swallowed = _swallowed_line(values, delimiter, len(columns))
-            if swallowed:
-                table.problems.append(
-                    _(
-                        "Line %(line)s: a quoted field runs on to line %(end)s and takes in "
-                        "what looks like a whole row (“%(text)s”). A quotation mark is "
-                        "probably missing or stray on line %(line)s."
+        while True:
+            start = end + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                # The reader cannot go on after this; the row's first line is what to see.
+                if "end of data" in str(exc):
+                    message = _(
+                        "Line %(line)s: a quotation mark opens a field that is never closed, "
+                        'so the rest of the file would be read into it. Remove the stray " or '
+                        "close the quote."
                     )
-                    % {"line": start, "end": end, "text": swallowed[:60]}
+                else:
+                    message = _(
+                        "Line %(line)s: a quotation mark opens a field that runs on to line "
+                        "%(end)s, where text follows its closing quote. Remove the stray quote "
+                        'on line %(line)s, or write a quote inside a quoted field as "".'
+                    )
+                self.problems.append(message % {"line": start, "end": reader.line_num})
+                break
+            end = reader.line_num
+            if not any(v.strip() for v in values):
+                self.blank_lines += end - start + 1
+                continue
+            if end > start:
+                self.spanning_rows += 1
+                swallowed = _swallowed_line(values, delimiter, len(columns))
+                if swallowed:
+                    self.problems.append(
+                        _(
+                            "Line %(line)s: a quoted field runs on to line %(end)s and takes "
+                            "in what looks like a whole row (“%(text)s”). A quotation mark is "
+                            "probably missing or stray on line %(line)s."
+                        )
+                        % {"line": start, "end": end, "text": swallowed[:60]}
+                    )
+                    continue
+            while len(values) > len(columns) and not values[-1].strip():
+                values.pop()  # empty trailing cells (Excel)
+            if len(values) != len(columns):
+                self.problems.append(
+                    _(
+                        "Line %(line)s has %(n)s fields, the header has %(h)s. Check the "
+                        "separators (%(d)s) and quotation marks in that row."
+                    )
+                    % {
+                        "line": start,
+                        "n": len(values),
+                        "h": len(columns),
+                        "d": {"\t": _("tab")}.get(delimiter, delimiter),
+                    }
                 )
                 continue
-        while len(values) > len(columns) and not values[-1].strip():
-            values.pop()  # empty trailing cells (Excel)
-        if len(values) != len(columns):
-            table.problems.append(
-                _(
-                    "Line %(line)s has %(n)s fields, the header has %(h)s. Check the "
-                    "separators (%(d)s) and quotation marks in that row."
-                )
-                % {
-                    "line": start,
-                    "n": len(values),
-                    "h": len(columns),
-                    "d": {"\t": _("tab")}.get(delimiter, delimiter),
-                }
+            row = {c: values[i].strip() for i, c in enumerate(columns)}
+            row["_present"] = self.present
+            yield start, row
+        text = self.text
+        self.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+        if self.problems:
+            shown = self.problems[:MAX_LISTED]
+            more = len(self.problems) - len(shown)
+            if more:
+                shown.append(_("… and %(n)s more such rows.") % {"n": more})
+            raise ImportFileError(
+                _("The file's rows cannot be read safely; nothing was imported.")
+                + " "
+                + " ".join(shown)
             )
-            continue
-        row = {c: values[i].strip() for i, c in enumerate(columns)}
-        row["_present"] = present
-        table.rows.append((start, row))
-    table.lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    if table.problems:
-        shown = table.problems[:MAX_LISTED]
-        more = len(table.problems) - len(shown)
-        if more:
-            shown.append(_("… and %(n)s more such rows.") % {"n": more})
-        raise ImportFileError(
-            _("The file's rows cannot be read safely; nothing was imported.")
-            + " "
-            + " ".join(shown)
-        )
-    return table
+
+
+def read_table(text: str, required, optional=()) -> Table:
+    """Every row of `text` by header name (case-insensitive; the header is line 1). Raises
+    ImportFileError for a missing column or broken rows (all named at once)."""
+    reader = TableReader(text, required, optional)
+    rows = list(reader)
+    return Table(
+        rows,
+        reader.delimiter,
+        reader.ignored,
+        reader.lines,
+        reader.blank_lines,
+        reader.spanning_rows,
+    )
 
 
 def _swallowed_line(values: list[str], delimiter: str, columns: int) -> str:
