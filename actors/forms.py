@@ -111,18 +111,19 @@ class OrganisationForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class OrganisationImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_(
-            "One of: our registry CSV (columns organisasjonsnummer, navn, type, "
-            "kommunenummer, and optionally her_id, helseforetak and syntetisk); an "
-            "Enhetsregisteret download of sub-units (underenheter, JSON – gzip or not – or "
-            "CSV), whose types follow from the industry codes; or a HER-id list from "
-            "Adresseregisteret (organisation number and HER-id). CSV: comma, semicolon or tab; "
-            "UTF-8, UTF-16 or Windows-1252."
-        ),
+class ImportForm(forms.Form):
+    """A file and the dry-run switch: every import page (the file's help text is the
+    page's own)."""
+
+    file = forms.FileField(label=_("File"))
+    dry_run = forms.BooleanField(
+        label=_("Check only (dry run): show the report without saving anything"),
+        required=False,
+        initial=True,
     )
+
+
+class OrganisationImportForm(ImportForm):
     source = forms.CharField(
         label=_("Source"),
         required=False,
@@ -147,14 +148,17 @@ class OrganisationImportForm(forms.Form):
         ),
         required=False,
     )
-    dry_run = forms.BooleanField(
-        label=_("Check only (dry run): show the report without saving anything"),
-        required=False,
-        initial=True,
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "One of: our registry CSV (columns organisasjonsnummer, navn, type, "
+            "kommunenummer, and optionally her_id, helseforetak and syntetisk); an "
+            "Enhetsregisteret download of sub-units (underenheter, JSON – gzip or not – or "
+            "CSV), whose types follow from the industry codes; or a HER-id list from "
+            "Adresseregisteret (organisation number and HER-id). CSV: comma, semicolon or tab; "
+            "UTF-8, UTF-16 or Windows-1252."
+        )
         self.fields["types"].choices = [
             (t.code, t.name)
             for t in OrganisationType.objects.filter(industry_codes__isnull=False).distinct()

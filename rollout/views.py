@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from actors import pages, scoping
 from actors.choices import Role
 from actors.concurrency import VersionConflict
-from actors.forms import OrganisationImportForm, save_or_message, save_to_form
+from actors.forms import ImportForm, save_or_message, save_to_form
 from actors.imports import ImportFileError
 from actors.listing import page_of, query_without
 from actors.models import HealthTrust, Organisation
@@ -219,11 +219,13 @@ def status_change(request, pk, code):
 def status_import(request):
     if not scoping.scope_for(request.user).can_edit:
         raise PermissionDenied
-    form = OrganisationImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST or None, request.FILES or None)
     form.fields["file"].help_text = _(
         "Columns by header name: organisasjonsnummer, losning (solution code, e.g. pll), "
-        "status (e.g. i_bruk or “I bruk”), and optionally dato (2024-03-31) and begrunnelse. "
-        "Rows are applied in file order, so a file can carry an organisation's history."
+        "status (e.g. i_bruk or “I bruk”), and optionally dato (2024-03-31), begrunnelse and "
+        "overstyring (a coordinator's written reason for letting a change through although a "
+        "prerequisite is missing). Rows are applied in file order, so a file can carry an "
+        "organisation's history."
     )
     report = None
     if request.method == "POST" and form.is_valid():
