@@ -186,3 +186,33 @@ def test_her_ids_fill_and_update_with_a_dry_run(importer):
     assert (change.old_value, change.new_value) == ("111", "95555")
     bad = import_organisations(raw=b"orgnr,her_id\n920000118,8.1E+04\n", user=importer)
     assert not bad.written and bad.errors[0].column == "her_id"
+
+
+def test_the_upload_page_shows_the_three_lists_and_keeps_the_options(importer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+
+    client = client_for(importer)
+    import_organisations(raw=JSON, user=importer)
+    fewer = [r for r in RECORDS if r["organisasjonsnummer"] != "920000193"]
+    page = client.post(
+        reverse("actors:organisation_import"),
+        {
+            "file": SimpleUploadedFile("underenheter.json.gz", as_json(fewer, compress=True)),
+            "source": "Enhetsregisteret 2026-11-30",
+            "municipalities": "4601",
+            "full": "on",
+            "dry_run": "on",
+        },
+    )
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert 'class="list import-deactivated"' in text and "ØYELEGE HANSEN" in text
+    assert 'id="register-skipped"' in text and "56.101" in text
+    assert 'value="Enhetsregisteret 2026-11-30"' in text and 'value="4601"' in text
+    assert Organisation.objects.get(orgnr="920000193").is_active  # a dry run
+    # The status import has no such options.
+    status_page = client.get(reverse("rollout:status_import")).content.decode()
+    assert 'name="full"' not in status_page and 'name="file"' in status_page
