@@ -43,9 +43,7 @@ def synthetic_extract(units: int, *, compress: bool) -> bytes:
                     "kommunenummer": numbers[i % len(numbers)],
                 },
                 "_links": {
-                    "self": {
-                        "href": f"https://data.brreg.no/enhetsregisteret/api/underenheter/{i}"
-                    }
+                    "self": {"href": f"https://data.brreg.no/enhetsregisteret/api/underenheter/{i}"}
                 },
             }
         )
