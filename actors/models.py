@@ -409,6 +409,8 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name", "orgnr"]
         indexes = [
+            # The default ordering: lists page through it without sorting every row.
+            models.Index(fields=["name", "orgnr"], name="organisation_name_order"),
             models.Index(fields=["municipality", "type"]),
             models.Index(fields=["health_trust", "type"]),
         ]

@@ -229,6 +229,8 @@ class StatusChange(models.Model):
         ordering = ["-effective_date", "-id"]
         indexes = [
             models.Index(fields=["solution", "effective_date", "id"]),
+            # The history as recorded, newest first (the status-history list and API).
+            models.Index(fields=["-changed_at", "-id"], name="statuschange_recorded"),
             # The chain of one pair in history order (integrity check, the last entry).
             models.Index(
                 fields=["organisation", "solution", "effective_date", "id"],
