@@ -1,6 +1,8 @@
 """CSV import of rollout statuses: orgnr, solution, status, date, reason, and a
 coordinator's written reason for overriding a missing prerequisite (`overstyring`). Every
-row goes through the same status service; one failing row keeps the whole file out."""
+row is checked by the same rules as a single change (services.plan_status_change), against
+facts read once per file, and the accepted rows are written together; one failing row keeps
+the whole file out."""
 
 from __future__ import annotations
 
@@ -8,16 +10,18 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors import scoping
 from actors.identifiers import parse_orgnr
 from actors.imports import ImportReport, RowError
 from actors.models import Organisation
+from actors.services import coverage_changed
 
 from . import services
 from .choices import Source, Status
-from .models import Solution
+from .models import RolloutStatus, Solution, StatusChange
 
 REQUIRED = ("organisasjonsnummer", "losning", "status")
 OPTIONAL = ("dato", "begrunnelse", "overstyring")
@@ -41,8 +45,63 @@ def _parse_date(value: str) -> datetime.date:
     raise ValueError(value)
 
 
-class _Rollback(Exception):
-    pass
+class _FileFacts(services.ChangeFacts):
+    """The facts every row of one file is checked against, read once with the touched rows
+    locked; each accepted row's change is kept here, so later rows see it (file order)."""
+
+    def __init__(self, organisation_ids: set[int], solutions: list[Solution]):
+        self.types = {s.pk: {t.pk for t in s.organisation_types.all()} for s in solutions}
+        self.rows = {
+            (r.organisation_id, r.solution_id): r
+            for r in RolloutStatus.objects.select_for_update().filter(
+                organisation_id__in=organisation_ids
+            )
+        }
+        self.last = {}
+        history = (
+            StatusChange.objects.filter(organisation_id__in=organisation_ids)
+            .order_by("effective_date", "id")
+            .values_list("organisation_id", "solution_id", "to_status", "effective_date")
+        )
+        for organisation_id, solution_id, to_status, day in history.iterator(chunk_size=5000):
+            self.last[organisation_id, solution_id] = (to_status, day)
+        self.changed: dict[tuple[int, int], RolloutStatus] = {}
+        self.history: list[StatusChange] = []
+
+    def applies(self, solution, organisation):
+        return organisation.type_id in self.types[solution.pk]
+
+    def status(self, organisation, solution):
+        key = (organisation.pk, solution.pk)
+        if key not in self.rows:
+            self.rows[key] = services.not_started(organisation, solution)
+        return self.rows[key]
+
+    def last_change(self, organisation_id, solution_id):
+        return self.last.get((organisation_id, solution_id), (None, None))
+
+    def keep(self, row: RolloutStatus, changes: list[StatusChange]) -> None:
+        self.changed[row.organisation_id, row.solution_id] = row
+        self.history.extend(changes)
+        self.last[row.organisation_id, row.solution_id] = (row.status, row.effective_date)
+
+    def write(self) -> None:
+        """Write the changed rows and the history in a few statements; signal once."""
+        if not self.history:
+            return
+        now = timezone.now()
+        new = [r for r in self.changed.values() if r.pk is None]
+        old = [r for r in self.changed.values() if r.pk is not None]
+        for row in old:
+            row.updated_at = now
+        RolloutStatus.objects.bulk_create(new, batch_size=1000)
+        RolloutStatus.objects.bulk_update(
+            old,
+            ["status", "reason", "effective_date", "updated_by", "version", "updated_at"],
+            batch_size=1000,
+        )
+        StatusChange.objects.bulk_create(self.history, batch_size=1000)
+        coverage_changed(since=min(c.effective_date for c in self.history))
 
 
 def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
@@ -53,26 +112,36 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
         raise PermissionDenied(_("Your role cannot change rollout statuses."))
     report = ImportReport(dry_run=dry_run)
     rows = report.read(raw, REQUIRED, OPTIONAL)
-    solutions = {s.code: s for s in Solution.objects.all()}
+    solutions = {
+        s.code: s for s in Solution.objects.prefetch_related("organisation_types", "requires")
+    }
     solutions.update({s.short_name.casefold(): s for s in solutions.values()})
     statuses = _status_lookup()
     numbers = [parse_orgnr(r["organisasjonsnummer"]).value for _line, r in rows]
     organisations = {
         o.orgnr: o for o in Organisation.objects.visible_to(user).filter(orgnr__in=numbers)
     }
-    try:
-        with transaction.atomic():
-            for line, row in rows:
-                errors = _apply(line, row, user, solutions, statuses, organisations, report)
-                report.errors.extend(errors)
-            if report.errors or dry_run:
-                raise _Rollback
-    except _Rollback:
-        pass
+    with transaction.atomic():
+        ids = {o.pk for o in organisations.values()}
+        editable = {
+            o.pk: o
+            for o in scope.filter_editable(Organisation.objects.select_related("type"))
+            .filter(pk__in=ids)
+            .select_for_update()
+        }
+        facts = _FileFacts(ids, list(set(solutions.values())))
+        context = (user, scope, solutions, statuses, organisations, editable, facts, report)
+        for line, row in rows:
+            report.errors.extend(_apply(line, row, *context))
+        if report.errors or dry_run:
+            return report
+        facts.write()
     return report
 
 
-def _apply(line, row, user, solutions, statuses, organisations, report) -> list[RowError]:
+def _apply(
+    line, row, user, scope, solutions, statuses, organisations, editable, facts, report
+) -> list[RowError]:
     errors = []
     parsed = parse_orgnr(row["organisasjonsnummer"])
     organisation = organisations.get(parsed.value)
@@ -109,10 +178,7 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
                 % {"v": row["status"], "c": ", ".join(Status.values)},
             )
         )
-    if (
-        row.get("overstyring", "").strip()
-        and scoping.scope_for(user).role not in services.OVERRIDE_ROLES
-    ):
+    if row.get("overstyring", "").strip() and scope.role not in services.OVERRIDE_ROLES:
         errors.append(
             RowError(
                 line,
@@ -131,21 +197,24 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
             errors.append(RowError(line, "dato", _("Write the date as 2024-03-31 or 31.03.2024.")))
     if errors:
         return errors
-    if services.current_status(organisation, solution).status == status:
+    if facts.status(organisation, solution).status == status:
         report.unchanged += 1
         return []
+    if organisation.pk not in editable:
+        return [RowError(line, "organisasjonsnummer", _("You cannot change this organisation."))]
     try:
-        with transaction.atomic():
-            services.status_change(
-                user=user,
-                organisation=organisation,
-                solution=solution,
-                to_status=status,
-                reason=row.get("begrunnelse", ""),
-                effective_date=day,
-                override_reason=row.get("overstyring", ""),
-                source=Source.IMPORT,
-            )
+        changed, history = services.plan_status_change(
+            facts=facts,
+            scope=scope,
+            user=user,
+            organisation=editable[organisation.pk],
+            solution=solution,
+            to_status=status,
+            reason=row.get("begrunnelse", ""),
+            effective_date=day,
+            override_reason=row.get("overstyring", ""),
+            source=Source.IMPORT,
+        )
     except ValidationError as exc:
         column = {
             "to_status": "status",
@@ -157,7 +226,6 @@ def _apply(line, row, user, solutions, statuses, organisations, report) -> list[
             exc.message_dict.items() if hasattr(exc, "error_dict") else [("status", exc.messages)]
         )
         return [RowError(line, column.get(k, k), m) for k, ms in items for m in ms]
-    except Organisation.DoesNotExist:
-        return [RowError(line, "organisasjonsnummer", _("You cannot change this organisation."))]
+    facts.keep(changed, history)
     report.updated += 1
     return []

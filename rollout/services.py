@@ -56,25 +56,30 @@ def current_status(organisation: Organisation, solution: Solution, *, lock=False
     qs = RolloutStatus.objects.filter(organisation=organisation, solution=solution)
     if lock:
         qs = qs.select_for_update()
-    row = qs.first()
-    if row is None:
-        row = RolloutStatus(
-            organisation=organisation,
-            solution=solution,
-            status=Status.NOT_STARTED,
-            effective_date=datetime.date.min,
-            version=0,
-        )
-    return row
+    return qs.first() or not_started(organisation, solution)
 
 
-def missing_prerequisites(organisation: Organisation, solution: Solution) -> list[str]:
+def not_started(organisation: Organisation, solution: Solution) -> RolloutStatus:
+    """The unsaved row that stands for 'no row': not started, version 0."""
+    return RolloutStatus(
+        organisation=organisation,
+        solution=solution,
+        status=Status.NOT_STARTED,
+        effective_date=datetime.date.min,
+        version=0,
+    )
+
+
+def missing_prerequisites(
+    organisation: Organisation, solution: Solution, facts: ChangeFacts | None = None
+) -> list[str]:
     """Required solutions (that apply to this organisation's type) not in use here."""
+    facts = facts or DatabaseFacts()
     missing = []
     for required in solution.requires.all():
-        if not required.organisation_types.filter(pk=organisation.type_id).exists():
+        if not facts.applies(required, organisation):
             continue
-        status = current_status(organisation, required).status
+        status = facts.status(organisation, required).status
         if status != Status.IN_USE:
             missing.append(_missing_message(required, organisation, status))
     return missing
@@ -113,6 +118,107 @@ def _override_to_record(to_status: str, missing: list[str], override_reason: str
     return override_reason
 
 
+class ChangeFacts:
+    """What one status change is checked against: whether a solution applies to an
+    organisation's type, the current status rows, and the history's latest entry. Read from
+    the database here; an import reads them once per file (rollout.imports) and answers the
+    same questions from memory, so both go through the same rules in plan_status_change."""
+
+    def applies(self, solution: Solution, organisation: Organisation) -> bool:
+        raise NotImplementedError
+
+    def status(self, organisation: Organisation, solution: Solution) -> RolloutStatus:
+        """The current row (an unsaved version-0 one when there is none)."""
+        raise NotImplementedError
+
+    def row_to_change(self, organisation: Organisation, solution: Solution) -> RolloutStatus:
+        """The current row that is about to change (locked where it is read)."""
+        return self.status(organisation, solution)
+
+    def last_change(self, organisation_id: int, solution_id: int):
+        """(to_status, effective_date) of the history's latest entry, or (None, None)."""
+        raise NotImplementedError
+
+
+class DatabaseFacts(ChangeFacts):
+    def applies(self, solution, organisation):
+        return solution.organisation_types.filter(pk=organisation.type_id).exists()
+
+    def status(self, organisation, solution):
+        return current_status(organisation, solution)
+
+    def row_to_change(self, organisation, solution):
+        return current_status(organisation, solution, lock=True)
+
+    def last_change(self, organisation_id, solution_id):
+        last = _last_change(organisation_id, solution_id)
+        return (last.to_status, last.effective_date) if last else (None, None)
+
+
+def plan_status_change(
+    *,
+    facts: ChangeFacts,
+    scope,
+    user,
+    organisation: Organisation,
+    solution: Solution,
+    to_status: str,
+    reason: str = "",
+    effective_date: datetime.date | None = None,
+    expected_version: int | None = None,
+    override_reason: str = "",
+    source: str = Source.UI,
+) -> tuple[RolloutStatus, list[StatusChange]]:
+    """Check one change against every rule and apply it to the current row in memory.
+
+    Returns the changed (unsaved) row and the unsaved history rows to write, in order (a
+    drift correction first when one is needed). On any refusal it raises before touching
+    the row. `organisation` must be the editable organisation with its type."""
+    if not facts.applies(solution, organisation):
+        raise ValidationError(
+            _("%(solution)s does not apply to %(type)s.")
+            % {"solution": solution.name, "type": organisation.type.name}
+        )
+    row = facts.row_to_change(organisation, solution)
+    if expected_version is not None:
+        check_version(row, expected_version)
+    _check_transition(row, to_status, reason, effective_date)
+    effective_date = effective_date or today()
+    missing = (
+        missing_prerequisites(organisation, solution, facts)
+        if to_status in NEEDS_PREREQUISITES
+        else []
+    )
+    override_reason = _override_to_record(to_status, missing, override_reason, scope)
+    changed_by = user if getattr(user, "pk", None) else None
+    last_to, last_date = facts.last_change(row.organisation_id, row.solution_id)
+    correction = _drift_correction(
+        row=row, last_to=last_to, last_date=last_date, day=effective_date, changed_by=changed_by
+    )
+    before = (row.status, row.reason, row.effective_date, row.updated_by_id, row.version)
+    from_status = row.status
+    row.status, row.reason, row.effective_date = to_status, reason.strip(), effective_date
+    row.updated_by = changed_by
+    row.version += 1
+    try:
+        row.full_clean(exclude=["organisation", "solution", "updated_by"], validate_unique=False)
+    except ValidationError:
+        (row.status, row.reason, row.effective_date, row.updated_by_id, row.version) = before
+        raise
+    change = StatusChange(
+        organisation=organisation,
+        solution=solution,
+        from_status=from_status,
+        to_status=to_status,
+        reason=row.reason,
+        effective_date=effective_date,
+        changed_by=changed_by,
+        source=source,
+        prerequisite_override=override_reason,
+    )
+    return row, [c for c in (correction, change) if c is not None]
+
+
 def status_change(
     *,
     user,
@@ -139,41 +245,24 @@ def status_change(
             .select_for_update()
             .get(pk=organisation.pk)
         )
-        if not solution.organisation_types.filter(pk=organisation.type_id).exists():
-            raise ValidationError(
-                _("%(solution)s does not apply to %(type)s.")
-                % {"solution": solution.name, "type": organisation.type.name}
-            )
-        row = current_status(organisation, solution, lock=True)
-        if expected_version is not None:
-            check_version(row, expected_version)
-        _check_transition(row, to_status, reason, effective_date)
-        effective_date = effective_date or today()
-        missing = (
-            missing_prerequisites(organisation, solution)
-            if to_status in NEEDS_PREREQUISITES
-            else []
-        )
-        override_reason = _override_to_record(to_status, missing, override_reason, scope)
-        _correct_drift_before_change(row, effective_date, user)
-        from_status = row.status
-        row.status, row.reason, row.effective_date = to_status, reason.strip(), effective_date
-        row.updated_by = user if getattr(user, "pk", None) else None
-        row.version += 1
-        row.full_clean(exclude=["organisation", "solution", "updated_by"], validate_unique=False)
-        row.save()
-        StatusChange.objects.create(
+        row, changes = plan_status_change(
+            facts=DatabaseFacts(),
+            scope=scope,
+            user=user,
             organisation=organisation,
             solution=solution,
-            from_status=from_status,
             to_status=to_status,
-            reason=row.reason,
+            reason=reason,
             effective_date=effective_date,
-            changed_by=row.updated_by,
+            expected_version=expected_version,
+            override_reason=override_reason,
             source=source,
-            prerequisite_override=override_reason,
         )
-        coverage_changed(since=effective_date)
+        for change in changes[:-1]:
+            change.save()
+        row.save()
+        changes[-1].save()
+        coverage_changed(since=row.effective_date)
     return row
 
 
@@ -221,21 +310,6 @@ def _drift_correction(
         source=Source.SYSTEM,
         kind=StatusChangeKind.CORRECTION,
     )
-
-
-def _correct_drift_before_change(row: RolloutStatus, day: datetime.date, user) -> None:
-    """status_change never records its `from_status` from a drifted row silently: when the
-    current row disagrees with the history, a correction is written first."""
-    last = _last_change(row.organisation_id, row.solution_id)
-    correction = _drift_correction(
-        row=row,
-        last_to=last.to_status if last else None,
-        last_date=last.effective_date if last else None,
-        day=day,
-        changed_by=user if getattr(user, "pk", None) else None,
-    )
-    if correction is not None:
-        correction.save()
 
 
 def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> None:
