@@ -89,17 +89,16 @@ class _FileFacts(services.ChangeFacts):
         """Write the changed rows and the history in a few statements; signal once."""
         if not self.history:
             return
-        now = timezone.now()
         new = [r for r in self.changed.values() if r.pk is None]
         old = [r for r in self.changed.values() if r.pk is not None]
-        for row in old:
-            row.updated_at = now
         RolloutStatus.objects.bulk_create(new, batch_size=1000)
-        RolloutStatus.objects.bulk_update(
-            old,
-            ["status", "reason", "effective_date", "updated_by", "version", "updated_at"],
-            batch_size=1000,
-        )
+        if old:
+            fields = ["status", "reason", "effective_date", "version"]
+            RolloutStatus.objects.bulk_update(old, fields, batch_size=1000)
+            # One user changed them all, at one time: one statement, not a CASE per row.
+            RolloutStatus.objects.filter(pk__in=[r.pk for r in old]).update(
+                updated_by_id=old[0].updated_by_id, updated_at=timezone.now()
+            )
         StatusChange.objects.bulk_create(self.history, batch_size=1000)
         coverage_changed(since=min(c.effective_date for c in self.history))
 
@@ -117,9 +116,13 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
     }
     solutions.update({s.short_name.casefold(): s for s in solutions.values()})
     statuses = _status_lookup()
-    numbers = [parse_orgnr(r["organisasjonsnummer"]).value for _line, r in rows]
+    numbers = {r["organisasjonsnummer"]: None for _line, r in rows}
+    numbers = {written: parse_orgnr(written) for written in numbers}
     organisations = {
-        o.orgnr: o for o in Organisation.objects.visible_to(user).filter(orgnr__in=numbers)
+        o.orgnr: o
+        for o in Organisation.objects.visible_to(user).filter(
+            orgnr__in=[n.value for n in numbers.values()]
+        )
     }
     with transaction.atomic():
         ids = {o.pk for o in organisations.values()}
@@ -130,9 +133,9 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
             .select_for_update()
         }
         facts = _FileFacts(ids, list(set(solutions.values())))
-        context = (user, scope, solutions, statuses, organisations, editable, facts, report)
+        context = (user, scope, solutions, statuses, numbers, organisations, editable, facts)
         for line, row in rows:
-            report.errors.extend(_apply(line, row, *context))
+            report.errors.extend(_apply(line, row, report, *context))
         if report.errors or dry_run:
             return report
         facts.write()
@@ -140,10 +143,10 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
 
 
 def _apply(
-    line, row, user, scope, solutions, statuses, organisations, editable, facts, report
+    line, row, report, user, scope, solutions, statuses, numbers, organisations, editable, facts
 ) -> list[RowError]:
     errors = []
-    parsed = parse_orgnr(row["organisasjonsnummer"])
+    parsed = numbers[row["organisasjonsnummer"]]
     organisation = organisations.get(parsed.value)
     if parsed.error:
         errors.append(RowError(line, "organisasjonsnummer", parsed.error))
