@@ -56,24 +56,26 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=5000)
 
     def handle(self, *args, rows, **options):
-        user, _created = User.objects.get_or_create(
-            username=USERNAME, defaults={"role": Role.COORDINATOR, "national_scope": True}
-        )
-        raw = synthetic_file(rows)
-        self.stdout.write(f"{rows} rows, {len(raw) / 1e3:.0f} kB")
-        for dry_run in (True, False):
-            report, elapsed = self.run_once(raw, user, dry_run)
-            tracemalloc.start()
-            self.run_once(raw, user, dry_run)
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            if report.errors:
-                raise CommandError(f"The generated file was refused: {report.errors[0]}")
-            self.stdout.write(
-                f"{'dry run' if dry_run else 'real run'}: {elapsed:.2f} s, "
-                f"{report.updated} changed, {report.unchanged} unchanged, "
-                f"peak {peak / 2**20:.0f} MB (tracemalloc, a second run)"
+        with transaction.atomic():  # the benchmark's user too is rolled back
+            user = User.objects.create(
+                username=USERNAME, role=Role.COORDINATOR, national_scope=True
             )
+            raw = synthetic_file(rows)
+            self.stdout.write(f"{rows} rows, {len(raw) / 1e3:.0f} kB")
+            for dry_run in (True, False):
+                report, elapsed = self.run_once(raw, user, dry_run)
+                tracemalloc.start()
+                self.run_once(raw, user, dry_run)
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                if report.errors:
+                    raise CommandError(f"The generated file was refused: {report.errors[0]}")
+                self.stdout.write(
+                    f"{'dry run' if dry_run else 'real run'}: {elapsed:.2f} s, "
+                    f"{report.updated} changed, {report.unchanged} unchanged, "
+                    f"peak {peak / 2**20:.0f} MB (tracemalloc, a second run)"
+                )
+            transaction.set_rollback(True)
 
     def run_once(self, raw, user, dry_run):
         started = time.perf_counter()
