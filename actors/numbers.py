@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,8 @@ class Resolved:
     municipality: Municipality | None
     notice: str = ""  # an earlier number mapped to today's (say so in the report)
     error: str = ""  # refused: what to write instead
+    # A number that was split: today's municipalities it became (1507: 1508, 1580).
+    choices: list[Municipality] = field(default_factory=list)
 
 
 class MunicipalityNumbers:
@@ -48,10 +50,6 @@ class MunicipalityNumbers:
     def _municipality(self, pk: int) -> Municipality:
         """Also one outside `municipalities` (a split's other part is named in a refusal)."""
         return self.by_pk.get(pk) or Municipality.objects.get(pk=pk)
-
-    def _name(self, pk: int) -> str:
-        m = self._municipality(pk)
-        return f"{m.number} {m.name}"
 
     def resolve(self, text) -> Resolved:
         raw = str(text or "").strip()
@@ -103,9 +101,11 @@ class MunicipalityNumbers:
             if self._starts_after(s, version) and self._exists(s)
         ]
         if ended and split_off:
-            choices = [self._name(p) for p in [pk, *split_off] if self._exists(p)]
+            parts = [self._municipality(p) for p in [pk, *split_off] if self._exists(p)]
+            choices = [f"{m.number} {m.name}" for m in parts]
             return Resolved(
                 None,
+                choices=parts,
                 error=_(
                     "%(v)s was %(name)s until %(end)s; it was then split into %(choices)s. "
                     "Write the number of the one the row belongs to."

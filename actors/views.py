@@ -7,7 +7,6 @@ from django.db.models import Max, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -24,7 +23,6 @@ from .models import (
     HealthTrust,
     Job,
     Municipality,
-    MunicipalityVersion,
     Organisation,
     User,
 )
@@ -172,28 +170,13 @@ def _earlier_number(request, number: str):
     resolved = resolve_number(number, visible)
     if resolved.municipality:
         return redirect(resolved.municipality)
-    choices = [m for m in _became(number) if m in visible]
+    choices = [m for m in resolved.choices if m in visible]
     if not choices:
         raise Http404
     return render(
         request,
         "actors/municipality_choose.html",
         {"number": number, "message": resolved.error, "choices": choices},
-    )
-
-
-def _became(number: str) -> list[Municipality]:
-    """Today's municipalities a number that was split became: the municipality that had it
-    and those split off it the day its version ended (1507: 1508 Ålesund, 1580 Haram)."""
-    found = []
-    for version in MunicipalityVersion.objects.filter(number=number, valid_to__isnull=False):
-        parts = version.municipality.successors.filter(
-            valid_from=version.valid_to + datetime.timedelta(days=1)
-        )
-        found += [version.municipality, *parts]
-    return sorted(
-        {m for m in found if m.valid_to is None or m.valid_to >= timezone.localdate()},
-        key=lambda m: m.number,
     )
 
 
