@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TextIO
 
-SECTIONS = ("coverage", "api", "pages", "reports", "imports")
+SECTIONS = ("coverage", "api", "pages", "areas", "reports", "imports")
 
 
 @dataclass
