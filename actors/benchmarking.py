@@ -52,19 +52,19 @@ class Result:
     def line(self) -> str:
         if self.error:
             return f"{self.what}: not measured ({self.error})"
-        text = f"{self.what}: {_number(self.median)} {self.unit}"
+        text = f"{self.what}: {number(self.median)} {self.unit}"
         if len(self.samples) > 1:
-            text += f" (median of {len(self.samples)}, {_number(min(self.samples))}–"
-            text += f"{_number(max(self.samples))})"
+            text += f" (median of {len(self.samples)}, {number(min(self.samples))}–"
+            text += f"{number(max(self.samples))})"
         if self.detail:
             text += f", {self.detail}"
         if self.goal is not None:
-            text += f"  [goal ≤ {_number(self.goal)} {self.unit}: "
+            text += f"  [goal ≤ {number(self.goal)} {self.unit}: "
             text += "met]" if self.met else "NOT met]"
         return text
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     if value >= 100:
         return f"{value:.0f}"
     if value >= 10:
