@@ -7,7 +7,6 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from actors import exports, scoping, services
@@ -34,6 +33,7 @@ from actors.structure import StructureOn
 
 from . import serializers
 from .concurrency import ETagMixin, expected_version
+from .pagination import FeedPagination
 
 
 class ScopeCanEdit(permissions.BasePermission):
@@ -130,15 +130,6 @@ class VendorViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.VendorSerializer
 
 
-class OrganisationChangePagination(CursorPagination):
-    """Stable pages over the append-only registry history, newest recorded first."""
-
-    ordering = ("-changed_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 class OrganisationViewSet(
     ETagMixin,
     mixins.CreateModelMixin,
@@ -186,7 +177,7 @@ class OrganisationViewSet(
         detail=True,
         methods=["get"],
         filterset_class=None,
-        pagination_class=OrganisationChangePagination,
+        pagination_class=FeedPagination,
     )
     def history(self, request, pk=None):
         """The organisation's registry history (creation, changes, moves, deactivation),
@@ -206,7 +197,7 @@ class OrganisationChangeViewSet(ScopedReadOnlyViewSet):
     base_queryset = OrganisationChange.objects.select_related("organisation", "changed_by")
     serializer_class = serializers.OrganisationChangeSerializer
     filterset_class = OrganisationChangeFilterSet
-    pagination_class = OrganisationChangePagination
+    pagination_class = FeedPagination
 
 
 class JobViewSet(viewsets.ReadOnlyModelViewSet):

@@ -24,11 +24,11 @@ from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, e
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.concurrency import IF_MATCH, STALE, ETagMixin, expected_version
+from actors.api.pagination import FeedPagination, KeysetPagination
 from actors.api.review import ReviewActions
 from actors.api.views import ScopeCanEdit
 from actors.models import HealthTrust, Organisation
@@ -280,8 +280,9 @@ class AreaRolloutViewSet(RolloutViewSet):
 STATUS_ORDERING = ("organisation__name", "organisation_id", "solution__sort_order", "solution_id")
 
 
-class StatusPagination(PageNumberPagination):
-    """Page numbers, and `as_of`: the day the statuses are shown for (null: today's)."""
+class StatusPagination(KeysetPagination):
+    """Page numbers or cursors (actors/api/pagination.py), and `as_of`: the day the
+    statuses are shown for (null: today's)."""
 
     def paginate_queryset(self, queryset, request, view=None):
         self.as_of = getattr(view, "as_of", None)
@@ -506,26 +507,19 @@ class RolloutStatusViewSet(RolloutViewSet):
         )
 
 
-class StatusHistoryPagination(CursorPagination):
-    """Stable pages over an append-only feed, however many rows arrive meanwhile."""
-
-    ordering = ("-changed_at", "-id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
     """The append-only status history of the organisations you can see, newest recorded
     first, with cursor pagination (follow `next`)."""
 
     serializer_class = serializers.StatusChangeSerializer
     filterset_class = StatusChangeFilterSet
-    pagination_class = StatusHistoryPagination
+    pagination_class = FeedPagination
 
     def get_queryset(self):
-        return StatusChange.objects.visible_to(self.request.user).select_related(
-            "organisation", "solution", "changed_by"
+        return (
+            StatusChange.objects.visible_to(self.request.user)
+            .select_related("organisation", "solution", "changed_by")
+            .order_by("-changed_at", "-id")
         )
 
 

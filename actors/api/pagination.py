@@ -1,0 +1,394 @@
+"""One pagination for every API list: page numbers for the first pages, keyset cursors for
+everything deeper (issue 17).
+
+`?page=N` answers as before, with `count`. The `next` and `previous` links of every page
+are cursors (`?cursor=…`): the ordering key of the page's last (or first) row, signed, so
+following `next` at any depth is an index range scan from that row rather than an OFFSET.
+The ordering is the queryset's after filtering (`?ordering=` where an endpoint offers it,
+otherwise its default), with the primary key added as a tie-breaker unless the keys are
+unique already. A cursor is only a position: the queryset stays the user's scope, and a
+cursor that was altered, or made for another list or ordering, answers 400.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from dataclasses import dataclass
+
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.constants import LOOKUP_SEP
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import BasePagination, _positive_int
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+SALT = "actors.api.pagination.cursor"
+MAX_CURSOR_LENGTH = 2000
+
+BAD_CURSOR = _(
+    "This cursor is not valid (altered or cut short). Follow the `next` or `previous` link "
+    "of a page as it is, or start again without `cursor`."
+)
+OTHER_LIST = _(
+    "This cursor belongs to another list or ordering. Start again without `cursor`, with "
+    "the filters and `ordering` you want."
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One column of the ordering: a field path, its direction and whether it may be NULL
+    (NULLs sort last ascending and first descending, as PostgreSQL does, on every
+    database)."""
+
+    path: str
+    descending: bool
+    field: models.Field
+    nullable: bool
+
+    @property
+    def name(self) -> str:
+        return f"-{self.path}" if self.descending else self.path
+
+    def order_by(self, reverse: bool = False):
+        descending = self.descending != reverse
+        if not self.nullable:
+            return f"-{self.path}" if descending else self.path
+        if descending:
+            return F(self.path).desc(nulls_first=True)
+        return F(self.path).asc(nulls_last=True)
+
+    def value_of(self, row):
+        value = row
+        for part in self.path.split(LOOKUP_SEP):
+            if value is None:
+                return None
+            value = getattr(value, part)
+        return value
+
+    def equal(self, value) -> Q:
+        return Q(**{f"{self.path}__isnull": True} if value is None else {self.path: value})
+
+    def beyond(self, value, greater: bool) -> Q:
+        """Rows after `value` in this column alone (NULL counts as the largest value)."""
+        if greater:
+            if value is None:
+                return Q(pk__in=[])
+            after = Q(**{f"{self.path}__gt": value})
+            return after | Q(**{f"{self.path}__isnull": True}) if self.nullable else after
+        if value is None:
+            return Q(**{f"{self.path}__isnull": False})
+        return Q(**{f"{self.path}__lt": value})
+
+    def encode(self, value):
+        if isinstance(value, datetime.date | datetime.time):
+            return value.isoformat()
+        if isinstance(value, decimal.Decimal | uuid.UUID):
+            return str(value)
+        return value
+
+    def decode(self, value):
+        return None if value is None else self.field.to_python(value)
+
+
+def _resolve(model, path: str) -> tuple[models.Field, bool]:
+    """The field at the end of `path` and whether the path can end in NULL."""
+    nullable = False
+    field = None
+    parts = path.split(LOOKUP_SEP)
+    for i, part in enumerate(parts):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        if field.many_to_many or field.one_to_many:
+            raise ImproperlyConfigured(f"Cannot page by the to-many path {path!r}.")
+        nullable |= bool(getattr(field, "null", False))
+        if field.is_relation and i < len(parts) - 1:
+            model = field.related_model
+    return field, nullable
+
+
+def _expand(model, name: str, depth: int = 0) -> list[tuple[str, bool]]:
+    """[(path, descending)] of one ordering entry; a relation stands for the related
+    model's own ordering, as in Django's ORDER BY."""
+    descending = name.startswith("-")
+    path = name.lstrip("-")
+    field, _nullable = _resolve(model, path)
+    if not field.is_relation or path.endswith(f"{LOOKUP_SEP}pk") or path == "pk":
+        return [(path, descending)]
+    if field.attname == path.split(LOOKUP_SEP)[-1] and path.endswith("_id"):
+        return [(path, descending)]
+    related = field.related_model
+    ordering = related._meta.ordering
+    if not ordering or depth > 3:
+        return [(f"{path}{LOOKUP_SEP}pk", descending)]
+    keys = []
+    for entry in ordering:
+        for sub, sub_descending in _expand(related, entry, depth + 1):
+            keys.append((f"{path}{LOOKUP_SEP}{sub}", sub_descending != descending))
+    return keys
+
+
+def _entry_name(entry) -> str:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, F):
+        return entry.name
+    if isinstance(entry, models.OrderBy) and isinstance(entry.expression, F):
+        return f"-{entry.expression.name}" if entry.descending else entry.expression.name
+    raise ImproperlyConfigured(f"Cannot page by the ordering {entry!r}.")
+
+
+def _is_unique(model, keys: list[Key]) -> bool:
+    """Whether the keys name a unique row: the primary key, a unique field or a unique
+    constraint among the local NOT NULL columns of the ordering."""
+    local = set()
+    for key in keys:
+        parts = key.path.split(LOOKUP_SEP)
+        if len(parts) == 2 and parts[1] == "pk" or len(parts) == 1:
+            field = model._meta.pk if parts[0] == "pk" else model._meta.get_field(parts[0])
+            if not key.nullable:
+                local.add(field.name)
+    if model._meta.pk.name in local:
+        return True
+    for field in model._meta.concrete_fields:
+        if field.unique and field.name in local:
+            return True
+    sets = [set(fields) for fields in model._meta.unique_together]
+    sets += [
+        set(c.fields)
+        for c in model._meta.total_unique_constraints  # without a condition
+    ]
+    return any(fields and fields <= local for fields in sets)
+
+
+def ordering_keys(queryset) -> list[Key]:
+    """The queryset's ordering as keys, with the primary key as the last tie-breaker
+    (in the direction of the key before it) unless the ordering is unique already."""
+    model = queryset.model
+    query = queryset.query
+    entries = list(query.order_by) or (list(model._meta.ordering) if query.default_ordering else [])
+    paths: list[tuple[str, bool]] = []
+    for entry in entries:
+        for path, descending in _expand(model, _entry_name(entry)):
+            if path == "?":
+                raise ImproperlyConfigured("Cannot page by a random ordering.")
+            if path not in (p for p, _d in paths):
+                paths.append((path, descending))
+    keys = [Key(path, descending, *_resolve(model, path)) for path, descending in paths]
+    if not _is_unique(model, keys):
+        descending = keys[-1].descending if keys else False
+        keys.append(Key("pk", descending, model._meta.pk, False))
+    return keys
+
+
+def after(keys: list[Key], values: list, backwards: bool = False) -> Q:
+    """The rows that follow the position `values` in the order of `keys` (precede it, with
+    `backwards`): the first key beyond, or equal on it and the next key beyond, and so on.
+    The first key's bound comes first, so the database can start an index range there."""
+    condition = Q(pk__in=[])
+    for i, key in enumerate(keys):
+        step = Q()
+        for previous, value in zip(keys[:i], values[:i], strict=True):
+            step &= previous.equal(value)
+        condition |= step & key.beyond(values[i], greater=key.descending == backwards)
+    first, value = keys[0], values[0]
+    if not first.nullable:
+        greater = first.descending == backwards
+        bound = Q(**{f"{first.path}__{'gte' if greater else 'lte'}": value})
+        condition = bound & condition
+    return condition
+
+
+class KeysetPagination(BasePagination):
+    """`?page=N` (with `count`) or `?cursor=` (from a page's `next`/`previous`), and
+    `?page_size=` up to `max_page_size`."""
+
+    page_size = api_settings.PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    page_query_param = "page"
+    cursor_query_param = "cursor"
+    # False for feeds that never count (the histories): their pages have no `count`.
+    with_count = True
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.size = self.get_page_size(request)
+        self.keys = ordering_keys(queryset)
+        self.signature = [queryset.model._meta.label, *(key.name for key in self.keys)]
+        queryset = queryset.order_by(*(key.order_by() for key in self.keys))
+        self.count = None
+        token = request.query_params.get(self.cursor_query_param)
+        self.rows = self._from_cursor(queryset, token) if token else self._from_page(queryset)
+        return self.rows
+
+    def _from_page(self, queryset) -> list:
+        number = self.request.query_params.get(self.page_query_param) or "1"
+        try:
+            number = _positive_int(number, strict=True)
+        except ValueError as exc:
+            raise NotFound(_("Invalid page.")) from exc
+        offset = (number - 1) * self.size
+        rows = list(queryset[offset : offset + self.size + 1])
+        if number > 1 and not rows:
+            raise NotFound(_("Invalid page."))
+        self.has_next = len(rows) > self.size
+        self.has_previous = number > 1
+        if self.with_count:
+            self.count = queryset.count()
+        return rows[: self.size]
+
+    def _from_cursor(self, queryset, token: str) -> list:
+        values, backwards = self.decode(token)
+        order = [key.order_by(reverse=backwards) for key in self.keys]
+        following = queryset.filter(after(self.keys, values, backwards)).order_by(*order)
+        rows = list(following[: self.size + 1])
+        more = len(rows) > self.size
+        rows = rows[: self.size]
+        self.position = values
+        if backwards:
+            rows.reverse()
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_previous, self.has_next = True, more
+        return rows
+
+    # --- cursors ----------------------------------------------------------------------
+
+    def encode(self, values: list, backwards: bool = False) -> str:
+        payload = {
+            "o": self.signature,
+            "v": [key.encode(value) for key, value in zip(self.keys, values, strict=True)],
+        }
+        if backwards:
+            payload["b"] = 1
+        return signing.dumps(payload, salt=SALT, compress=True)
+
+    def cursor_for(self, row, backwards: bool = False) -> str:
+        """The cursor of the page after `row` (before it, with `backwards`)."""
+        return self.encode([key.value_of(row) for key in self.keys], backwards)
+
+    def decode(self, token: str) -> tuple[list, bool]:
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]})
+        try:
+            payload = signing.loads(token, salt=SALT)
+            signature, raw = payload["o"], payload["v"]
+            backwards = bool(payload.get("b"))
+        except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]}) from exc
+        if signature != self.signature or len(raw) != len(self.keys):
+            raise ValidationError({self.cursor_query_param: [OTHER_LIST]})
+        try:
+            values = [key.decode(value) for key, value in zip(self.keys, raw, strict=True)]
+        except (DjangoValidationError, TypeError, ValueError) as exc:
+            raise ValidationError({self.cursor_query_param: [BAD_CURSOR]}) from exc
+        return values, backwards
+
+    # --- the answer -------------------------------------------------------------------
+
+    def _link(self, values, backwards: bool) -> str:
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, self.encode(values, backwards))
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next:
+            return None
+        if self.rows:
+            return self._link([key.value_of(self.rows[-1]) for key in self.keys], False)
+        return self._link(self.position, False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        if self.rows:
+            return self._link([key.value_of(self.rows[0]) for key in self.keys], True)
+        return self._link(self.position, True)
+
+    def get_paginated_response(self, data):
+        fields = {"count": self.count} if self.with_count else {}
+        fields.update(next=self.get_next_link(), previous=self.get_previous_link(), results=data)
+        return Response(fields)
+
+    def get_page_size(self, request) -> int:
+        try:
+            return _positive_int(
+                request.query_params[self.page_size_query_param],
+                strict=True,
+                cutoff=self.max_page_size,
+            )
+        except (KeyError, ValueError):
+            return self.page_size
+
+    # --- the schema -------------------------------------------------------------------
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        properties = {}
+        if self.with_count:
+            properties["count"] = {
+                "type": "integer",
+                "nullable": True,
+                "example": 123,
+                "description": "The number of rows matching the filters, on pages asked "
+                "for by number (the first page, `?page=N`); null on pages reached by "
+                "`cursor`.",
+            }
+        properties["next"] = {
+            **link,
+            "description": "The next page: a cursor link. Follow it as it is, at any "
+            "depth (null on the last page).",
+        }
+        properties["previous"] = {
+            **link,
+            "description": "The page before: a cursor link (null on the first page).",
+        }
+        properties["results"] = schema
+        required = ["count", "next", "previous", "results"] if self.with_count else None
+        return {
+            "type": "object",
+            "required": required or ["next", "previous", "results"],
+            "properties": properties,
+        }
+
+    def get_schema_operation_parameters(self, view):
+        page = {
+            "name": self.page_query_param,
+            "required": False,
+            "in": "query",
+            "description": "A page number (from 1), with `count`. Fine for the first pages; "
+            "to go deeper follow `next`, which costs the same at any depth.",
+            "schema": {"type": "integer"},
+        }
+        cursor = {
+            "name": self.cursor_query_param,
+            "required": False,
+            "in": "query",
+            "description": "An opaque position from a page's `next` or `previous` link. "
+            "Valid only with the filters and `ordering` of the page that gave it; an "
+            "altered one answers 400.",
+            "schema": {"type": "string"},
+        }
+        size = {
+            "name": self.page_size_query_param,
+            "required": False,
+            "in": "query",
+            "description": f"Rows per page (default {self.page_size}, at most "
+            f"{self.max_page_size}).",
+            "schema": {"type": "integer"},
+        }
+        return [page, cursor, size]
+
+
+class FeedPagination(KeysetPagination):
+    """Append-only histories, newest first: 100 rows a page, no `count`."""
+
+    page_size = 100
+    with_count = False
