@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import integrity_views, views
+from . import area_views, integrity_views, views
 
 app_name = "rollout"
 
@@ -16,6 +16,6 @@ urlpatterns = [
     path("integritet/", integrity_views.integrity_page, name="integrity"),
     path("integritet/reparer/", integrity_views.integrity_repair, name="integrity_repair"),
     path("losning/<slug:code>/", views.solution_detail, name="solution_detail"),
-    path("losning/<slug:code>/<slug:trust>/", views.area_detail, name="area_detail"),
-    path("losning/<slug:code>/<slug:trust>/endre/", views.area_edit, name="area_edit"),
+    path("losning/<slug:code>/<slug:trust>/", area_views.area_detail, name="area_detail"),
+    path("losning/<slug:code>/<slug:trust>/endre/", area_views.area_edit, name="area_edit"),
 ]
