@@ -176,8 +176,10 @@ class OrganisationChangeFilterSet(filters.FilterSet):
     health_trust = filters.CharFilter(
         field_name="organisation__health_trust__code", label=_("Health-trust area")
     )
-    kind = filters.MultipleChoiceFilter(choices=OrganisationChange.Kind.choices, label=_("Kind"))
-    source = filters.MultipleChoiceFilter(choices=Source.choices, label=_("Source"))
+    kind = filters.MultipleChoiceFilter(
+        distinct=False, choices=OrganisationChange.Kind.choices, label=_("Kind")
+    )
+    source = filters.MultipleChoiceFilter(distinct=False, choices=Source.choices, label=_("Source"))
     field = filters.CharFilter(label=_("Field"))
     changed_after = filters.IsoDateTimeFilter(
         field_name="changed_at", lookup_expr="gte", label=_("Recorded from")

@@ -33,9 +33,15 @@ class _BlankTolerantMultipleChoiceField(MultipleChoiceField):
 
 
 class MultipleChoiceFilter(filters.MultipleChoiceFilter):
-    """One or more choices (`?status=a&status=b`); blank values are ignored."""
+    """One or more choices (`?status=a&status=b`) of a column; blank values are ignored.
+    No DISTINCT: a column's choices cannot repeat rows (and DISTINCT over every column
+    costs a sort of the whole list)."""
 
     field_class = _BlankTolerantMultipleChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
 
 
 def _agreements(condition: Q):

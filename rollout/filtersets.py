@@ -49,7 +49,7 @@ class OrganisationStatusFilterSet(OrganisationFilterSet):
     in one subquery each (`selectors.latest_changes_as_of`), not row by row."""
 
     status = filters.MultipleChoiceFilter(
-        choices=Status.choices, method="filter_status", label=_("Status")
+        distinct=False, choices=Status.choices, method="filter_status", label=_("Status")
     )
     changed_since = filters.DateFilter(
         method="filter_changed_since", label=_("Status changed since")
@@ -94,7 +94,7 @@ class RolloutStatusFilterSet(filters.FilterSet):
         queryset=Solution.objects.all(), to_field_name="code", label=_("Solution")
     )
     solution_id = IdFilter(field_name="solution_id")
-    status = filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    status = filters.MultipleChoiceFilter(distinct=False, choices=Status.choices, label=_("Status"))
     organisation_id = IdFilter(field_name="organisation_id")
     orgnr = filters.CharFilter(field_name="organisation__orgnr")
     type = filters.CharFilter(field_name="organisation__type__code", label=_("Type"))
@@ -118,7 +118,7 @@ class RolloutStatusAsOfFilterSet(RolloutStatusFilterSet):
     validated already and only selects this filterset."""
 
     status = filters.MultipleChoiceFilter(
-        field_name="to_status", choices=Status.choices, label=_("Status")
+        distinct=False, field_name="to_status", choices=Status.choices, label=_("Status")
     )
     changed_since = filters.IsoDateTimeFilter(field_name="changed_at", lookup_expr="gte")
     as_of = filters.DateFilter(method="keep")
@@ -153,7 +153,7 @@ class ReadinessReportFilterSet(filters.FilterSet):
     solution_id = IdFilter(field_name="solution_id")
     municipality = MunicipalityNumberFilter(field_name="municipality")
     municipality_id = IdFilter(field_name="municipality_id")
-    status = filters.MultipleChoiceFilter(choices=ReportStatus.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=ReportStatus.choices)
 
     class Meta:
         model = ReadinessReport

@@ -21,7 +21,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -188,21 +188,62 @@ def ordering_keys(queryset) -> list[Key]:
     return keys
 
 
+class RowBound(Func):
+    """`(a, b, c) > (x, y, z)`: one row comparison, which PostgreSQL starts an index range
+    with when the columns lead an index (SQLite understands it too)."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, keys: list[Key], values: list, operator: str):
+        columns = [F(key.path) for key in keys]
+        literals = [Value(v, output_field=k.field) for k, v in zip(keys, values, strict=True)]
+        super().__init__(*columns, *literals)
+        self.operator = operator
+
+    def as_sql(self, compiler, connection, **extra):
+        sqls, params = [], []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            sqls.append(sql)
+            params.extend(expression_params)
+        half = len(sqls) // 2
+        return f"({', '.join(sqls[:half])}) {self.operator} ({', '.join(sqls[half:])})", params
+
+
+def _run(keys: list[Key]) -> list[Key]:
+    """The leading keys that one row comparison can bound: NOT NULL, the same direction,
+    columns of the same table."""
+
+    def table(key):
+        return key.path.rpartition(LOOKUP_SEP)[0]
+
+    run = []
+    for key in keys:
+        first = run[0] if run else key
+        if key.nullable or (key.descending, table(key)) != (first.descending, table(first)):
+            break
+        run.append(key)
+    return run
+
+
 def after(keys: list[Key], values: list, backwards: bool = False) -> Q:
     """The rows that follow the position `values` in the order of `keys` (precede it, with
-    `backwards`): the first key beyond, or equal on it and the next key beyond, and so on.
-    The first key's bound comes first, so the database can start an index range there."""
+    `backwards`). When the keys are columns of one table in one direction, that is a single
+    row comparison; otherwise the first key beyond, or equal on it and the next key beyond,
+    and so on, under a row comparison of the leading keys, so the database can start an
+    index range there."""
+    run = _run(keys)
+    greater = not run or run[0].descending == backwards
+    if len(run) == len(keys):
+        return Q(RowBound(keys, values, ">" if greater else "<"))
     condition = Q(pk__in=[])
     for i, key in enumerate(keys):
         step = Q()
         for previous, value in zip(keys[:i], values[:i], strict=True):
             step &= previous.equal(value)
         condition |= step & key.beyond(values[i], greater=key.descending == backwards)
-    first, value = keys[0], values[0]
-    if not first.nullable:
-        greater = first.descending == backwards
-        bound = Q(**{f"{first.path}__{'gte' if greater else 'lte'}": value})
-        condition = bound & condition
+    if run:
+        condition = Q(RowBound(run, values[: len(run)], ">=" if greater else "<=")) & condition
     return condition
 
 
@@ -217,6 +258,8 @@ class KeysetPagination(BasePagination):
     cursor_query_param = "cursor"
     # False for feeds that never count (the histories): their pages have no `count`.
     with_count = True
+    # Count at most this many rows (null above it): for lists of millions of rows.
+    count_limit: int | None = None
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -242,8 +285,14 @@ class KeysetPagination(BasePagination):
         self.has_next = len(rows) > self.size
         self.has_previous = number > 1
         if self.with_count:
-            self.count = queryset.count()
+            self.count = self._count(queryset)
         return rows[: self.size]
+
+    def _count(self, queryset) -> int | None:
+        if self.count_limit is None:
+            return queryset.count()
+        count = queryset.order_by()[: self.count_limit + 1].count()
+        return count if count <= self.count_limit else None
 
     def _from_cursor(self, queryset, token: str) -> list:
         values, backwards = self.decode(token)
@@ -333,13 +382,14 @@ class KeysetPagination(BasePagination):
         link = {"type": "string", "nullable": True, "format": "uri"}
         properties = {}
         if self.with_count:
+            limit = f" and when more than {self.count_limit} rows match" if self.count_limit else ""
             properties["count"] = {
                 "type": "integer",
                 "nullable": True,
                 "example": 123,
                 "description": "The number of rows matching the filters, on pages asked "
-                "for by number (the first page, `?page=N`); null on pages reached by "
-                "`cursor`.",
+                f"for by number (the first page, `?page=N`); null on pages reached by "
+                f"`cursor`{limit}.",
             }
         properties["next"] = {
             **link,

@@ -32,6 +32,7 @@ from rest_framework.response import Response
 
 from actors import scoping
 from actors.api.files import FileNegotiation, export_action
+from actors.api.pagination import KeysetPagination
 from actors.api.parsers import FormParser, JSONParser, MultiPartParser
 from actors.api.review import ReviewActions
 from actors.api.views import HasRole
@@ -563,19 +564,27 @@ def snapshot_places(request) -> dict[tuple[str, int], coverage.ScopeRef]:
     return {(o.level, o.scope_id): o for o in request_scope_options(request)}
 
 
+class SnapshotPagination(KeysetPagination):
+    """Millions of rows at national scale: `count` up to 10 000 (null above; follow `next`)."""
+
+    count_limit = 10_000
+
+
 class CoverageSnapshotViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Computed coverage figures per target, day and place, for the places in your reach
-    (the nation and the regions for everyone with a role)."""
+    (the nation and the regions for everyone with a role), in the order of the snapshots'
+    index: by target (id), level, place (id) and day."""
 
     serializer_class = serializers.CoverageSnapshotSerializer
     filterset_class = CoverageSnapshotFilterSet
     permission_classes = [permissions.IsAuthenticated, HasRole]
+    pagination_class = SnapshotPagination
 
     def get_queryset(self):
         return (
             coverage.visible_snapshots(self.request.user)
             .select_related("target")
-            .order_by("target__sort_order", "target_id", "level", "scope_id", "day")
+            .order_by("target_id", "level", "scope_id", "day")
         )
 
     @extend_schema(

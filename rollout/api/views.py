@@ -198,7 +198,7 @@ class SolutionViewSet(RolloutViewSet):
 class AreaRolloutFilterSet(filters.FilterSet):
     solution = filters.CharFilter(field_name="solution__code")
     health_trust = filters.CharFilter(field_name="health_trust__code")
-    phase = filters.MultipleChoiceFilter(choices=Phase.choices)
+    phase = filters.MultipleChoiceFilter(distinct=False, choices=Phase.choices)
 
     class Meta:
         model = AreaRollout
