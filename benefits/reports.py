@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from actors import scoping
 from actors.choices import Role
-from actors.models import HealthTrust, Municipality, Organisation, OrganisationType
+from actors.models import HealthTrust, Municipality, Organisation
 from rollout.choices import ADOPTED_STATUSES, Answer, ReportStatus, Status
 from rollout.models import AreaRollout, ReadinessAnswer, RolloutStatus, Solution, StatusChange
 
@@ -102,6 +102,8 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     """The report of `kind` for `place` (from report_place), with changes since `since`.
     `progress(done, total)` is called as the sections are read (for the Job's bar)."""
     organisations = _organisations(user, place)
+    statuses_here = _at_place(RolloutStatus.objects.visible_to(user), place, "organisation__")
+    adoption = _adoption(organisations, statuses_here)
     titles = {
         NATIONAL: _("National status report"),
         AREA: _("Status report for %(p)s") % {"p": place.name},
@@ -118,17 +120,19 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     statuses = _target_statuses(place)
     report.trends = [_trend(s) for s in statuses if s.series]
     sections = [
-        lambda: _solutions(organisations),
-        lambda: _by_type(organisations),
+        lambda: _solutions(adoption),
+        lambda: _by_type(adoption),
         lambda: _targets(statuses),
     ]
     if kind != MUNICIPALITY:
         sections.append(lambda: _areas(user, place))
     sections += [
-        lambda: _status_changes(organisations, since),
+        lambda: _status_changes(
+            _at_place(StatusChange.objects.visible_to(user), place, "organisation__"), since
+        ),
         lambda: _areas_started(user, place, since),
         lambda: _agreements_signed(user, place, since),
-        lambda: blocking_reasons(organisations),
+        lambda: _blocking_reasons(statuses_here),
         lambda: _unmet_prerequisites(user, place),
     ]
     if kind == NATIONAL:
@@ -142,26 +146,51 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
 
 def _organisations(user, place: coverage.ScopeRef):
     """Active organisations in the user's reach at the place."""
-    qs = Organisation.objects.visible_to(user).filter(is_active=True)
+    return _at_place(Organisation.objects.visible_to(user), place)
+
+
+def _at_place(qs, place: coverage.ScopeRef, organisation: str = ""):
+    """`qs` narrowed to the active organisations at the place; `organisation` is the path to
+    the organisation ("organisation__" for its statuses and history: a join, not a
+    semi-join over the organisations)."""
+    qs = qs.filter(**{f"{organisation}is_active": True})
     if place.level == Level.AREA:
-        qs = qs.filter(health_trust_id=place.scope_id)
+        qs = qs.filter(**{f"{organisation}health_trust_id": place.scope_id})
     elif place.level == Level.MUNICIPALITY:
-        qs = qs.filter(municipality_id=place.scope_id)
+        qs = qs.filter(**{f"{organisation}municipality_id": place.scope_id})
     return qs
 
 
-def _solutions(organisations) -> Table:
+@dataclass
+class Adoption:
+    """What the solution tables count, read once: the solutions (with the organisation
+    types they apply to), the organisations per type, and the statuses in use per solution
+    and type."""
+
+    solutions: list[Solution]
+    totals: dict[int, int]  # type -> organisations
+    used: dict[tuple[int, int], int]  # (solution, type) -> organisations with it adopted
+
+
+def _adoption(organisations, statuses) -> Adoption:
+    return Adoption(
+        solutions=list(Solution.objects.prefetch_related("organisation_types")),
+        totals=dict(organisations.values_list("type_id").annotate(n=Count("id")).order_by()),
+        used={
+            (s, t): n
+            for s, t, n in statuses.filter(status__in=ADOPTED_STATUSES)
+            .values_list("solution_id", "organisation__type_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        },
+    )
+
+
+def _solutions(adoption: Adoption) -> Table:
     """Per solution: its national phase, and how many of the organisations it applies to
     have it in use."""
-    solutions = list(Solution.objects.prefetch_related("organisation_types"))
-    totals = dict(organisations.values_list("type_id").annotate(n=Count("id")).order_by())
     in_use = Counter()
-    for solution_id, n in (
-        RolloutStatus.objects.filter(organisation__in=organisations, status__in=ADOPTED_STATUSES)
-        .values_list("solution_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
+    for (solution_id, _type_id), n in adoption.used.items():
         in_use[solution_id] += n
     table = Table(
         "losninger",
@@ -174,8 +203,8 @@ def _solutions(organisations) -> Table:
             Column(_("Share in use"), "percent"),
         ],
     )
-    for s in solutions:
-        total = sum(totals.get(t.pk, 0) for t in s.organisation_types.all())
+    for s in adoption.solutions:
+        total = sum(adoption.totals.get(t.pk, 0) for t in s.organisation_types.all())
         used = in_use[s.pk]
         table.rows.append(
             [s.name, s.get_national_phase_display(), used, total, used / total if total else None]
@@ -183,19 +212,8 @@ def _solutions(organisations) -> Table:
     return table
 
 
-def _by_type(organisations) -> Table:
+def _by_type(adoption: Adoption) -> Table:
     """Adoption by solution and organisation type."""
-    types = {t.pk: t for t in OrganisationType.objects.all()}
-    totals = dict(organisations.values_list("type_id").annotate(n=Count("id")).order_by())
-    used = {
-        (s, t): n
-        for s, t, n in RolloutStatus.objects.filter(
-            organisation__in=organisations, status__in=ADOPTED_STATUSES
-        )
-        .values_list("solution_id", "organisation__type_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    }
     table = Table(
         "per-type",
         _("Adoption by organisation type"),
@@ -207,13 +225,13 @@ def _by_type(organisations) -> Table:
             Column(_("Share in use"), "percent"),
         ],
     )
-    for s in Solution.objects.prefetch_related("organisation_types"):
+    for s in adoption.solutions:
         for t in sorted(s.organisation_types.all(), key=lambda t: t.sort_order):
-            total = totals.get(t.pk, 0)
+            total = adoption.totals.get(t.pk, 0)
             if not total:
                 continue
-            n = used.get((s.pk, t.pk), 0)
-            table.rows.append([s.name, types[t.pk].name, n, total, n / total])
+            n = adoption.used.get((s.pk, t.pk), 0)
+            table.rows.append([s.name, t.name, n, total, n / total])
     return table
 
 
@@ -310,9 +328,10 @@ def _areas(user, place: coverage.ScopeRef) -> Table:
     return table
 
 
-def _status_changes(organisations, since: datetime.date) -> Table:
+def _status_changes(changes, since: datetime.date) -> Table:
+    """The history at the place since the day, counted per solution and new status."""
     rows = (
-        StatusChange.objects.filter(organisation__in=organisations, effective_date__gte=since)
+        changes.filter(effective_date__gte=since)
         .values_list("solution__name", "to_status")
         .annotate(n=Count("id"))
         .order_by("solution__sort_order", "solution__name", "-n")
@@ -386,8 +405,13 @@ def _agreements_signed(user, place: coverage.ScopeRef, since: datetime.date) -> 
 
 
 def blocking_reasons(organisations) -> Table:
+    """The most common reasons the organisations are blocked."""
+    return _blocking_reasons(RolloutStatus.objects.filter(organisation__in=organisations))
+
+
+def _blocking_reasons(statuses) -> Table:
     rows = (
-        RolloutStatus.objects.filter(organisation__in=organisations, status=Status.BLOCKED)
+        statuses.filter(status=Status.BLOCKED)
         .values_list("solution__name", "reason")
         .annotate(n=Count("id"))
         .order_by("-n", "solution__name")[:TOP_REASONS]
@@ -500,7 +524,7 @@ def benefit_row(s) -> list:
 
 
 def _benefits(user) -> Table:
-    from .selectors import benefit_summary
+    from .selectors import benefit_summaries
 
     table = Table(
         "gevinster",
@@ -513,9 +537,8 @@ def _benefits(user) -> Table:
             "organisations and municipalities reporting as a whole."
         ),
     )
-    benefits = Benefit.objects.select_related("goal").prefetch_related("solutions")
-    for benefit in benefits.order_by("goal__sort_order", "name"):
-        table.rows.append(benefit_row(benefit_summary(benefit, user)))
+    benefits = Benefit.objects.select_related("goal").order_by("goal__sort_order", "name")
+    table.rows = [benefit_row(s) for s in benefit_summaries(benefits, user)]
     return table
 
 

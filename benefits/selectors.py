@@ -10,10 +10,22 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from actors import scoping
 from actors.models import (
     Catchment,
     County,
@@ -27,7 +39,7 @@ from actors.registry import organisations_on
 from actors.structure import StructureOn, population_year_for
 from rollout.choices import Status
 from rollout.conditions import AreaFacts, Condition, share_condition
-from rollout.models import Solution, StatusChange
+from rollout.models import RolloutStatus, Solution, StatusChange
 from rollout.templatetags.rollout_tags import percent
 
 from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
@@ -273,13 +285,11 @@ def covered_organisation_ids(
         if not terms["solutions"] or solution.pk in terms["solutions"]:
             municipalities |= terms["municipalities"]
             organisations |= terms["organisations"]
-    among = Organisation.objects.filter(pk__in=organisation_ids)
+    among = Organisation.objects.filter(pk__in=organisation_ids).order_by()
     in_municipality = organisations_on(on, among, municipality_ids=municipalities)
-    return set(
-        among.filter(Q(pk__in=organisations) | Q(pk__in=in_municipality.values("pk"))).values_list(
-            "pk", flat=True
-        )
-    )
+    # Two plain queries: one with an OR of two subqueries scanned every organisation.
+    parties = among.filter(pk__in=organisations).values_list("pk", flat=True)
+    return set(parties) | set(in_municipality.values_list("pk", flat=True))
 
 
 def agreement_condition(facts: AreaFacts) -> Condition:
@@ -287,7 +297,7 @@ def agreement_condition(facts: AreaFacts) -> Condition:
     solution's agreement share of the area's actors are covered by an agreement in force
     today."""
     orgs = facts.organisations
-    covered = covered_organisation_ids(facts.solution, [o.pk for o in orgs])
+    covered = covered_organisation_ids(facts.solution, facts.organisation_ids)
     threshold = float(facts.solution.agreement_share_threshold)
     return share_condition(
         "agreements",
@@ -469,35 +479,7 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
     decision briefs: the latest approved follow-up against the same reporter's first
     approved baseline, combined as the unit allows (see BenefitSummary), always with how
     many reported out of how many should have. Within the user's reach."""
-    reports = (
-        BenefitReport.objects.visible_to(user)
-        .filter(benefit=benefit, status=ReportStatus.APPROVED)
-        .select_related(
-            "municipality__county",
-            "organisation__health_trust",
-            "organisation__municipality__county",
-        )
-        .order_by("period_end", "id")
-    )
-    baseline: dict[tuple, BenefitReport] = {}
-    latest: dict[tuple, BenefitReport] = {}
-    for r in reports:
-        key = (r.municipality_id, r.organisation_id)
-        if r.kind == MeasurementKind.BASELINE:
-            baseline.setdefault(key, r)
-        else:
-            latest[key] = r
-    realisations = [
-        Realisation(
-            latest[key].reporter_name,
-            latest[key].municipality,
-            latest[key].organisation,
-            baseline[key].value,
-            latest[key].value,
-        )
-        for key in latest
-        if key in baseline
-    ]
+    realisations = _realisations(_approved_reports(user).filter(benefit=benefit))
     in_use = Organisation.objects.visible_to(user).filter(
         is_active=True,
         rollout_statuses__solution__in=benefit.solutions.all(),
@@ -568,8 +550,51 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
         by_county=by_county,
         kind=unit_kind(benefit.unit),
     )
+    return _combined(summary)
+
+
+def _approved_reports(user):
+    """Approved benefit reports in reach, with what a realisation names, in time order."""
+    return (
+        BenefitReport.objects.visible_to(user)
+        .filter(status=ReportStatus.APPROVED)
+        .select_related(
+            "municipality__county",
+            "organisation__health_trust",
+            "organisation__municipality__county",
+        )
+        .order_by("period_end", "id")
+    )
+
+
+def _realisations(reports) -> list[Realisation]:
+    """Each reporter's latest follow-up against its first baseline (reports in time order)."""
+    baseline: dict[tuple, BenefitReport] = {}
+    latest: dict[tuple, BenefitReport] = {}
+    for r in reports:
+        key = (r.municipality_id, r.organisation_id)
+        if r.kind == MeasurementKind.BASELINE:
+            baseline.setdefault(key, r)
+        else:
+            latest[key] = r
+    return [
+        Realisation(
+            latest[key].reporter_name,
+            latest[key].municipality,
+            latest[key].organisation,
+            baseline[key].value,
+            latest[key].value,
+        )
+        for key in latest
+        if key in baseline
+    ]
+
+
+def _combined(summary: BenefitSummary) -> BenefitSummary:
+    """Fills in the summary's mean, median and (for amounts) sum of its realisations."""
+    realisations = summary.realisations
     if realisations:
-        improvements = [r.improvement(benefit.direction) for r in realisations]
+        improvements = [r.improvement(summary.benefit.direction) for r in realisations]
         n = len(realisations)
         summary.mean_improvement = _round(sum(improvements) / n)
         summary.median_improvement = _round(statistics.median(improvements))
@@ -578,6 +603,121 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
         summary.mean_baseline = _round(sum(r.baseline for r in realisations) / n)
         summary.mean_latest = _round(sum(r.latest for r in realisations) / n)
     return summary
+
+
+def benefit_summaries(benefits, user) -> list[BenefitSummary]:
+    """benefit_summary of each of `benefits`, in five queries whatever the number of
+    benefits and organisations (the status report's table): the same figures and expected
+    counts, without the breakdown by area and county (by_area and by_county are empty)."""
+    benefits = list(benefits)
+    ids = [b.pk for b in benefits]
+    reports: dict[int, list[BenefitReport]] = defaultdict(list)
+    for r in _approved_reports(user).filter(benefit__in=ids):
+        reports[r.benefit_id].append(r)
+    # (benefit, reported as a whole municipality?) for any report, anywhere
+    reporter_kinds = set(
+        BenefitReport.objects.filter(benefit__in=ids)
+        .annotate(whole=ExpressionWrapper(Q(organisation__isnull=True), BooleanField()))
+        .values_list("benefit_id", "whole")
+        .order_by()
+        .distinct()
+    )
+    solutions: dict[int, set[int]] = defaultdict(set)
+    for benefit_id, solution_id in Benefit.solutions.through.objects.filter(
+        benefit__in=ids
+    ).values_list("benefit_id", "solution_id"):
+        solutions[benefit_id].add(solution_id)
+    in_use = RolloutStatus.objects.visible_to(user).filter(
+        status=Status.IN_USE, organisation__is_active=True
+    )
+    in_use_count: dict[int, int] = defaultdict(int)
+    in_use_municipalities: dict[int, set[int]] = defaultdict(set)
+    for municipality_id, used, n in _in_use_by_municipality(
+        in_use, set().union(*solutions.values())
+    ):
+        for benefit_id, of_benefit in solutions.items():
+            if used & of_benefit:
+                in_use_count[benefit_id] += n
+                if municipality_id is not None:
+                    in_use_municipalities[benefit_id].add(municipality_id)
+    realisations = {b.pk: _realisations(reports[b.pk]) for b in benefits}
+    reported_orgs = {
+        r.organisation.pk for rs in realisations.values() for r in rs if not r.is_municipality
+    }
+    reported_in_use = set(
+        in_use.filter(organisation_id__in=reported_orgs)
+        .values_list("solution__benefits", "organisation_id")
+        .order_by()
+        .distinct()
+        if reported_orgs
+        else []
+    )
+    municipalities_in_reach = None  # everyone's, unless the user's reach is limited
+    if scoping.scope_for(user).is_limited:
+        municipalities_in_reach = set(
+            Municipality.objects.visible_to(user).values_list("pk", flat=True)
+        )
+    summaries = []
+    for benefit in benefits:
+        done = realisations[benefit.pk]
+        municipalities_report = (benefit.pk, True) in reporter_kinds
+        organisations_report = (benefit.pk, False) in reporter_kinds or not municipalities_report
+        orgs = {r.organisation.pk for r in done if not r.is_municipality}
+        munis = {r.municipality.pk for r in done if r.is_municipality}
+        expected_orgs = len(orgs)
+        if organisations_report:
+            outside = {o for o in orgs if (benefit.pk, o) not in reported_in_use}
+            expected_orgs = in_use_count[benefit.pk] + len(outside)
+        if municipalities_report:
+            used_in = in_use_municipalities[benefit.pk]
+            if municipalities_in_reach is not None:
+                used_in = used_in & municipalities_in_reach
+            munis |= used_in
+        summary = BenefitSummary(
+            benefit,
+            done,
+            expected_organisations=expected_orgs,
+            expected_municipalities=len(munis),
+            by_area=[],
+            by_county=[],
+            kind=unit_kind(benefit.unit),
+        )
+        summaries.append(_combined(summary))
+    return summaries
+
+
+def _in_use_by_municipality(statuses, solution_ids) -> list[tuple[int | None, set[int], int]]:
+    """How many organisations have just these of `solution_ids` in use, per municipality:
+    (municipality, solutions, organisations). One pass over the statuses in one query: an
+    inner GROUP BY organisation sums a bit per solution (one status per organisation and
+    solution, so the sum is the set), an outer one counts the organisations per set."""
+    bits = sorted(solution_ids)
+    if not bits:
+        return []
+    per_organisation = (
+        statuses.filter(solution_id__in=bits)
+        .values("organisation_id", "organisation__municipality_id")
+        .annotate(
+            used=Sum(
+                Case(
+                    *[When(solution_id=s, then=Value(1 << i)) for i, s in enumerate(bits)],
+                    default=Value(0),
+                )
+            )
+        )
+        .order_by()
+    )
+    sql, params = per_organisation.query.sql_with_params()
+    municipality, used = (
+        connection.ops.quote_name(n) for n in ("organisation__municipality_id", "used")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {municipality}, {used}, COUNT(*) FROM ({sql}) per_organisation GROUP BY 1, 2",
+            params,
+        )
+        rows = cursor.fetchall()
+    return [(m, {s for i, s in enumerate(bits) if int(mask) & (1 << i)}, n) for m, mask, n in rows]
 
 
 def _reporting_by(expected: list[dict[str, int]], reported: list[str], label: str) -> list[dict]:
@@ -603,15 +743,23 @@ def _count_by(queryset, field_path: str) -> dict[str, int]:
 def missing_baselines(user, limit: int = 200) -> list[dict]:
     """Organisations that started using a solution whose benefit needs a baseline before
     rollout, without an approved or submitted baseline dated before that start."""
-    rows = []
+    rows = [row for group in missing_baseline_groups(user, limit) for row in group["rows"]]
+    return sorted(rows, key=lambda r: (r["benefit"].pk, r["start"]))[:limit]
+
+
+def missing_baseline_groups(user, shown: int) -> list[dict]:
+    """missing_baselines per benefit that needs a baseline and has any: how many in all
+    (`count`) and the `shown` that started earliest (`rows`); the organisations of the
+    shown rows only are read, one query per benefit."""
+    groups = []
+    visible = Organisation.objects.visible_to(user).values("pk")
     for benefit in Benefit.objects.filter(baseline_required=True).prefetch_related("solutions"):
-        visible = Organisation.objects.visible_to(user).values("pk")
         starts = solution_start_dates(benefit, visible)
         baselines = dict(
             BenefitReport.objects.filter(
                 benefit=benefit,
                 kind=MeasurementKind.BASELINE,
-                organisation_id__in=starts,
+                organisation__isnull=False,
                 status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED],
             )
             .values_list("organisation_id")
@@ -619,16 +767,18 @@ def missing_baselines(user, limit: int = 200) -> list[dict]:
             .values_list("organisation_id", "first")
         )
         late = [o for o, start in starts.items() if o not in baselines or baselines[o] > start]
-        organisations = Organisation.objects.filter(pk__in=late[:limit]).select_related(
-            "municipality", "type"
-        )
-        for o in organisations:
-            rows.append(
-                {
-                    "benefit": benefit,
-                    "organisation": o,
-                    "start": starts[o.pk],
-                    "baseline": baselines.get(o.pk),
-                }
-            )
-    return sorted(rows, key=lambda r: (r["benefit"].pk, r["start"]))[:limit]
+        if not late:
+            continue
+        first = sorted(late, key=lambda o: (starts[o], o))[:shown]
+        organisations = Organisation.objects.select_related("municipality", "type").in_bulk(first)
+        rows = [
+            {
+                "benefit": benefit,
+                "organisation": organisations[o],
+                "start": starts[o],
+                "baseline": baselines.get(o),
+            }
+            for o in first
+        ]
+        groups.append({"benefit": benefit, "count": len(late), "rows": rows})
+    return groups
