@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, UserField
+from actors.api.fields import ChoiceLabelField, EnumChoiceField, UserField
 from actors.choices import Source
 from actors.models import (
     County,
@@ -151,13 +151,13 @@ class OrganisationChangeSerializer(serializers.ModelSerializer):
     orgnr = serializers.CharField(source="organisation.orgnr", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     kind = OrganisationChangeChoiceField(OrganisationChange.Kind, read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField(source="kind")
     field = serializers.CharField(
         read_only=True, help_text=_("The changed field; empty for a creation.")
     )
     field_label = serializers.CharField(read_only=True)
     source = EnumChoiceField(Source, read_only=True)
-    source_label = serializers.CharField(source="get_source_display", read_only=True)
+    source_label = ChoiceLabelField(source="source")
     changed_by = UserField(
         help_text=_("Who made the change; null for the system (commands, demo data)."),
     )
@@ -196,7 +196,7 @@ class JobChoiceField(EnumChoiceField):
 
 class JobSerializer(serializers.ModelSerializer):
     kind = JobChoiceField(Job.Kind, read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField(source="kind")
     state = JobChoiceField(Job.State, read_only=True)
     state_label = serializers.CharField(read_only=True)
     params = serializers.JSONField(read_only=True, help_text=_("The parameters it runs with."))

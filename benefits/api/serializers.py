@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, OptionalEmailField, UserField, key_list
+from actors.api.fields import (
+    ChoiceLabelField,
+    EnumChoiceField,
+    OptionalEmailField,
+    UserField,
+    key_list,
+)
 from actors.api.review import ReviewedReportSerializer
 from actors.api.serializers import JobChoiceField, absolute_url, request_user
 from actors.choices import OrganisationTypeCode
@@ -80,7 +86,7 @@ class AgreementDocumentSerializer(serializers.ModelSerializer):
 
 class IntentAgreementSerializer(serializers.ModelSerializer):
     status = EnumChoiceField(AgreementStatus, read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="status")
     municipalities = key_list(
         "number", help_text=_("Numbers of the municipalities that are parties.")
     )
@@ -252,7 +258,7 @@ class BenefitSerializer(serializers.ModelSerializer):
     goal = serializers.SlugRelatedField(slug_field="code", read_only=True)
     goal_name = serializers.CharField(source="goal.name", read_only=True)
     direction = EnumChoiceField(Direction, read_only=True)
-    direction_label = serializers.CharField(source="get_direction_display", read_only=True)
+    direction_label = ChoiceLabelField(source="direction")
     solutions = key_list("code", help_text=_("Codes of the solutions the benefit comes from."))
     target = TargetSerializer(
         source="*", read_only=True, help_text=_("Target value (in the unit) and by when.")
@@ -368,7 +374,7 @@ class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSeriali
         source="organisation.name", read_only=True, allow_null=True, default=None
     )
     kind = EnumChoiceField(MeasurementKind, read_only=True)
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField(source="kind")
     has_attachment = serializers.SerializerMethodField()
     created_by = UserField(
         help_text=_("Who registered the report; null when the system did."),
@@ -492,7 +498,7 @@ class CoverageTargetSerializer(serializers.ModelSerializer):
     )
     solution_name = serializers.CharField(source="solution.name", read_only=True)
     unit = EnumChoiceField(TargetUnit, read_only=True)
-    unit_label = serializers.CharField(source="get_unit_display", read_only=True)
+    unit_label = ChoiceLabelField(source="unit")
     organisation_types = serializers.SerializerMethodField(
         help_text=_("Codes of the organisation types counted.")
     )
@@ -502,11 +508,9 @@ class CoverageTargetSerializer(serializers.ModelSerializer):
         help_text=_("The rollout statuses that count as achieved."),
     )
     denominator = EnumChoiceField(Denominator, read_only=True)
-    denominator_label = serializers.CharField(source="get_denominator_display", read_only=True)
+    denominator_label = ChoiceLabelField(source="denominator")
     municipality_rule = EnumChoiceField(MunicipalityRule, read_only=True)
-    municipality_rule_label = serializers.CharField(
-        source="get_municipality_rule_display", read_only=True
-    )
+    municipality_rule_label = ChoiceLabelField(source="municipality_rule")
     national = serializers.SerializerMethodField(
         help_text=_("The latest national figures; null before the first computation.")
     )

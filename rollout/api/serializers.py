@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from actors.api.fields import EnumChoiceField, UserField, key_list
+from actors.api.fields import ChoiceLabelField, EnumChoiceField, UserField, key_list
 from actors.api.review import ReviewedReportSerializer
 from actors.api.serializers import request_user
 from actors.choices import OrganisationTypeCode
@@ -31,9 +31,7 @@ class SolutionSerializer(serializers.ModelSerializer):
     )
     requires = key_list("code", help_text=_("Codes of the solutions that must be in use first."))
     national_phase = EnumChoiceField(Phase, read_only=True)
-    national_phase_label = serializers.CharField(
-        source="get_national_phase_display", read_only=True
-    )
+    national_phase_label = ChoiceLabelField(source="national_phase")
 
     class Meta:
         model = Solution
@@ -72,9 +70,9 @@ class PhaseChangeSerializer(serializers.ModelSerializer):
         help_text=_("The area whose phase changed; null for the national phase."),
     )
     from_phase = EnumChoiceField(Phase, read_only=True)
-    from_phase_label = serializers.CharField(source="get_from_phase_display", read_only=True)
+    from_phase_label = ChoiceLabelField(source="from_phase")
     to_phase = EnumChoiceField(Phase, read_only=True)
-    to_phase_label = serializers.CharField(source="get_to_phase_display", read_only=True)
+    to_phase_label = ChoiceLabelField(source="to_phase")
     changed_by = UserField()
 
     class Meta:
@@ -121,7 +119,7 @@ class AreaRolloutSerializer(serializers.ModelSerializer):
     )
     health_trust_name = serializers.CharField(source="health_trust.name", read_only=True)
     phase = EnumChoiceField(Phase, required=False)
-    phase_label = serializers.CharField(source="get_phase_display", read_only=True)
+    phase_label = ChoiceLabelField(source="phase")
 
     class Meta:
         model = AreaRollout
@@ -207,7 +205,7 @@ class _OrganisationSolution(serializers.ModelSerializer):
 
 class RolloutStatusSerializer(_OrganisationSolution):
     status = EnumChoiceField(Status, read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="status")
 
     class Meta:
         model = RolloutStatus
@@ -233,7 +231,7 @@ class RolloutStatusAsOfSerializer(_OrganisationSolution):
     listed, as today's list leaves out organisations without a stored status."""
 
     status = EnumChoiceField(Status, source="to_status", read_only=True)
-    status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="to_status")
     effective_date = serializers.DateField(
         read_only=True, help_text=_("The day the status took effect (on or before as_of).")
     )
@@ -336,9 +334,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     solution = serializers.SlugRelatedField(slug_field="code", read_only=True)
     from_status = EnumChoiceField(Status, read_only=True)
-    from_status_label = serializers.CharField(source="get_from_status_display", read_only=True)
+    from_status_label = ChoiceLabelField(source="from_status")
     to_status = EnumChoiceField(Status, read_only=True)
-    to_status_label = serializers.CharField(source="get_to_status_display", read_only=True)
+    to_status_label = ChoiceLabelField(source="to_status")
     source = EnumChoiceField(Source, read_only=True)
     changed_by = UserField()
 
