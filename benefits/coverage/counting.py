@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Sum, Value, When
 
 from actors import registry
@@ -44,6 +45,10 @@ class Structure:
     municipality_trusts: dict[int, list[int]]
     changes: list[datetime.date] = field(default_factory=list)  # days the structure changes
     _periods: dict[int, DayStructure] = field(default_factory=dict)
+    # Today's cells from the current statuses, for the targets given to `load_present`
+    # ({target id: cells}); `compute` uses them for `present_day` instead of the history.
+    present_day: datetime.date | None = None
+    present: dict[int, dict[tuple[int, int], Cell]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Structure:
@@ -63,8 +68,15 @@ class Structure:
         """The municipal structure of `day` (worked out once per period)."""
         period = bisect.bisect_right(self.changes, day)
         if period not in self._periods:
-            self._periods[period] = DayStructure.of(StructureOn(day))
+            self._periods[period] = DayStructure.of(StructureOn(day), self)
         return self._periods[period]
+
+    def load_present(self, targets: list[CoverageTarget], day: datetime.date) -> None:
+        """Read the cells of every one of `targets` on `day` (today) from the current
+        statuses, in one grouped query for all of them (`present_cells`); `compute` then
+        counts that day from them instead of summing the history."""
+        self.present_day = day
+        self.present = present_cells(targets)
 
 
 @dataclass
@@ -75,9 +87,12 @@ class DayStructure:
 
     on: StructureOn
     placing: dict[int, tuple[int, int]]
+    structure: Structure
+    _cell_keys: dict[tuple[int, int], tuple] = field(default_factory=dict)
+    _place_keys: dict[int, tuple] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, on: StructureOn) -> DayStructure:
+    def of(cls, on: StructureOn, structure: Structure) -> DayStructure:
         placing = {}
         for pk in Municipality.objects.values_list("pk", flat=True):
             try:
@@ -85,7 +100,39 @@ class DayStructure:
             except KeyError:
                 continue  # no counterpart that day: it has no organisations to count
             placing[pk] = (home, on.places[home].county_id)
-        return cls(on, placing)
+        return cls(on, placing, structure)
+
+    def cell_keys(self, m: int, t: int) -> tuple:
+        """The (level, scope id) an organisation in municipality `m` and area `t` counts
+        in: the nation, the area's region, the area, and the county and municipality it
+        is counted in that day."""
+        keys = self._cell_keys.get((m, t))
+        if keys is None:
+            home, county = self.placing[m]
+            keys = self._cell_keys[(m, t)] = (
+                (Level.NATION, 0),
+                (Level.REGION, self.structure.trust_region[t]),
+                (Level.AREA, t),
+                (Level.COUNTY, county),
+                (Level.MUNICIPALITY, home),
+            )
+        return keys
+
+    def place_keys(self, m: int) -> tuple:
+        """The (level, scope id) a municipality of the day counts in: the nation, once in
+        each region and in every area of its catchment, its county and itself."""
+        keys = self._place_keys.get(m)
+        if keys is None:
+            trusts = self.structure.municipality_trusts.get(m, [])
+            regions = {(Level.REGION, self.structure.trust_region[t]) for t in trusts}
+            keys = self._place_keys[m] = (
+                (Level.NATION, 0),
+                *regions,
+                *((Level.AREA, t) for t in trusts),
+                (Level.COUNTY, self.on.places[m].county_id),
+                (Level.MUNICIPALITY, m),
+            )
+        return keys
 
 
 # --- counting -------------------------------------------------------------------------
@@ -177,11 +224,27 @@ def compute(
     Organisations whose type, place or active flag has not changed since the first day
     stood as they stand today on every day counted: two aggregate queries count them,
     whatever the number of days or organisations. The few that changed are replayed one
-    by one from their registry versions and status history (two more queries)."""
+    by one from their registry versions and history (two more queries). The day the
+    structure holds the present for (`Structure.load_present`: today, read from the
+    current statuses for every target at once) is counted from it, without a query."""
     days = sorted(set(days))
     if not days:
         return {}
     structure = structure or Structure.load()
+    result = {}
+    present = structure.present.get(target.pk)
+    if present is not None and days[-1] == structure.present_day:
+        day = days.pop()
+        result[day] = roll_up(target, present, structure.on(day), structure)
+    if days:
+        result = {**_from_history(target, days, structure), **result}
+    return result
+
+
+def _from_history(
+    target: CoverageTarget, days: list[datetime.date], structure: Structure
+) -> dict[datetime.date, Values]:
+    """`compute` for `days` (sorted) from the status history: one sweep over the steps."""
     replay = _Replay(target, days[0], days[-1])
     # Without changes since the first day, the aggregates are the plain ones.
     replayed = registry.changed_after_query(days[0]) if replay.ids else None
@@ -191,14 +254,59 @@ def compute(
     steps = _steps(target, days[-1], per_day=len(days) > 1, replayed=replayed)
     pending = next(steps, None)
     result = {}
+    previous = None
     for day in days:
+        changed = False
         while pending is not None and (pending[0] is None or pending[0] <= day):
             cell = cells.setdefault((pending[1], pending[2]), Cell())
             cell.achieved += pending[3]
             cell.excluded += pending[4]
+            changed = True
             pending = next(steps, None)
-        result[day] = roll_up(target, replay.add_to(cells, day), structure.on(day), structure)
+        on = structure.on(day)
+        if previous is not None and not changed and not replay.ids and previous[0] is on:
+            result[day] = previous[1]  # nothing changed since the day before: the same
+        else:
+            result[day] = roll_up(target, replay.add_to(cells, day), on, structure)
+        previous = (on, result[day])
     return result
+
+
+def present_cells(targets: list[CoverageTarget]) -> dict[int, dict[tuple[int, int], Cell]]:
+    """{target id: {(municipality id, trust id): Cell}} today, from the current statuses:
+    the active organisations of each target's types and their status for its solution,
+    counted per status in one grouped query for all the targets (an organisation without
+    a status row has not started). Equal to summing the history up to today, as long as
+    the two agree (rollout.integrity checks that)."""
+    if not targets:
+        return {}
+    by_id = {t.pk: t for t in targets}
+    quote = connection.ops.quote_name
+    through = CoverageTarget.organisation_types.through._meta.db_table
+    marks = ", ".join(["%s"] * len(by_id))
+    sql = (
+        "SELECT tt.coveragetarget_id, o.municipality_id, o.health_trust_id, s.status, "
+        "COUNT(*) "
+        f"FROM {quote(through)} tt "
+        f"JOIN {quote(CoverageTarget._meta.db_table)} t ON t.id = tt.coveragetarget_id "
+        f"JOIN {quote(Organisation._meta.db_table)} o ON o.type_id = tt.organisationtype_id "
+        f"LEFT JOIN {quote(RolloutStatus._meta.db_table)} s "
+        "ON s.organisation_id = o.id AND s.solution_id = t.solution_id "
+        f"WHERE o.is_active = %s AND tt.coveragetarget_id IN ({marks}) "
+        "GROUP BY tt.coveragetarget_id, o.municipality_id, o.health_trust_id, s.status"
+    )
+    cells: dict[int, dict[tuple[int, int], Cell]] = {pk: {} for pk in by_id}
+    achieved = {pk: set(t.achieved_statuses) for pk, t in by_id.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, *by_id])
+        for target_id, m, t, status, n in cursor.fetchall():
+            cell = cells[target_id].setdefault((m, t), Cell())
+            cell.total += n
+            if status in achieved[target_id]:
+                cell.achieved += n
+            elif status == Status.NOT_RELEVANT:
+                cell.excluded += n
+    return cells
 
 
 class _Replay:
@@ -260,27 +368,17 @@ def roll_up(
     municipality level (356 before 2024, 357 after) and its counties the county level; an
     organisation whose municipality did not exist that day counts where
     StructureOn.counted_in says (`day.placing`)."""
-    sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-
-    def add(keys, num: int, den: int) -> None:
-        for key in keys:
-            pair = sums[key]
-            pair[0] += num
-            pair[1] += den
+    nums: dict[tuple[str, int], int] = defaultdict(int)
+    dens: dict[tuple[str, int], int] = defaultdict(int)
 
     if target.unit == TargetUnit.ORGANISATIONS:
         relevant_only = target.denominator == Denominator.RELEVANT
         for (m, t), cell in cells.items():
-            den = cell.relevant if relevant_only else cell.total
-            home, county = day.placing[m]
-            keys = [
-                (Level.NATION, 0),
-                (Level.REGION, structure.trust_region[t]),
-                (Level.AREA, t),
-                (Level.COUNTY, county),
-                (Level.MUNICIPALITY, home),
-            ]
-            add(keys, cell.achieved, den)
+            num = cell.achieved
+            den = cell.total - cell.excluded if relevant_only else cell.total
+            for key in day.cell_keys(m, t):
+                nums[key] += num
+                dens[key] += den
     else:
         per_municipality: dict[int, Cell] = defaultdict(Cell)
         for (m, _t), cell in cells.items():
@@ -288,20 +386,14 @@ def roll_up(
             total.total += cell.total
             total.achieved += cell.achieved
             total.excluded += cell.excluded
-        for m, place in day.on.places.items():
-            cell = per_municipality.get(m, Cell())
-            counted, in_denominator = municipality_counts(target, cell)
-            trusts = structure.municipality_trusts.get(m, [])
-            keys = [
-                (Level.NATION, 0),
-                *{(Level.REGION, structure.trust_region[t]) for t in trusts},
-                *((Level.AREA, t) for t in trusts),
-                (Level.COUNTY, place.county_id),
-                (Level.MUNICIPALITY, m),
-            ]
-            add(keys, int(counted), int(in_denominator))
-    sums.setdefault((Level.NATION, 0), [0, 0])
-    return {key: (num, den) for key, (num, den) in sums.items()}
+        empty = Cell()
+        for m in day.on.places:
+            counted, in_denominator = municipality_counts(target, per_municipality.get(m, empty))
+            for key in day.place_keys(m):
+                nums[key] += counted
+                dens[key] += in_denominator
+    dens.setdefault((Level.NATION, 0), 0)
+    return {key: (nums[key], den) for key, den in dens.items()}
 
 
 def municipality_counts(target: CoverageTarget, cell: Cell) -> tuple[bool, bool]:

@@ -3,6 +3,7 @@ target by target, and storing the snapshots."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 
@@ -26,34 +27,65 @@ from ..models import CoverageSnapshot, CoverageTarget
 log = logging.getLogger(__name__)
 
 EVERY = ("day", "week", "month")
-BACKFILL_CHUNK_DAYS = 62  # days computed per pass (bounded memory, visible progress)
+BACKFILL_CHUNK_DAYS = 62  # days stored per step of the job's progress
+BACKFILL_PASS_DAYS = 400  # days computed per pass over the history (bounds the memory)
 
 
 def snapshots_store(target: CoverageTarget, values_by_day: dict) -> int:
-    """Replace the target's snapshots for these days (re-running a day never duplicates).
+    """Store the target's figures for these days: afterwards its snapshots of these days
+    are exactly `values_by_day` (re-running a day never duplicates). Returns how many
+    figures that is.
 
-    A year of daily snapshots is about a million rows, so they are written with the
-    database's bulk path (COPY on PostgreSQL, executemany elsewhere), not one model object
-    per row; the delete and the insert share one transaction."""
-    now = timezone.now()
-    rows = [
-        (target.pk, day, level, scope_id, num, den, now)
-        for day, values in values_by_day.items()
-        for (level, scope_id), (num, den) in values.items()
-    ]
+    The snapshots stored for these days are read first (one query) and only the days whose
+    figures differ are written again (deleted and inserted); a day that did not change
+    keeps its rows (and their `computed_at`: when its figures were last written). So
+    re-running a year of daily snapshots that did not change is a read. Inserts use the
+    database's bulk path (COPY on PostgreSQL, executemany elsewhere); the deletes and
+    inserts share one transaction."""
+    days = sorted(values_by_day)
+    if not days:
+        return 0
+    snapshots = CoverageSnapshot.objects.filter(target=target).order_by()
+    if len(days) * 2 >= (days[-1] - days[0]).days + 1:  # dense: one range of the index
+        stored_rows = snapshots.filter(day__range=(days[0], days[-1]))
+    else:
+        stored_rows = snapshots.filter(day__in=days)
+    sql, params = stored_rows.values_list(
+        "day", "level", "scope_id", "numerator", "denominator"
+    ).query.sql_with_params()
+    stored: dict[datetime.date, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for day, level, scope_id, num, den in cursor.fetchall():
+            stored.setdefault(day, {})[(level, scope_id)] = (num, den)
+    changed = [day for day in days if stored.get(day) != values_by_day[day]]
+    if changed:
+        now = timezone.now()
+        with transaction.atomic():
+            rewritten = [day for day in changed if day in stored]
+            if rewritten:
+                snapshots.filter(day__in=rewritten).delete()
+            _insert_snapshots(
+                [
+                    (target.pk, day, level, scope_id, num, den, now)
+                    for day in changed
+                    for (level, scope_id), (num, den) in values_by_day[day].items()
+                ]
+            )
+    return sum(len(values_by_day[day]) for day in days)
+
+
+def _insert_snapshots(rows: list[tuple]) -> None:
     table = CoverageSnapshot._meta.db_table
     columns = "target_id, day, level, scope_id, numerator, denominator, computed_at"
-    with transaction.atomic():
-        CoverageSnapshot.objects.filter(target=target, day__in=list(values_by_day)).delete()
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * 7)
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-    return len(rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * 7)
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 def backfill_days(start: datetime.date, end: datetime.date, every: str) -> list[datetime.date]:
@@ -220,8 +252,15 @@ def coverage_job_run(job: Job) -> Job:
     """Do a queued coverage job, recording progress on the Job row as it goes. Each target
     is computed on its own: one that fails does not stop the others, and the job ends
     failed, naming the targets that failed and why. A temporary database error stops the
-    job (the task puts it back in the queue to retry)."""
-    from ..coverage import Structure, compute
+    job (the task puts it back in the queue to retry).
+
+    Today's figures come from the current statuses, read for all the targets in one
+    grouped query (`Structure.load_present`); earlier days from the history, in one pass
+    per target over up to BACKFILL_PASS_DAYS days, stored BACKFILL_CHUNK_DAYS at a time
+    with the progress. A job that only recomputes today runs in one transaction (a
+    savepoint per target keeps a failing target from undoing the others); a back-fill
+    commits each chunk, so its progress shows."""
+    from .. import coverage
 
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.RUNNING, started_at=timezone.now(), finished_at=None, done=0, message=""
@@ -242,30 +281,58 @@ def coverage_job_run(job: Job) -> Job:
 
     try:
         targets = _job_targets(job.params)
-        structure = Structure.load()
-        work = []
+        structure = coverage.Structure.load()
+        present = rollout_today()
+        plan = []  # (target, [[days of a chunk], …] for each pass)
         for target in targets:
             days = on_its_own(target, lambda target=target: _job_days(job, target)) or []
-            work += [
-                (target, days[i : i + BACKFILL_CHUNK_DAYS])
-                for i in range(0, len(days), BACKFILL_CHUNK_DAYS)
+            passes = [
+                days[i : i + BACKFILL_PASS_DAYS] for i in range(0, len(days), BACKFILL_PASS_DAYS)
             ]
-        job_progress(job, total=len(work))
-        rows = 0
-        for target, days in work:
-            if target.code not in failed:
-                rows += (
-                    on_its_own(
-                        target,
-                        lambda target=target, days=days: snapshots_store(
-                            target, compute(target, days, structure)
-                        ),
-                    )
-                    or 0
+            plan.append(
+                (
+                    target,
+                    [
+                        [
+                            d[i : i + BACKFILL_CHUNK_DAYS]
+                            for i in range(0, len(d), BACKFILL_CHUNK_DAYS)
+                        ]
+                        for d in passes
+                    ],
                 )
-            job_progress(job, done=job.done + 1)
+            )
+        if any(days and days[-1][-1] == present for _t, passes in plan for days in passes[-1:]):
+            structure.load_present([t for t in targets if t.code not in failed], present)
+        total = sum(len(chunks) for _t, passes in plan for chunks in passes)
+        only_today = all(
+            sum(len(c) for chunks in passes for c in chunks) <= 1 for _t, passes in plan
+        )
+        job_progress(job, total=total)
+        rows = 0
+
+        def store(target: CoverageTarget, chunks: list[list[datetime.date]]) -> None:
+            nonlocal rows
+            values = on_its_own(
+                target,
+                lambda: coverage.compute(target, [d for c in chunks for d in c], structure),
+            )
+            for chunk in chunks:
+                if values is not None and target.code not in failed:
+                    part = {day: values[day] for day in chunk}
+                    rows += on_its_own(target, lambda part=part: snapshots_store(target, part)) or 0
+                if not only_today:
+                    job_progress(job, done=job.done + 1)
+
+        with transaction.atomic() if only_today else contextlib.nullcontext():
+            for target, passes in plan:
+                for chunks in passes:
+                    if target.code not in failed:
+                        store(target, chunks)
+                    elif not only_today:
+                        job_progress(job, done=job.done + len(chunks))
         done = [t.code for t in targets if t.code not in failed]
         job.result = {"targets": done, "snapshots": rows, "failed": failed}
+        job.done = total
         job.finished_at = timezone.now()
         job.message = _("%(n)s snapshots for %(t)s targets.") % {"n": rows, "t": len(done)}
         job.state = Job.State.DONE
@@ -275,7 +342,10 @@ def coverage_job_run(job: Job) -> Job:
                 "list": "; ".join(f"{code}: {why}" for code, why in failed.items())
             }
             job.message = job.message[:500]
-        job.save(update_fields=["result", "state", "finished_at", "message"])
+        job.heartbeat_at = timezone.now()
+        job.save(
+            update_fields=["result", "state", "done", "finished_at", "message", "heartbeat_at"]
+        )
     except Exception as exc:
         Job.objects.filter(pk=job.pk).update(
             state=Job.State.FAILED, finished_at=timezone.now(), message=str(exc)[:500]
