@@ -56,6 +56,10 @@ def strip_text_marker(raw: str) -> str:
 def parse_orgnr(raw: str) -> Parsed:
     """An organisation number as any register or spreadsheet writes it."""
     text = strip_text_marker(raw)
+    if len(text) == 9 and text.isdigit() and text == raw:  # as the register writes it
+        if stdnum_orgnr.checksum(text) == 0:
+            return Parsed(text)
+        return Parsed(error=_("“%(v)s” has a wrong check digit (mistyped?).") % {"v": raw.strip()})
     if not text:
         return Parsed(error=_("Organisation number is missing."))
     damage = spreadsheet_damage(text)

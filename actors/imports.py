@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
@@ -15,8 +16,20 @@ from .identifiers import parse_orgnr, spreadsheet_damage
 from .models import HealthTrust, Municipality, Organisation, OrganisationChange, OrganisationType
 from .numbers import MunicipalityNumbers
 from .register_import import Limits, RegisterRead, disappeared, read_register
-from .services import OrganisationWrite, organisations_write_import
-from .tabular import ImportFileError, decode, read_rows, read_table  # noqa: F401 (re-exported)
+from .services import (
+    OrganisationWrite,
+    RegistryRow,
+    RegistryTexts,
+    RowWrite,
+    organisations_write_import,
+)
+from .tabular import (  # noqa: F401 (re-exported)
+    FileRows,
+    ImportFileError,
+    decode,
+    read_rows,
+    read_table,
+)
 
 REQUIRED_COLUMNS = ("organisasjonsnummer", "navn", "type", "kommunenummer")
 OPTIONAL_COLUMNS = ("her_id", "helseforetak", "syntetisk")
@@ -76,6 +89,7 @@ class NewRow:
     municipality: str
 
 
+PROGRESS_EVERY = 2000  # rows between two progress reports
 MAX_LISTED = 500  # rows listed per section of a report (the counts are always whole)
 
 
@@ -96,28 +110,27 @@ class ImportReport:
     encoding: str = ""
     delimiter: str = ""
     ignored_columns: list[str] = field(default_factory=list)
-    changes: list[RowChange] = field(default_factory=list)
+    changes: list[RowChange] = field(default_factory=list)  # the first MAX_LISTED
+    moved: int = 0  # changed organisations that move to another municipality or area
     notices: list[RowNotice] = field(default_factory=list)
     lines: int = 0  # physical lines: the header, the rows, blank lines
     blank_lines: int = 0
     spanning_rows: int = 0
 
-    def read(self, raw: bytes, required, optional=()) -> list:
+    def read(self, raw: bytes, required, optional=()) -> FileRows:
         """Decode and read the file into the report (encoding, separator, line counts);
-        the rows, or ImportFileError when there are none."""
+        the rows (read again on each pass, never all held at once), or ImportFileError
+        when there are none."""
         text, self.encoding = decode(raw)
-        table = read_table(text, required, optional)
+        rows = FileRows(text, required, optional)
+        table = rows.reader
         self.delimiter, self.ignored_columns = table.delimiter, table.ignored
         self.lines, self.blank_lines = table.lines, table.blank_lines
         self.spanning_rows = table.spanning_rows
-        self.rows = len(table.rows)
-        if not table.rows:
+        self.rows = len(rows)
+        if not self.rows:
             raise ImportFileError(_("The file has a header row but no rows: nothing was imported."))
-        return table.rows
-
-    @property
-    def moved(self) -> int:
-        return sum(1 for c in self.changes if c.moved)
+        return rows
 
     @property
     def delimiter_label(self) -> str:
@@ -173,9 +186,10 @@ class ImportReport:
 
 
 class _Lookups:
-    """Everything a row refers to, fetched once, so validation makes no per-row queries."""
+    """Everything a row refers to, fetched once, so validation makes no per-row queries.
+    Existing organisations are read as RegistryRows (values, no model instances)."""
 
-    def __init__(self, orgnrs: list[str]):
+    def __init__(self, orgnrs: list[str], *, lock: bool = False):
         self.types: dict[str, OrganisationType] = {}
         for t in OrganisationType.objects.all():
             for name in t.lookup_names():
@@ -187,15 +201,34 @@ class _Lookups:
             )
         )
         self.trusts: dict[str, HealthTrust] = {}
+        self.trusts_by_pk: dict[int, HealthTrust] = {}
         for t in HealthTrust.objects.all():
+            self.trusts_by_pk[t.pk] = t
             for key in (t.code, t.short_name, t.name):
                 self.trusts[key.casefold()] = t
-        self.existing = {
-            o.orgnr: o
-            for o in Organisation.objects.filter(orgnr__in=orgnrs).select_related(
-                "type", "municipality", "health_trust", "record_system__vendor"
-            )
-        }
+        self.trust_rule: dict[tuple, tuple] = {}
+        self.existing: dict[str, RegistryRow] = {}
+        wanted = sorted(set(orgnrs) - {""})
+        for start in range(0, len(wanted), 10000):
+            found = Organisation.objects.filter(orgnr__in=wanted[start : start + 10000])
+            if lock:  # the rows the import will write stay as they were read
+                found = found.select_for_update()
+            for values in found.order_by().values_list(*RegistryRow.COLUMNS).iterator(2000):
+                row = RegistryRow(*values)
+                self.existing[row.orgnr] = row
+
+    def health_trust(self, municipality, trust) -> tuple[int | None, list[str]]:
+        """(the area, errors) by the model's own rule (Organisation.clean), asked once per
+        municipality and given area rather than once per row."""
+        key = (municipality.pk, trust.pk if trust else None)
+        if key not in self.trust_rule:
+            probe = Organisation(name="-", municipality=municipality, health_trust=trust)
+            try:
+                probe.clean()
+                self.trust_rule[key] = (probe.health_trust_id, [])
+            except ValidationError as exc:
+                self.trust_rule[key] = (None, exc.message_dict.get("health_trust", exc.messages))
+        return self.trust_rule[key]
 
     def trust(self, text: str) -> HealthTrust | None:
         """A health trust by its code, short name or name, in any case."""
@@ -219,6 +252,12 @@ class _Lookups:
         return _("Unknown health trust “%(v)s”; write one of %(c)s.") % {"v": text, "c": choices}
 
 
+# The model's fields whose own checks (length, range) a row's values go through.
+MODEL_FIELDS = {
+    "navn": Organisation._meta.get_field("name"),
+    "her_id": Organisation._meta.get_field("her_id"),
+}
+
 # Where the scope rule's complaints go in the file.
 _RULE_COLUMNS = {"orgnr": "organisasjonsnummer", "municipality": "kommunenummer"}
 
@@ -232,19 +271,28 @@ def _rule_errors(line: int, exc: ValidationError) -> list[RowError]:
 
 
 def validate_rows(
-    rows, scope: scoping.Scope, *, synthetic: bool | None = None, notices: list | None = None
-) -> tuple[list[Organisation], list[OrganisationWrite], int, list[RowError]]:
+    rows,
+    scope: scoping.Scope,
+    *,
+    synthetic: bool | None = None,
+    notices: list | None = None,
+    lock: bool = False,
+    progress=None,
+) -> tuple[list[RegistryRow], list[RowWrite], int, list[RowError]]:
     """Check every row against the registry and the user's scope. Returns the new
     organisations, the changed ones (with what they were), the count of unchanged rows and
     the errors. `synthetic` forces the synthetic flag (demo data); otherwise it changes only
     where the file has a `syntetisk` column with a value."""
     orgnrs = [parse_orgnr(r["organisasjonsnummer"]).value for _line, r in rows]
-    lookups = _Lookups(orgnrs)
+    lookups = _Lookups(orgnrs, lock=lock)
+    del orgnrs
     new, changed, unchanged, errors = [], [], 0, []
     notices = [] if notices is None else notices  # mapped numbers (RowNotice)
     first_line_of: dict[str, int] = {}
 
-    for line, row in rows:
+    for count, (line, row) in enumerate(rows, 1):
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count)
         row_errors: list[RowError] = []
 
         def error(column: str, message: str, _line=line, _errors=row_errors) -> None:
@@ -330,38 +378,38 @@ def validate_rows(
             errors.extend(row_errors)
             continue
 
-        write = OrganisationWrite.start(existing, line) if existing else None
-        if write is not None:
-            write.reason = row.get("_reason", "")
-
-        organisation = existing or Organisation(orgnr=number)
+        if existing is not None:
+            organisation = existing.copy()
+            if existing.municipality_id != municipality.pk:
+                organisation.health_trust_id = None  # derived again from the new place
+        else:
+            organisation = RegistryRow(number, name, None, None, None, is_synthetic=bool(synthetic))
         organisation.name = name
         if is_synthetic is not None:
             organisation.is_synthetic = is_synthetic
-        organisation.type = org_type
-        if existing is None or existing.municipality_id != municipality.pk:
-            organisation.health_trust = None
-        organisation.municipality = municipality
+        organisation.type_id = org_type.pk
+        organisation.municipality_id = municipality.pk
         if "her_id" in row["_present"]:
             organisation.her_id = her_id
-        if trust is not None:
-            organisation.health_trust = trust
         if "_active" in row:  # a register says whether the unit is still there
             organisation.is_active = row["_active"]
-        try:
-            organisation.full_clean(
-                exclude=["type", "municipality", "health_trust", "record_system"],
-                validate_unique=False,
-            )
-        except ValidationError as exc:
-            for column, messages in exc.message_dict.items():
-                column = {"health_trust": "helseforetak", "name": "navn"}.get(column, column)
-                for message in messages:
+        given = trust or lookups.trusts_by_pk.get(organisation.health_trust_id)
+        organisation.health_trust_id, trust_errors = lookups.health_trust(municipality, given)
+        for message in trust_errors:
+            error("helseforetak", message)
+        for column, value in (("navn", organisation.name), ("her_id", organisation.her_id)):
+            try:
+                MODEL_FIELDS[column].clean(value, None)
+            except ValidationError as exc:
+                for message in exc.messages:
                     error(column, message)
+        if row_errors:
             errors.extend(row_errors)
             continue
         try:
-            scoping.check_organisation_write(scope, write.place if write else None, organisation)
+            scoping.check_organisation_write(
+                scope, existing.place if existing else None, organisation
+            )
         except ValidationError as exc:
             if existing is None:  # a new organisation can only be out of place
                 message = _(
@@ -371,10 +419,10 @@ def validate_rows(
             else:
                 errors.extend(_rule_errors(line, exc))
             continue
-        if write is None:
+        if existing is None:
             new.append(organisation)
-        elif write.changes():
-            changed.append(write)
+        elif organisation != existing:
+            changed.append(RowWrite(existing, organisation, line, row.get("_reason", "")))
         else:
             unchanged += 1
     return new, changed, unchanged, errors
@@ -388,8 +436,10 @@ def import_organisations(
     source: str = "",
     full: bool = False,
     limits: Limits | None = None,
+    progress=None,
 ) -> ImportReport:
-    """Validate every row; write all of them, or none if any row fails (or dry_run).
+    """Validate every row; write all of them, or none if any row fails (or dry_run), in
+    one transaction. `progress(done, total)` is told as rows are checked and written.
 
     The file is the registry CSV (our columns), an Enhetsregisteret download of sub-units
     (JSON, gzip or not, or CSV; types from the industry codes, limited to `limits`), or an
@@ -416,34 +466,64 @@ def import_organisations(
         if her_id_columns(header):
             return import_her_ids(raw=raw, user=user, dry_run=dry_run, report=report)
         rows = report.read(raw, REQUIRED_COLUMNS, OPTIONAL_COLUMNS)
-    new, changed, report.unchanged, report.errors = validate_rows(
-        rows, scope, notices=report.notices
-    )
-    if register is not None and full and not report.errors:
-        for organisation in disappeared(register, scope):
-            write = OrganisationWrite.start(organisation)
-            write.reason = _("no longer in a full extract of its municipality")
-            organisation.is_active = False
-            changed.append(write)
-    report.created = len(new)
-    if report.errors:
-        return report
+    total = report.rows * (1 if dry_run else 2)  # checked, then written
+
+    def step(done: int) -> None:
+        if progress:
+            progress(done, total)
+
+    with transaction.atomic():  # the rows read are locked until written (or not)
+        new, changed, report.unchanged, report.errors = validate_rows(
+            rows, scope, notices=report.notices, lock=not dry_run, progress=step
+        )
+        if register is not None and full and not report.errors:
+            for organisation in disappeared(register, scope):
+                write = OrganisationWrite.start(organisation)
+                write.reason = _("no longer in a full extract of its municipality")
+                organisation.is_active = False
+                changed.append(write)
+        report.created = len(new)
+        if report.errors:
+            return report
+        texts = _report_writes(report, new, changed)
+        if not dry_run:
+            organisations_write_import(
+                user=user,
+                new=new,
+                changed=changed,
+                reason=report.source,
+                progress=lambda done: step(report.rows + done),
+                texts=texts,
+            )
+    return report
+
+
+def _report_writes(report: ImportReport, new: list, changed: list) -> RegistryTexts:
+    """The row report: counts of everything, the first MAX_LISTED of each list."""
+    texts = RegistryTexts()
     report.new = [
-        NewRow(o.orgnr, o.name, o.type.name, str(o.municipality)) for o in new[:MAX_LISTED]
+        NewRow(
+            o.orgnr,
+            o.name,
+            texts.texts["type"][o.type_id],
+            texts.texts["municipality"][o.municipality_id],
+        )
+        for o in new[:MAX_LISTED]
     ]
     for write in changed:
-        row = RowChange(
-            write.line, write.organisation.orgnr, write.organisation.name, write.changes()
-        )
-        if write.organisation.is_active:
-            report.changes.append(row)
-        else:
-            row.reason = write.reason
+        organisation = write.organisation
+        if not organisation.is_active:
+            row = RowChange(write.line, organisation.orgnr, organisation.name, [])
+            row.changes, row.reason = write.changes(texts), write.reason
             report.deactivated.append(row)
-    report.updated = len(report.changes)
-    if not dry_run:
-        organisations_write_import(user=user, new=new, changed=changed, reason=report.source)
-    return report
+            continue
+        report.updated += 1
+        report.moved += write.moved
+        if len(report.changes) < MAX_LISTED:
+            report.changes.append(
+                RowChange(write.line, organisation.orgnr, organisation.name, write.changes(texts))
+            )
+    return texts
 
 
 # --- HER-ids from Adresseregisteret -----------------------------------------------------

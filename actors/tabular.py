@@ -190,6 +190,24 @@ class TableReader:
             )
 
 
+class FileRows:
+    """The rows of a file for callers that pass over them more than once without holding
+    them all (a 50 000-row import): the first pass, here, checks every row and counts
+    them; each further iteration reads the text again. `reader` is the first pass's
+    TableReader (separator, ignored columns, line counts)."""
+
+    def __init__(self, text: str, required, optional=()):
+        self.text, self.required, self.optional = text, required, optional
+        self.reader = TableReader(text, required, optional)
+        self.count = sum(1 for _row in self.reader)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return iter(TableReader(self.text, self.required, self.optional))
+
+
 def read_table(text: str, required, optional=()) -> Table:
     """Every row of `text` by header name (case-insensitive; the header is line 1). Raises
     ImportFileError for a missing column or broken rows (all named at once)."""
