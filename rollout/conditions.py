@@ -6,9 +6,10 @@ rollout never imports them. `rollout.selectors.area_readiness` evaluates them al
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from actors.models import HealthTrust, RecordSystem
@@ -24,9 +25,14 @@ class AreaFacts:
 
     solution: Solution
     trust: HealthTrust
-    organisations: list  # the applicable organisations, each with `is_ready` set
-    by_type: list[dict]  # per organisation type: type, organisations, ready, total, share
+    # The applicable organisations as plain values (rollout.selectors.AreaActor: pk,
+    # type_id, record_system_id, current_status, is_ready), thousands in a large area.
+    organisations: list
+    by_type: list[dict]  # per organisation type: type, organisations, ready, total, share, counts
     threshold: float  # the share of actors that must be ready
+    # The same organisations as a queryset of their pks: a subquery, for a check that
+    # asks the database about them (cheaper than sending thousands of ids).
+    organisation_ids: QuerySet
 
     @property
     def total(self) -> int:
@@ -46,6 +52,9 @@ class Condition:
     total: int
     failing: list = field(default_factory=list)
     threshold: float | None = None
+    # The area's actors it fails for, when it judges actors one by one (the area page
+    # filters its list of actors by it); None for a condition about something else.
+    failing_actors: list | None = None
 
     @property
     def detail(self) -> str:
@@ -64,6 +73,7 @@ def share_condition(name, label, shortfall, facts, met, failing, threshold) -> C
         total=total,
         failing=failing,
         threshold=threshold,
+        failing_actors=failing,
     )
 
 
@@ -76,8 +86,15 @@ def register(name: str, check: Check, *, order: int) -> None:
     _CHECKS[name] = (order, check)
 
 
-def evaluate(facts: AreaFacts) -> list[Condition]:
-    return [check(facts) for _order, check in sorted(_CHECKS.values(), key=lambda c: c[0])]
+def names() -> list[str]:
+    """The registered conditions, in their order."""
+    return sorted(_CHECKS, key=lambda name: _CHECKS[name][0])
+
+
+def evaluate(facts: AreaFacts, only: Iterable[str] | None = None) -> list[Condition]:
+    """Every condition's verdict (or only those named), in their order."""
+    wanted = names() if only is None else [name for name in names() if name in set(only)]
+    return [_CHECKS[name][1](facts) for name in wanted]
 
 
 # --- rollout's own conditions --------------------------------------------------------
@@ -111,6 +128,7 @@ def vendors(facts: AreaFacts) -> Condition:
         for system in RecordSystem.objects.filter(pk__in=systems).select_related("vendor")
         if support.get(system.pk) != VendorSupport.SUPPORTED
     ]
+    without = {system.pk for system, _n, _support in unsupported}
     return Condition(
         "vendors",
         _("The vendors of every record system used here support the solution"),
@@ -119,11 +137,13 @@ def vendors(facts: AreaFacts) -> Condition:
         met=len(systems) - len(unsupported),
         total=len(systems),
         failing=unsupported,
+        failing_actors=[o for o in facts.organisations if o.record_system_id in without],
     )
 
 
 def together(facts: AreaFacts) -> Condition:
-    """Every organisation type has its ready share (the actors start together)."""
+    """Every organisation type has its ready share (the actors start together); it fails
+    for the actors not ready in the types that lag."""
     lagging = [g for g in facts.by_type if g["share"] < facts.threshold]
     return Condition(
         "together",
@@ -135,6 +155,7 @@ def together(facts: AreaFacts) -> Condition:
         total=len(facts.by_type),
         failing=lagging,
         threshold=facts.threshold,
+        failing_actors=[o for g in lagging for o in g["organisations"] if not o.is_ready],
     )
 
 
