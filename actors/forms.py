@@ -122,6 +122,10 @@ class ImportForm(forms.Form):
         initial=True,
     )
 
+    def job_params(self) -> dict:
+        """The choices made, for an import run as a job (actors.import_jobs)."""
+        return {"dry_run": self.cleaned_data["dry_run"]}
+
 
 class OrganisationImportForm(ImportForm):
     source = forms.CharField(
@@ -167,6 +171,16 @@ class OrganisationImportForm(ImportForm):
     def limits(self) -> Limits:
         numbers = self.cleaned_data["municipalities"].replace(";", ",").split(",")
         return Limits([n.strip() for n in numbers if n.strip()], self.cleaned_data["types"])
+
+    def job_params(self) -> dict:
+        limits = self.limits()
+        return {
+            **super().job_params(),
+            "source": self.cleaned_data["source"],
+            "full": self.cleaned_data["full"],
+            "municipalities": limits.municipalities,
+            "types": list(limits.types),
+        }
 
 
 def add_service_errors(form, exc) -> None:

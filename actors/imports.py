@@ -75,9 +75,19 @@ class RowChange:
             "name": self.name,
             "moved": self.moved,
             "changes": [
-                {"field": c.field, "kind": c.kind, "old": c.old_value, "new": c.new_value}
+                {
+                    "field": c.field,
+                    "kind": c.kind,
+                    "old": c.old_value,
+                    "new": c.new_value,
+                    # what the report shows (a job keeps it as the page would show it)
+                    "field_label": c.field_label,
+                    "old_display": str(c.old_display),
+                    "new_display": str(c.new_display),
+                }
                 for c in self.changes
             ],
+            "reason": self.reason,
         }
 
 
@@ -163,9 +173,13 @@ class ImportReport:
             "format": self.format,
             "source": self.source,
             "new": [n.__dict__ for n in self.new],
-            "deactivated": [{**c.as_dict(), "reason": c.reason} for c in self.deactivated],
+            "deactivated": [c.as_dict() for c in self.deactivated],
             "not_found": self.not_found,
             "skipped": self.skipped(),
+            "ok": self.ok,
+            "moved": self.moved,
+            "register": self.register is not None,
+            "delimiter_label": str(self.delimiter_label),
         }
 
     def skipped(self) -> dict:
@@ -524,6 +538,24 @@ def _report_writes(report: ImportReport, new: list, changed: list) -> RegistryTe
                 RowChange(write.line, organisation.orgnr, organisation.name, write.changes(texts))
             )
     return texts
+
+
+def run_job(job) -> object:
+    """A registry import queued by the import page (actors.import_jobs)."""
+    from . import import_jobs
+
+    def importer(raw, user, params, progress):
+        return import_organisations(
+            raw=raw,
+            user=user,
+            dry_run=params.get("dry_run", False),
+            source=params.get("source", ""),
+            full=params.get("full", False),
+            limits=Limits(params.get("municipalities", []), params.get("types", [])),
+            progress=progress,
+        )
+
+    return import_jobs.run(job, importer)
 
 
 # --- HER-ids from Adresseregisteret -----------------------------------------------------

@@ -665,6 +665,8 @@ class Job(models.Model):
         COVERAGE_RECOMPUTE = "coverage_recompute", _("Recompute coverage targets")
         COVERAGE_BACKFILL = "coverage_backfill", _("Back-fill coverage history")
         REPORT_EXPORT = "report_export", _("Status report")
+        ORGANISATION_IMPORT = "organisation_import", _("Registry import")
+        STATUS_IMPORT = "status_import", _("Status import")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -735,6 +737,11 @@ class Job(models.Model):
     def has_file(self) -> bool:
         """A finished export whose file is still kept (see benefits.services)."""
         return self.state == self.State.DONE and bool(self.result.get("file"))
+
+    @property
+    def is_import(self) -> bool:
+        """An uploaded file imported in the background (actors.import_jobs)."""
+        return self.kind in (self.Kind.ORGANISATION_IMPORT, self.Kind.STATUS_IMPORT)
 
 
 class ScheduledTaskRun(models.Model):

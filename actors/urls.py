@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 from .structure_views import structure_change_apply, structure_change_list
 
 app_name = "actors"
@@ -20,4 +20,10 @@ urlpatterns = [
     path("struktur/endringer/bruk/", structure_change_apply, name="structure_change_apply"),
     path("jobber/<int:pk>/", views.job_status, name="job_status"),
     path("jobber/<int:pk>/fil/", views.job_download, name="job_download"),
+    path("jobber/<int:pk>/import/", import_views.import_job, name="import_job"),
+    path(
+        "jobber/<int:pk>/import/bekreft/",
+        import_views.import_job_confirm,
+        name="import_job_confirm",
+    ),
 ]

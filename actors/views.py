@@ -351,6 +351,10 @@ def organisation_import(request):
     form = OrganisationImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
+        from .import_views import queued
+
+        if large := queued(request, form, Job.Kind.ORGANISATION_IMPORT):
+            return large  # a job, never in the web request
         upload = form.cleaned_data["file"]
         try:
             report = import_organisations(

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from actors import transient
+from actors import job_queue, transient
 from actors.models import Job
 
 log = logging.getLogger(__name__)
@@ -186,3 +186,8 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
     if any(done.values()):
         log.info("job sweep: %s", done)
     return done
+
+
+# Lower apps queue jobs (background imports) through this hook; benefits' AppConfig.ready()
+# imports this module (through benefits.services).
+job_queue.register(enqueue)

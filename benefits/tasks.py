@@ -10,9 +10,11 @@ from __future__ import annotations
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
+from actors import imports as registry_imports
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
 from actors.transient import MAX_RETRIES, TRANSIENT
+from rollout import imports as status_imports
 
 from . import jobs, services
 from .governance import dependencies
@@ -30,14 +32,17 @@ def backoff(retries: int) -> float:
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, **IDEMPOTENT)
 def run_job(self, job_id: int) -> int | None:
-    """Run a queued recomputation, back-fill or report (see services.*_job_run) if no
-    other worker has it; then sweep, so whatever waited behind a broker outage follows."""
+    """Run a queued recomputation, back-fill, report (see services.*_job_run) or import
+    (actors.import_jobs) if no other worker has it; then sweep, so whatever waited behind
+    a broker outage follows."""
     if not jobs.claim(job_id):  # finished, or another worker runs it: nothing to do
         return None
     job = Job.objects.get(pk=job_id)
-    run = (
-        services.report_job_run if job.kind == Job.Kind.REPORT_EXPORT else services.coverage_job_run
-    )
+    run = {
+        Job.Kind.REPORT_EXPORT: services.report_job_run,
+        Job.Kind.ORGANISATION_IMPORT: registry_imports.run_job,
+        Job.Kind.STATUS_IMPORT: status_imports.run_job,
+    }.get(job.kind, services.coverage_job_run)
     try:
         if self.request.is_eager:
             run(job)

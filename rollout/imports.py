@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from actors import scoping
 from actors.identifiers import parse_orgnr
-from actors.imports import ImportReport, RowError
+from actors.imports import PROGRESS_EVERY, ImportReport, RowError
 from actors.models import Organisation
 from actors.services import coverage_changed
 
@@ -103,9 +103,22 @@ class _FileFacts(services.ChangeFacts):
         coverage_changed(since=min(c.effective_date for c in self.history))
 
 
-def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
+def run_job(job):
+    """A status import queued by the import page (actors.import_jobs)."""
+    from actors import import_jobs
+
+    def importer(raw, user, params, progress):
+        return import_statuses(
+            raw=raw, user=user, dry_run=params.get("dry_run", False), progress=progress
+        )
+
+    return import_jobs.run(job, importer)
+
+
+def import_statuses(*, raw: bytes, user, dry_run: bool = False, progress=None) -> ImportReport:
     """Apply the rows in file order (so one file can carry an organisation's history);
-    write everything, or nothing if any row is refused (or on a dry run)."""
+    write everything, or nothing if any row is refused (or on a dry run). `progress(done,
+    total)` is told as rows are checked."""
     scope = scoping.scope_for(user)
     if not scope.can_edit:
         raise PermissionDenied(_("Your role cannot change rollout statuses."))
@@ -134,11 +147,16 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False) -> ImportReport:
         }
         facts = _FileFacts(ids, list(set(solutions.values())))
         context = (user, scope, solutions, statuses, numbers, organisations, editable, facts)
-        for line, row in rows:
+        total = report.rows + (0 if dry_run else 1)  # the rows, then writing them
+        for count, (line, row) in enumerate(rows, 1):
             report.errors.extend(_apply(line, row, report, *context))
+            if progress and count % PROGRESS_EVERY == 0:
+                progress(count, total)
         if report.errors or dry_run:
             return report
         facts.write()
+        if progress:
+            progress(total, total)
     return report
 
 

@@ -228,6 +228,11 @@ def status_import(request):
     )
     report = None
     if request.method == "POST" and form.is_valid():
+        from actors.import_views import queued
+        from actors.models import Job
+
+        if large := queued(request, form, Job.Kind.STATUS_IMPORT):
+            return large  # a job, never in the web request
         try:
             report = import_statuses(
                 raw=form.cleaned_data["file"].read(),
