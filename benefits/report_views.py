@@ -32,10 +32,10 @@ KIND_OF_PREFIX = {
 }
 
 
-def _choices(user) -> dict:
-    """The reports the user may ask for: national (sees all), areas, municipalities."""
+def _choices(user, options: list[coverage.ScopeRef]) -> dict:
+    """The reports the user may ask for (among the places of coverage.scope_options):
+    national (sees all), areas, municipalities."""
     scope = scoping.scope_for(user)
-    options = coverage.scope_options(user)
     return {
         "national": scope.sees_all,
         "areas": [o for o in options if o.level == Level.AREA]
@@ -63,21 +63,25 @@ def _since(raw: str | None) -> datetime.date:
     return min(since, datetime.date.today())
 
 
-def _request(user, data) -> tuple[str, coverage.ScopeRef, datetime.date]:
-    kind, key = _default(user, _choices(user))
+def _request(user, data) -> tuple[str, coverage.ScopeRef, datetime.date, dict]:
+    """The report asked for (kind, place, since) and the choices offered (the user's places
+    read once)."""
+    options = coverage.scope_options(user)
+    choices = _choices(user, options)
+    kind, key = _default(user, choices)
     if data.get("scope"):
         key = data["scope"]
         kind = data.get("kind") or KIND_OF_PREFIX.get(key.split(":")[0], "")
-    place = reports.report_place(user, kind, key)
+    place = reports.report_place(user, kind, key, options)
     if place is None:
         raise Http404(_("No such report within your reach."))
-    return kind, place, _since(data.get("since"))
+    return kind, place, _since(data.get("since")), choices
 
 
 @login_required
 @require_safe
 def report_preview(request):
-    kind, place, since = _request(request.user, request.GET)
+    kind, place, since, choices = _request(request.user, request.GET)
     report = reports.build(request.user, kind, place, since)
     job = None
     if request.GET.get("job", "").isdigit():
@@ -93,7 +97,7 @@ def report_preview(request):
             "report": report,
             "kind": kind,
             "since": since,
-            "choices": _choices(request.user),
+            "choices": choices,
             "formats": report_files.FORMATS,
             "queued": kind in QUEUED_KINDS,
             "job": job,
@@ -105,7 +109,7 @@ def report_preview(request):
 @require_POST
 def report_export(request):
     """A file of the report: streamed at once when small, else made by a job."""
-    kind, place, since = _request(request.user, request.POST)
+    kind, place, since, _choices_offered = _request(request.user, request.POST)
     fmt = request.POST.get("format")
     if fmt not in report_files.FORMATS:
         raise Http404(_("Choose xlsx, csv or pdf."))

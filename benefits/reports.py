@@ -44,6 +44,12 @@ class Table:
     rows: list[list] = field(default_factory=list)
     note: str = ""
 
+    @property
+    def typed_rows(self) -> list[list[tuple]]:
+        """Each row's cells with their column's kind: (value, kind), for the templates."""
+        kinds = [c.kind for c in self.columns]
+        return [list(zip(row, kinds, strict=True)) for row in self.rows]
+
 
 @dataclass
 class Trend:
@@ -78,14 +84,18 @@ class Report:
 # --- which reports a user may ask for ---------------------------------------------------
 
 
-def report_place(user, kind: str, key: str | None) -> coverage.ScopeRef | None:
+def report_place(
+    user, kind: str, key: str | None, options: list[coverage.ScopeRef] | None = None
+) -> coverage.ScopeRef | None:
     """The place of a report within the user's reach, or None. The national report is for
     those who see everything; an area report for an area in reach (coordinators, the
-    directorate); a municipality report for a municipality in reach (everyone with one)."""
+    directorate); a municipality report for a municipality in reach (everyone with one).
+    `options`: coverage.scope_options(user) when the caller has read them already."""
     scope = scoping.scope_for(user)
     if not scope.role or kind not in KINDS:
         return None
-    options = coverage.scope_options(user)
+    if options is None:
+        options = coverage.scope_options(user)
     if kind == NATIONAL:
         return options[0] if scope.sees_all else None
     level = Level.AREA if kind == AREA else Level.MUNICIPALITY
@@ -104,6 +114,11 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     organisations = _organisations(user, place)
     statuses_here = _at_place(RolloutStatus.objects.visible_to(user), place, "organisation__")
     adoption = _adoption(organisations, statuses_here)
+    # Naming every solution changes nothing but lets PostgreSQL read the few blocked
+    # statuses and recent changes through the (solution, status) and (solution,
+    # effective_date) indexes instead of scanning the statuses and the whole history.
+    every_solution = [s.pk for s in adoption.solutions]
+    changes_here = _at_place(StatusChange.objects.visible_to(user), place, "organisation__")
     titles = {
         NATIONAL: _("National status report"),
         AREA: _("Status report for %(p)s") % {"p": place.name},
@@ -127,12 +142,10 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     if kind != MUNICIPALITY:
         sections.append(lambda: _areas(user, place))
     sections += [
-        lambda: _status_changes(
-            _at_place(StatusChange.objects.visible_to(user), place, "organisation__"), since
-        ),
+        lambda: _status_changes(changes_here.filter(solution__in=every_solution), since),
         lambda: _areas_started(user, place, since),
         lambda: _agreements_signed(user, place, since),
-        lambda: _blocking_reasons(statuses_here),
+        lambda: _blocking_reasons(statuses_here.filter(solution__in=every_solution)),
         lambda: _unmet_prerequisites(user, place),
     ]
     if kind == NATIONAL:
