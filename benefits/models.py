@@ -344,7 +344,11 @@ class CoverageSnapshot(models.Model):
     regional health authority, an area, a county or a municipality). Computed by Celery;
     recomputing a day replaces its rows."""
 
-    target = models.ForeignKey(CoverageTarget, on_delete=models.CASCADE, related_name="snapshots")
+    # No index of its own: snapshot_unique begins with the target (one index less to
+    # write for every snapshot row; a back-fill writes a million).
+    target = models.ForeignKey(
+        CoverageTarget, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     day = models.DateField(_("date"))
     level = models.CharField(_("level"), max_length=20, choices=Level)
     scope_id = models.PositiveIntegerField(

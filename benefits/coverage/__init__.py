@@ -24,9 +24,17 @@ How it is computed: the status on any day is the sum of the history's steps up t
 leaves it; the history is append-only and never back-dated behind the current status, so
 the steps add up). The database sums the steps per day, municipality and area in one
 aggregate query and counts the organisations per municipality and area in another; the
-few hundred cells are then rolled up to the levels here. No loop over organisations,
+few hundred cells are then rolled up to the levels here, in one sweep over the days (a
+day on which nothing changed repeats the day before). No loop over organisations,
 except the few whose registry state changed after the first day counted: they are left
 out of the two aggregates and replayed one by one from their versions and history.
+
+Today's figures in the coverage jobs come from the current statuses instead: one grouped
+query counts every target's organisations per municipality, area and status
+(`Structure.load_present`, `present_cells`), the same figures as the history's while the
+two agree (rollout.integrity checks that; its coverage check compares the stored figures
+with `compute` from the history). The jobs write only the days whose figures changed
+(`benefits.services.snapshots_store`).
 
 Forecast: a linear least-squares fit of the national (or chosen scope's) ratio over the
 last twelve months of snapshots gives the pace; the projected date is when, at that pace
@@ -43,7 +51,7 @@ The modules:
 This package re-exports the names the rest of the project uses as `coverage.<name>`.
 """
 
-from .counting import Structure, compute, independent_count
+from .counting import Structure, compute, independent_count, present_cells
 from .forecasting import RISK_MARGIN_DAYS, forecast, last_of_each_month
 from .missing import attach_missing, missing_municipalities, missing_organisations
 from .scopes import (
@@ -71,6 +79,7 @@ __all__ = [
     "latest_by_place",
     "missing_municipalities",
     "missing_organisations",
+    "present_cells",
     "resolve_scope",
     "scope_options",
     "target_statuses",

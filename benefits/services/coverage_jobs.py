@@ -226,9 +226,11 @@ def _recompute_days(job: Job, target: CoverageTarget) -> list[datetime.date]:
     if job.params.get("since"):
         since = datetime.date.fromisoformat(job.params["since"])
         days |= set(
-            CoverageSnapshot.objects.filter(target=target, level=Level.NATION, day__gte=since)
+            CoverageSnapshot.objects.filter(
+                target=target, level=Level.NATION, scope_id=0, day__gte=since
+            )
+            .order_by()
             .values_list("day", flat=True)
-            .distinct()
         )
     return sorted(d for d in days if d <= day)
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from actors import demo
 from actors.choices import Role
 from actors.models import Job, Organisation, User
+from benefits.benchmarks import coverage as coverage_benchmark
 from benefits.choices import Level
 from benefits.coverage import Structure, compute, independent_count
 from benefits.management.commands.seed_demo import (
@@ -415,7 +416,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {mark} {target.code}: snapshot {shown}, independent {expected[0]}/{expected[1]}"
             )
-        return ok
+        # Every level and place: the benchmark's own grouped SQL over the current statuses.
+        differ = coverage_benchmark.yardstick(today) ^ coverage_benchmark.stored(today)
+        mark = self.style.SUCCESS("OK") if not differ else self.style.ERROR("MISMATCH")
+        self.stdout.write(
+            f"  {mark} every level and place of today's snapshots against one grouped SQL "
+            f"statement: {len(differ)} figures differ"
+            + (f", e.g. {sorted(differ)[:4]}" if differ else "")
+        )
+        return ok and not differ
 
     def _server_version(self) -> str:
         version = connection.pg_version  # e.g. 150004
