@@ -1,9 +1,16 @@
-"""Long lists on pages: the page of rows that `?page=` asks for, and the query that keeps
-the list's filters in its page links."""
+"""Long lists on pages: the page of rows that `?page=` asks for, the query that keeps
+the list's filters in its page links, and filter forms whose <select>s render quickly."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
+from django.forms import Select
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import mark_safe
 
 
 def page_of(request, rows, size: int, param: str = "page") -> Page:
@@ -19,3 +26,95 @@ def query_without(request, *names: str) -> str:
     for name in names:
         params.pop(name, None)
     return params.urlencode()
+
+
+class QuickSelect:
+    """A <select> rendered in Python: the same HTML as Django's template for each
+    <option>, at a fraction of the cost (a filter form's list of 357 municipalities took
+    tens of milliseconds through the templates). Mixed into a form's Select widgets by
+    `quick_selects`."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            attrs["multiple"] = True
+        chosen = self.format_value(value)
+        chosen = {chosen} if isinstance(chosen, str) else {str(v) for v in chosen}
+        parts = [format_html('<select name="{}"{}>', name, flatatt(attrs))]
+        found = False
+        for group, choices in self._quick_groups():
+            if group is not None:
+                parts.append(format_html('<optgroup label="{}">', group))
+            for option, label in choices:
+                option = "" if option is None else str(option)
+                selected = option in chosen and (self.allow_multiple_selected or not found)
+                found |= selected
+                parts.append(
+                    f'<option value="{escape(option)}"{" selected" if selected else ""}>'
+                    f"{conditional_escape(label)}</option>"
+                )
+            if group is not None:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))
+
+    def _quick_groups(self):
+        for option, label in self.choices:
+            if isinstance(label, list | tuple):
+                yield option, label
+            else:
+                yield None, [(option, label)]
+
+
+class QuickSelectWidget(QuickSelect, Select):
+    """A Select that renders quickly, e.g. for a <select> a template built option by option."""
+
+
+_QUICK: dict[type, type] = {Select: QuickSelectWidget}
+
+
+def quick_selects(form):
+    """Render the form's <select>s with QuickSelect (same HTML, no template per option);
+    returns the form."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, Select) and not isinstance(widget, QuickSelect):
+            kind = type(widget)
+            if kind not in _QUICK:
+                _QUICK[kind] = type(f"Quick{kind.__name__}", (QuickSelect, kind), {})
+            widget.__class__ = _QUICK[kind]
+    return form
+
+
+class OrderedByGroup:
+    """A long list ordered by a group first (organisations by municipality name, then type
+    and name), paged without sorting every row: the rows are counted per group once, and a
+    page reads and sorts only the rows of the groups it overlaps. `groups` are the group
+    values in the list's order; `ordering` is the whole list's order, starting with the
+    group. The rows must not repeat (no join to many). For `page_of` (it counts and slices
+    like a queryset)."""
+
+    def __init__(self, rows: QuerySet, group: str, groups: Iterable, ordering: Sequence[str]):
+        self.rows, self.group, self.ordering = rows, group, ordering
+        counts = dict(rows.order_by().values_list(group).annotate(n=Count("pk")))
+        self.sizes = [(g, counts[g]) for g in groups if g in counts]
+
+    def count(self) -> int:
+        return sum(n for _group, n in self.sizes)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list:
+        start, stop, _step = index.indices(self.count())
+        chosen, skip, seen = [], 0, 0
+        for group, n in self.sizes:
+            if seen < stop and seen + n > start:
+                if not chosen:
+                    skip = start - seen
+                chosen.append(group)
+            seen += n
+        if not chosen:
+            return []
+        rows = self.rows.filter(**{f"{self.group}__in": chosen}).order_by(*self.ordering)
+        return list(rows[skip : skip + stop - start])

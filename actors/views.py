@@ -3,7 +3,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from .concurrency import VersionConflict
 from .filtersets import MunicipalityPageFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm, save_to_form
 from .imports import ImportFileError, import_organisations
-from .listing import page_of, query_without
+from .listing import page_of, query_without, quick_selects
 from .models import (
     Catchment,
     County,
@@ -75,20 +75,31 @@ def municipality_list(request):
     day's numbers, names and counties (StructureOn); the county filter offers that day's
     counties. A row links to the municipality's page of today."""
     filterset = MunicipalityPageFilterSet(request.GET, queryset=None, request=request)
-    filterset.form.is_valid()
+    quick_selects(filterset.form).is_valid()
     day = filterset.form.cleaned_data.get("dato") or filterset.form.cleaned_data.get("date")
     municipalities = Municipality.objects.visible_to(request.user)
     if not day:
         municipalities = municipalities.current()
-    filterset.queryset = selectors.municipalities_with_counts(municipalities).prefetch_related(
-        "health_trusts"
-    )
+    filterset.queryset = municipalities.select_related("county").order_by("number")
     structure = StructureOn(day)
     rows = list(filterset.qs)
-    for m in rows:
-        m.url = m.get_absolute_url()  # today's page, also from a row of a past day
+    todays_number = {m.pk: m.number for m in rows}
     if day:
         _as_on(rows, structure)
+    page = page_of(request, rows, 100)
+    # What the page's rows show beyond the municipality itself: its areas and its number
+    # of active organisations, read for those rows only.
+    prefetch_related_objects(page.object_list, "health_trusts")
+    counts = dict(
+        Organisation.objects.filter(municipality__in=page.object_list, is_active=True)
+        .values_list("municipality")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for m in page:
+        # today's page, also from a row of a past day
+        m.url = reverse("actors:municipality_detail", args=[todays_number[m.pk]])
+        m.organisation_count = counts.get(m.pk, 0)
     return render(
         request,
         "actors/municipality_list.html",
@@ -106,8 +117,9 @@ def municipality_list(request):
             "population_year": (
                 population_year_for(day) if day else (rows[0].population_year if rows else None)
             ),
-            "page": page_of(request, rows, 100),
+            "page": page,
             "query": query_without(request, "page"),
+            "today_query": query_without(request, "page", "dato", "date"),
         },
     )
 
@@ -245,6 +257,7 @@ def organisation_list(request):
         "type", "municipality__county", "health_trust"
     )
     filterset = OrganisationFilterSet(request.GET, queryset=queryset, request=request)
+    quick_selects(filterset.form)
     return render(
         request,
         "actors/organisation_list.html",

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from actors import scoping
 from actors.forms import save_or_message
-from actors.listing import page_of, query_without
-from actors.models import Job
+from actors.listing import OrderedByGroup, QuickSelectWidget, page_of, query_without
+from actors.models import Job, Municipality
 from benefits.governance.dependencies import upcoming_deadlines
 from rollout.choices import Status
 from rollout.models import RolloutStatus
@@ -46,6 +46,15 @@ def _chosen_scope(request) -> tuple[list[coverage.ScopeRef], coverage.ScopeRef]:
     if place is None:
         raise Http404(_("No such place within your reach."))
     return options, place
+
+
+def _scope_select(options: list[coverage.ScopeRef], chosen: coverage.ScopeRef) -> str:
+    """The <select> of places (every municipality in reach), grouped by level."""
+    groups: dict[str, list] = {}
+    for o in options:
+        groups.setdefault(o.level_label, []).append((o.key, o.name))
+    widget = QuickSelectWidget(choices=list(groups.items()))
+    return widget.render("scope", chosen.key, {"id": "scope"})
 
 
 def _percent(num: int, den: int) -> float | None:
@@ -157,6 +166,7 @@ def target_dashboard(request):
         {
             "cards": cards,
             "options": options,
+            "scope_select": _scope_select(options, chosen),
             "chosen": chosen,
             "jobs": _jobs(request.user),
             "can_recompute": scoping.can_recompute_targets(request.user),
@@ -180,6 +190,7 @@ def target_detail(request, code: str):
         "status": status,
         "chart": trend_chart(status),
         "options": options,
+        "scope_select": _scope_select(options, chosen),
         "chosen": chosen,
         "areas": areas,
         "counties": counties,
@@ -193,13 +204,15 @@ def target_detail(request, code: str):
         "can_recompute": scoping.can_recompute_targets(request.user),
     }
     if target.unit == TargetUnit.ORGANISATIONS:
-        page = page_of(
-            request,
-            coverage.missing_organisations(target, request.user, chosen).order_by(
-                "municipality__name", "type__sort_order", "name"
-            ),
-            PAGE_SIZE,
+        # Sorted by municipality name first: a page sorts the rows of its municipalities
+        # only, not every organisation missing in the country.
+        missing = OrderedByGroup(
+            coverage.missing_organisations(target, request.user, chosen),
+            "municipality__name",
+            Municipality.objects.order_by("name").values_list("name", flat=True).distinct(),
+            ("municipality__name", "type__sort_order", "name", "pk"),
         )
+        page = page_of(request, missing, PAGE_SIZE)
         _mark_waiting(target, page.object_list)
         context["page"] = page
     else:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from actors import exports, scoping
 from actors.concurrency import VersionConflict
 from actors.forms import save_or_message, save_to_form
-from actors.listing import page_of, query_without
+from actors.listing import page_of, query_without, quick_selects
 from actors.models import HealthTrust, Municipality, Organisation
 from actors.review import SelfReview
 
@@ -40,7 +40,6 @@ from .models import Benefit, BenefitGoal, BenefitReport, IntentAgreement
 PAGE_SIZE = 50
 EXPORT_PATH = "/api/v1/agreements/export/"  # built by the API (benefits/api)
 CHART_REPORTERS = 30
-MISSING_LIMIT = 20_000
 MISSING_SHOWN = 25
 EDITABLE_REPORT = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 COLOUR_COVERED, COLOUR_BEYOND = "#12639e", "#1b8a5a"
@@ -73,7 +72,7 @@ def _may_edit_agreements(user) -> bool:
 @login_required
 @require_safe
 def agreement_list(request):
-    filters = AgreementFilterForm(request.GET or None, user=request.user)
+    filters = quick_selects(AgreementFilterForm(request.GET or None, user=request.user))
     filters.is_valid()
     filterset = IntentAgreementFilterSet(
         request.GET, queryset=IntentAgreement.objects.visible_to(request.user)
@@ -344,11 +343,14 @@ def benefit_register(request):
     goals = BenefitGoal.objects.prefetch_related(
         Prefetch("benefits", queryset=Benefit.objects.prefetch_related("solutions"))
     )
-    for goal in goals:
-        for benefit in goal.benefits.all():
-            benefit.summary = selectors.benefit_summary(benefit, request.user)
-            benefit.levels = _levels(benefit.summary)
-            benefit.figures = _figures(benefit.summary)
+    benefits = [benefit for goal in goals for benefit in goal.benefits.all()]
+    # The figures of all benefits at once (the page shows no breakdown by area or county).
+    for benefit, summary in zip(
+        benefits, selectors.benefit_summaries(benefits, request.user), strict=True
+    ):
+        benefit.summary = summary
+        benefit.levels = _levels(summary)
+        benefit.figures = _figures(summary)
     return render(
         request,
         "benefits/benefit_register.html",
@@ -413,11 +415,11 @@ def overview(request):
     """The directorate's picture: realised benefit against target, always with coverage;
     who started without a baseline; what waits for review."""
     user = request.user
-    benefits = list(Benefit.objects.select_related("goal").prefetch_related("solutions"))
-    cards = []
-    for benefit in benefits:
-        summary = selectors.benefit_summary(benefit, user)
-        cards.append({"summary": summary, "levels": _levels(summary), "figures": _figures(summary)})
+    benefits = Benefit.objects.select_related("goal").prefetch_related("solutions")
+    cards = [
+        {"summary": summary, "levels": _levels(summary), "figures": _figures(summary)}
+        for summary in selectors.benefit_summaries(benefits, user)
+    ]
     chart = {
         "type": "bar",
         "horizontal": True,
@@ -453,15 +455,8 @@ def overview(request):
         .order_by("-updated_at")[:50]
     )
     scope = scoping.scope_for(user)
-    # Counted in full (the selector's limit cuts across benefits), listed in part.
-    missing = selectors.missing_baselines(user, limit=MISSING_LIMIT)
-    grouped: dict = {}
-    for row in missing:
-        grouped.setdefault(row["benefit"], []).append(row)
-    missing_groups = [
-        {"benefit": benefit, "count": len(rows), "rows": rows[:MISSING_SHOWN]}
-        for benefit, rows in grouped.items()
-    ]
+    # Counted in full, listed in part.
+    missing_groups = selectors.missing_baseline_groups(user, MISSING_SHOWN)
     return render(
         request,
         "benefits/overview.html",
@@ -470,8 +465,7 @@ def overview(request):
             "chart": chart,
             "chart_height": chart_height(len(cards)),
             "missing_groups": missing_groups,
-            "missing_total": len(missing),
-            "missing_capped": len(missing) >= MISSING_LIMIT,
+            "missing_total": sum(g["count"] for g in missing_groups),
             "missing_shown": MISSING_SHOWN,
             "waiting": waiting,
             "own": own,

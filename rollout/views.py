@@ -12,7 +12,7 @@ from actors.choices import Role
 from actors.concurrency import VersionConflict
 from actors.forms import ImportForm, save_or_message, save_to_form
 from actors.imports import ImportFileError
-from actors.listing import page_of, query_without
+from actors.listing import page_of, query_without, quick_selects
 from actors.models import HealthTrust, Organisation
 from actors.review import SelfReview
 
@@ -103,6 +103,7 @@ def status_list(request):
     filterset = OrganisationStatusFilterSet(
         request.GET, queryset=organisations, request=request, solution=solution
     )
+    quick_selects(filterset.form)
     as_of = filterset.as_of_day
     page = page_of(request, filterset.qs, 50)
     if as_of:
@@ -267,6 +268,7 @@ def report_list(request):
         "solution", "municipality", "created_by"
     )
     filterset = ReadinessReportFilterSet(request.GET, queryset=reports, request=request)
+    quick_selects(filterset.form)
     return render(
         request,
         "rollout/report_list.html",
