@@ -18,4 +18,5 @@ urlpatterns = [
     path("losning/<slug:code>/", views.solution_detail, name="solution_detail"),
     path("losning/<slug:code>/<slug:trust>/", area_views.area_detail, name="area_detail"),
     path("losning/<slug:code>/<slug:trust>/endre/", area_views.area_edit, name="area_edit"),
+    path("losning/<slug:code>/<slug:trust>/aktorer/", area_views.area_actors, name="area_actors"),
 ]
