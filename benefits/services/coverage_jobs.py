@@ -60,32 +60,42 @@ def snapshots_store(target: CoverageTarget, values_by_day: dict) -> int:
             stored.setdefault(day, {})[(level, scope_id)] = (num, den)
     changed = [day for day in days if stored.get(day) != values_by_day[day]]
     if changed:
-        now = timezone.now()
         with transaction.atomic():
             rewritten = [day for day in changed if day in stored]
             if rewritten:
                 snapshots.filter(day__in=rewritten).delete()
-            _insert_snapshots(
-                [
-                    (target.pk, day, level, scope_id, num, den, now)
-                    for day in changed
-                    for (level, scope_id), (num, den) in values_by_day[day].items()
-                ]
-            )
+            _insert_snapshots(target.pk, {day: values_by_day[day] for day in changed})
     return sum(len(values_by_day[day]) for day in days)
 
 
-def _insert_snapshots(rows: list[tuple]) -> None:
+def _insert_snapshots(target_id: int, values_by_day: dict) -> None:
     table = CoverageSnapshot._meta.db_table
     columns = "target_id, day, level, scope_id, numerator, denominator, computed_at"
+    now = timezone.now()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY's text format, written a day at a time: the values are numbers, dates and
+            # level slugs (nothing to escape), several times faster than a row at a time.
+            stamp = now.isoformat()
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for day, values in values_by_day.items():
+                    head = f"{target_id}\t{day.isoformat()}\t"
+                    copy.write(
+                        "".join(
+                            f"{head}{str(level)}\t{scope_id}\t{num}\t{den}\t{stamp}\n"
+                            for (level, scope_id), (num, den) in values.items()
+                        )
+                    )
         else:
             marks = ", ".join(["%s"] * 7)
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                [
+                    (target_id, day, level, scope_id, num, den, now)
+                    for day, values in values_by_day.items()
+                    for (level, scope_id), (num, den) in values.items()
+                ],
+            )
 
 
 def backfill_days(start: datetime.date, end: datetime.date, every: str) -> list[datetime.date]:
