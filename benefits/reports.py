@@ -20,7 +20,7 @@ from actors.models import HealthTrust, Municipality, Organisation
 from rollout.choices import ADOPTED_STATUSES, Answer, ReportStatus, Status
 from rollout.models import AreaRollout, ReadinessAnswer, RolloutStatus, Solution, StatusChange
 
-from . import coverage
+from . import coverage, selectors
 from .choices import Level
 from .models import Benefit, CoverageTarget, IntentAgreement
 from .selectors import COVERING_STATUSES
@@ -149,7 +149,10 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
         lambda: _unmet_prerequisites(user, place),
     ]
     if kind == NATIONAL:
-        sections += [_agreement_coverage, lambda: _benefits(user)]
+        # The whole reach: the organisations counted as adopted are those the benefits
+        # count as in use (while "adopted" means in use), read once for both.
+        in_use = adoption.adopted if {Status.IN_USE} == ADOPTED_STATUSES else None
+        sections += [_agreement_coverage, lambda: _benefits(user, in_use)]
     for done, section in enumerate(sections, start=1):
         report.tables.append(section())
         if progress:
@@ -182,20 +185,22 @@ class Adoption:
 
     solutions: list[Solution]
     totals: dict[int, int]  # type -> organisations
-    used: dict[tuple[int, int], int]  # (solution, type) -> organisations with it adopted
+    adopted: list[selectors.InUse]  # the organisations per set of solutions adopted
+    used: Counter = field(default_factory=Counter)  # (solution, type) -> organisations
+
+    def __post_init__(self):
+        for row in self.adopted:
+            for solution_id in row.solutions:
+                self.used[solution_id, row.type_id] += row.organisations
 
 
 def _adoption(organisations, statuses) -> Adoption:
+    solutions = list(Solution.objects.prefetch_related("organisation_types"))
+    adopted = statuses.filter(status__in=ADOPTED_STATUSES)
     return Adoption(
-        solutions=list(Solution.objects.prefetch_related("organisation_types")),
+        solutions=solutions,
         totals=dict(organisations.values_list("type_id").annotate(n=Count("id")).order_by()),
-        used={
-            (s, t): n
-            for s, t, n in statuses.filter(status__in=ADOPTED_STATUSES)
-            .values_list("solution_id", "organisation__type_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        },
+        adopted=selectors.solutions_in_use(adopted, [s.pk for s in solutions]),
     )
 
 
@@ -536,8 +541,7 @@ def benefit_row(s) -> list:
     ]
 
 
-def _benefits(user) -> Table:
-    from .selectors import benefit_summaries
+def _benefits(user, in_use: list[selectors.InUse] | None = None) -> Table:
 
     table = Table(
         "gevinster",
@@ -551,7 +555,7 @@ def _benefits(user) -> Table:
         ),
     )
     benefits = Benefit.objects.select_related("goal").order_by("goal__sort_order", "name")
-    table.rows = [benefit_row(s) for s in benefit_summaries(benefits, user)]
+    table.rows = [benefit_row(s) for s in selectors.benefit_summaries(benefits, user, in_use)]
     return table
 
 

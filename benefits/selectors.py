@@ -605,10 +605,12 @@ def _combined(summary: BenefitSummary) -> BenefitSummary:
     return summary
 
 
-def benefit_summaries(benefits, user) -> list[BenefitSummary]:
+def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list[BenefitSummary]:
     """benefit_summary of each of `benefits`, in five queries whatever the number of
     benefits and organisations (the status report's table): the same figures and expected
-    counts, without the breakdown by area and county (by_area and by_county are empty)."""
+    counts, without the breakdown by area and county (by_area and by_county are empty).
+    `in_use`: solutions_in_use of the statuses in use of the active organisations in the
+    user's reach (for at least the benefits' solutions), when the caller has read them."""
     benefits = list(benefits)
     ids = [b.pk for b in benefits]
     reports: dict[int, list[BenefitReport]] = defaultdict(list)
@@ -627,25 +629,25 @@ def benefit_summaries(benefits, user) -> list[BenefitSummary]:
         benefit__in=ids
     ).values_list("benefit_id", "solution_id"):
         solutions[benefit_id].add(solution_id)
-    in_use = RolloutStatus.objects.visible_to(user).filter(
+    statuses_in_use = RolloutStatus.objects.visible_to(user).filter(
         status=Status.IN_USE, organisation__is_active=True
     )
+    if in_use is None:
+        in_use = solutions_in_use(statuses_in_use, set().union(*solutions.values()))
     in_use_count: dict[int, int] = defaultdict(int)
     in_use_municipalities: dict[int, set[int]] = defaultdict(set)
-    for municipality_id, used, n in _in_use_by_municipality(
-        in_use, set().union(*solutions.values())
-    ):
+    for row in in_use:
         for benefit_id, of_benefit in solutions.items():
-            if used & of_benefit:
-                in_use_count[benefit_id] += n
-                if municipality_id is not None:
-                    in_use_municipalities[benefit_id].add(municipality_id)
+            if row.solutions & of_benefit:
+                in_use_count[benefit_id] += row.organisations
+                if row.municipality_id is not None:
+                    in_use_municipalities[benefit_id].add(row.municipality_id)
     realisations = {b.pk: _realisations(reports[b.pk]) for b in benefits}
     reported_orgs = {
         r.organisation.pk for rs in realisations.values() for r in rs if not r.is_municipality
     }
     reported_in_use = set(
-        in_use.filter(organisation_id__in=reported_orgs)
+        statuses_in_use.filter(organisation_id__in=reported_orgs)
         .values_list("solution__benefits", "organisation_id")
         .order_by()
         .distinct()
@@ -686,17 +688,30 @@ def benefit_summaries(benefits, user) -> list[BenefitSummary]:
     return summaries
 
 
-def _in_use_by_municipality(statuses, solution_ids) -> list[tuple[int | None, set[int], int]]:
-    """How many organisations have just these of `solution_ids` in use, per municipality:
-    (municipality, solutions, organisations). One pass over the statuses in one query: an
-    inner GROUP BY organisation sums a bit per solution (one status per organisation and
-    solution, so the sum is the set), an outer one counts the organisations per set."""
+@dataclass(frozen=True)
+class InUse:
+    """How many organisations of a type in a municipality have exactly these solutions
+    (among those asked about) in the statuses counted."""
+
+    municipality_id: int | None
+    type_id: int | None
+    solutions: frozenset[int]
+    organisations: int
+
+
+def solutions_in_use(statuses, solution_ids) -> list[InUse]:
+    """The organisations of `statuses` (e.g. those in use of the active organisations in
+    reach) counted per municipality, type and set of solutions among `solution_ids`, in
+    one pass over the statuses: an inner GROUP BY organisation sums a bit per solution
+    (an organisation has one status per solution, so the sum is the set), an outer one
+    counts the organisations per municipality, type and set. Answers both "how many have
+    solution X" and "how many have any of X and Y" without counting anyone twice."""
     bits = sorted(solution_ids)
     if not bits:
         return []
     per_organisation = (
         statuses.filter(solution_id__in=bits)
-        .values("organisation_id", "organisation__municipality_id")
+        .values("organisation_id", "organisation__municipality_id", "organisation__type_id")
         .annotate(
             used=Sum(
                 Case(
@@ -708,16 +723,19 @@ def _in_use_by_municipality(statuses, solution_ids) -> list[tuple[int | None, se
         .order_by()
     )
     sql, params = per_organisation.query.sql_with_params()
-    municipality, used = (
-        connection.ops.quote_name(n) for n in ("organisation__municipality_id", "used")
+    columns = ", ".join(
+        connection.ops.quote_name(name)
+        for name in ("organisation__municipality_id", "organisation__type_id", "used")
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {municipality}, {used}, COUNT(*) FROM ({sql}) per_organisation GROUP BY 1, 2",
-            params,
+            f"SELECT {columns}, COUNT(*) FROM ({sql}) per_organisation GROUP BY 1, 2, 3", params
         )
         rows = cursor.fetchall()
-    return [(m, {s for i, s in enumerate(bits) if int(mask) & (1 << i)}, n) for m, mask, n in rows]
+    return [
+        InUse(m, t, frozenset(s for i, s in enumerate(bits) if int(used) & (1 << i)), n)
+        for m, t, used, n in rows
+    ]
 
 
 def _reporting_by(expected: list[dict[str, int]], reported: list[str], label: str) -> list[dict]:
