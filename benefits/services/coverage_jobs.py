@@ -280,9 +280,9 @@ def coverage_job_run(job: Job) -> Job:
     job.refresh_from_db()
     failed: dict[str, str] = {}
 
-    def on_its_own(target: CoverageTarget, work):
+    def on_its_own(target: CoverageTarget, work, *, savepoint: bool = True):
         try:
-            with transaction.atomic():
+            with transaction.atomic() if savepoint else contextlib.nullcontext():
                 return work()
         except jobs.TRANSIENT:
             raise
@@ -295,30 +295,22 @@ def coverage_job_run(job: Job) -> Job:
         targets = _job_targets(job.params)
         structure = coverage.Structure.load()
         present = rollout_today()
-        plan = []  # (target, [[days of a chunk], …] for each pass)
-        for target in targets:
-            days = on_its_own(target, lambda target=target: _job_days(job, target)) or []
-            passes = [
-                days[i : i + BACKFILL_PASS_DAYS] for i in range(0, len(days), BACKFILL_PASS_DAYS)
-            ]
-            plan.append(
-                (
-                    target,
-                    [
-                        [
-                            d[i : i + BACKFILL_CHUNK_DAYS]
-                            for i in range(0, len(d), BACKFILL_CHUNK_DAYS)
-                        ]
-                        for d in passes
-                    ],
-                )
-            )
-        if any(days and days[-1][-1] == present for _t, passes in plan for days in passes[-1:]):
+        days_of = {
+            target.pk: on_its_own(target, lambda target=target: _job_days(job, target)) or []
+            for target in targets
+        }
+        if any(days and days[-1] == present for days in days_of.values()):
             structure.load_present([t for t in targets if t.code not in failed], present)
+            structure.on(present)  # read now: counting today then reads nothing
+        # One day per target: one transaction, and today's counting needs no savepoint.
+        single = all(len(days) <= 1 for days in days_of.values())
+        from_present = single and all(days in ([], [present]) for days in days_of.values())
+        plan = [  # (target, its passes over the history, each a list of chunks of days)
+            (target, [_split(p, BACKFILL_CHUNK_DAYS) for p in _split(days, BACKFILL_PASS_DAYS)])
+            for target in targets
+            for days in [days_of[target.pk]]
+        ]
         total = sum(len(chunks) for _t, passes in plan for chunks in passes)
-        only_today = all(
-            sum(len(c) for chunks in passes for c in chunks) <= 1 for _t, passes in plan
-        )
         job_progress(job, total=total)
         rows = 0
 
@@ -327,20 +319,21 @@ def coverage_job_run(job: Job) -> Job:
             values = on_its_own(
                 target,
                 lambda: coverage.compute(target, [d for c in chunks for d in c], structure),
+                savepoint=not from_present,
             )
             for chunk in chunks:
                 if values is not None and target.code not in failed:
                     part = {day: values[day] for day in chunk}
                     rows += on_its_own(target, lambda part=part: snapshots_store(target, part)) or 0
-                if not only_today:
+                if not single:
                     job_progress(job, done=job.done + 1)
 
-        with transaction.atomic() if only_today else contextlib.nullcontext():
+        with transaction.atomic() if single else contextlib.nullcontext():
             for target, passes in plan:
                 for chunks in passes:
                     if target.code not in failed:
                         store(target, chunks)
-                    elif not only_today:
+                    elif not single:
                         job_progress(job, done=job.done + len(chunks))
         done = [t.code for t in targets if t.code not in failed]
         job.result = {"targets": done, "snapshots": rows, "failed": failed}
@@ -364,6 +357,10 @@ def coverage_job_run(job: Job) -> Job:
         )
         raise
     return job
+
+
+def _split(days: list, size: int) -> list[list]:
+    return [days[i : i + size] for i in range(0, len(days), size)]
 
 
 def coverage_job_retrying(job_id: int, exc: Exception, countdown: float) -> None:
