@@ -26,6 +26,7 @@ from . import Context
 
 GOAL_MS = 50
 DEPTHS = (50, 500)
+MAX_PAGES = 4096  # a list that answers every page number (no end in sight) stops here
 
 # A typical filter of each list that has one (the others are timed without).
 FILTERS: dict[str, dict[str, str]] = {
@@ -73,7 +74,7 @@ def _last_page(client, url: str, first: dict) -> int:
     if not first.get("next"):
         return 1
     low, high = 1, 2
-    while _get(client, _with(url, page=high)) is not None:
+    while high <= MAX_PAGES and _get(client, _with(url, page=high)) is not None:
         low, high = high, high * 2
     while high - low > 1:  # low exists, high does not
         middle = (low + high) // 2
