@@ -180,8 +180,9 @@ def _at_place(qs, place: coverage.ScopeRef, organisation: str = ""):
 @dataclass
 class Adoption:
     """What the solution tables count, read once: the solutions (with the organisation
-    types they apply to), the organisations per type, and the statuses in use per solution
-    and type."""
+    types they apply to), the organisations per type, the organisations that adopted each
+    set of solutions (per municipality and type), and from those the organisations per
+    solution and type."""
 
     solutions: list[Solution]
     totals: dict[int, int]  # type -> organisations
@@ -542,7 +543,6 @@ def benefit_row(s) -> list:
 
 
 def _benefits(user, in_use: list[selectors.InUse] | None = None) -> Table:
-
     table = Table(
         "gevinster",
         _("Realised benefits"),
