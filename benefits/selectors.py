@@ -606,8 +606,8 @@ def _combined(summary: BenefitSummary) -> BenefitSummary:
 
 
 def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list[BenefitSummary]:
-    """benefit_summary of each of `benefits`, in five queries whatever the number of
-    benefits and organisations (the status report's table): the same figures and expected
+    """benefit_summary of each of `benefits`, in at most six queries whatever the number
+    of benefits and organisations (the status report's table): the same figures and expected
     counts, without the breakdown by area and county (by_area and by_county are empty).
     `in_use`: solutions_in_use of the statuses in use of the active organisations in the
     user's reach (for at least the benefits' solutions), when the caller has read them."""
