@@ -20,13 +20,14 @@ from django.views.decorators.http import require_http_methods
 
 from actors import scoping
 from actors.forms import save_to_form
-from actors.listing import page_of, query_without, quick_selects
+from actors.listing import OrderedByGroup, page_of, query_without, quick_selects
 from actors.models import HealthTrust
 
 from . import conditions, selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, Status
 from .forms import AreaRolloutForm
 from .models import Solution
+from .selectors import AREA_ACTOR_ORDER
 
 PAGE_SIZE = 50  # actors per page of an area's list
 FILTERS = ("type", "status", "ready", "fails", "page")  # asking for any shows the list
@@ -68,7 +69,7 @@ class ActorFilter(forms.Form):
         quick_selects(self)
 
     def lookups(self) -> dict:
-        """The filters understood, as lookups for selectors.area_actor_ids (invalid ones
+        """The filters understood, as lookups for selectors.area_actor_rows (invalid ones
         are left out and shown as errors)."""
         self.is_valid()
         chosen = self.cleaned_data
@@ -93,16 +94,25 @@ def _page_links(page) -> dict[str, list[tuple[str, int]]]:
     return {"before": before, "after": after}
 
 
-def _actors(request, solution, trust, actor_filter, failing_actors) -> dict:
-    """The page of the area's actors its filters ask for, and the links to other pages;
-    `failing_actors(name)` gives the actors the condition `name` fails for."""
+def _actors(request, solution, trust, actor_filter, types, failing_actors) -> dict:
+    """The page of the area's actors its filters ask for, and the links to other pages.
+    `types` are the organisation types in their order; `failing_actors(name)` gives the
+    actors the condition `name` fails for."""
     filters = actor_filter.lookups()
-    ids = selectors.area_actor_ids(solution, trust, request.user, **filters)
+    rows = selectors.area_actor_rows(solution, trust, request.user, **filters)
     if fails := actor_filter.cleaned_data.get("fails"):
+        # Only pks are sorted (a sort of thousands of whole rows took three times as
+        # long), the page's rows are read by pk.
         failing = {a.pk for a in failing_actors(fails)}
-        ids = [pk for pk in ids if pk in failing]
-    page = page_of(request, ids, PAGE_SIZE)
-    page.object_list = selectors.area_actor_rows(solution, trust, request.user, page.object_list)
+        page = page_of(
+            request, [pk for pk in rows.values_list("pk", flat=True) if pk in failing], PAGE_SIZE
+        )
+        found = rows.in_bulk(page.object_list)
+        page.object_list = [found[pk] for pk in page.object_list]
+    else:
+        # A page sorts only the rows of the types it shows.
+        groups = OrderedByGroup(rows, "type_id", [t.pk for t in types], AREA_ACTOR_ORDER)
+        page = page_of(request, groups, PAGE_SIZE)
     return {
         "page": page,
         "page_links": _page_links(page),
@@ -125,15 +135,16 @@ def area_detail(request, code, trust):
         and scope.filter_editable(HealthTrust.objects.filter(pk=trust.pk)).exists()
     )
     judged = {c.name: c for c in readiness.conditions if c.failing_actors is not None}
+    types = [g["type"] for g in readiness.by_type]
     actor_filter = ActorFilter(
         request.GET,
-        types=[g["type"] for g in readiness.by_type],
+        types=types,
         fails=[(c.name, f"{c.label} ({len(c.failing_actors)})") for c in judged.values()],
     )
     actors = {}
     if readiness.total <= PAGE_SIZE or any(name in request.GET for name in FILTERS):
         actors = _actors(
-            request, solution, trust, actor_filter, lambda name: judged[name].failing_actors
+            request, solution, trust, actor_filter, types, lambda n: judged[n].failing_actors
         )
     return render(
         request,
@@ -173,15 +184,14 @@ def area_actors(request, code, trust):
         (condition,) = conditions.evaluate(facts, only=[name])
         return condition.failing_actors or []
 
+    types = list(solution.organisation_types.all())
     actor_filter = ActorFilter(
-        request.GET,
-        types=solution.organisation_types.all(),
-        fails=[(name, name) for name in conditions.names()],
+        request.GET, types=types, fails=[(name, name) for name in conditions.names()]
     )
     response = render(
         request,
         "rollout/_area_actors.html",
-        _actors(request, solution, trust, actor_filter, failing_actors),
+        _actors(request, solution, trust, actor_filter, types, failing_actors),
     )
     response["HX-Push-Url"] = f"{page_url}?{query}"
     return response

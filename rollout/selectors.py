@@ -404,25 +404,17 @@ def area_readiness(solution: Solution, trust, user) -> AreaReadiness:
 AREA_ACTOR_ORDER = ("type__sort_order", "type__name", "name", "pk")
 
 
-def area_actor_ids(solution: Solution, trust, user, **filters) -> list[int]:
-    """The pks of the area's organisations for its list of actors, in type and name
-    order, narrowed by `filters` (lookups on area_organisations, e.g. current_status,
-    is_ready; None: no filter). Only pks are sorted: a wide sort of an area's thousands of
-    rows took three times as long."""
+def area_actor_rows(solution: Solution, trust, user, **filters):
+    """The area's organisations for its list of actors (`area_organisations` with their
+    type, municipality and record system) in type and name order, narrowed by `filters`
+    (lookups such as current_status, is_ready; None: no filter)."""
     lookups = {name: value for name, value in filters.items() if value is not None}
-    organisations = area_organisations(solution, trust, user).filter(**lookups)
-    return list(organisations.order_by(*AREA_ACTOR_ORDER).values_list("pk", flat=True))
-
-
-def area_actor_rows(solution: Solution, trust, user, pks: list[int]) -> list[Organisation]:
-    """Those organisations (a page of them) with their status, readiness, type,
-    municipality and record system, in the order of `pks`."""
-    rows = (
+    return (
         area_organisations(solution, trust, user)
+        .filter(**lookups)
         .select_related("type", "municipality", "record_system")
-        .in_bulk(pks)
+        .order_by(*AREA_ACTOR_ORDER)
     )
-    return [rows[pk] for pk in pks if pk in rows]
 
 
 def area_prerequisite_answers(solution: Solution, trust):
