@@ -3,7 +3,7 @@ the list's filters in its page links, and filter forms whose <select>s render qu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
@@ -88,16 +88,18 @@ def quick_selects(form):
 
 class OrderedByGroup:
     """A long list ordered by a group first (organisations by municipality name, then type
-    and name), paged without sorting every row: the rows are counted per group once, and a
-    page reads and sorts only the rows of the groups it overlaps. `groups` are the group
-    values in the list's order; `ordering` is the whole list's order, starting with the
-    group. The rows must not repeat (no join to many). For `page_of` (it counts and slices
-    like a queryset)."""
+    and name), paged without sorting every row: the rows are counted per group once (in
+    the group's order), and a page reads and sorts only the rows of the groups it overlaps.
+    `ordering` is the whole list's order and starts with the group (e.g.
+    "municipality__name" or "-municipality__name"). The rows must not repeat (no join to
+    many). For `page_of` (it counts and slices like a queryset)."""
 
-    def __init__(self, rows: QuerySet, group: str, groups: Iterable, ordering: Sequence[str]):
-        self.rows, self.group, self.ordering = rows, group, ordering
-        counts = dict(rows.order_by().values_list(group).annotate(n=Count("pk")))
-        self.sizes = [(g, counts[g]) for g in groups if g in counts]
+    def __init__(self, rows: QuerySet, ordering: Sequence[str]):
+        self.rows, self.ordering = rows, ordering
+        self.group = ordering[0].removeprefix("-")
+        self.sizes = list(
+            rows.order_by().values_list(self.group).annotate(n=Count("pk")).order_by(ordering[0])
+        )
 
     def count(self) -> int:
         return sum(n for _group, n in self.sizes)

@@ -16,7 +16,7 @@ from .concurrency import VersionConflict
 from .filtersets import MunicipalityPageFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm, save_to_form
 from .imports import ImportFileError, import_organisations
-from .listing import page_of, query_without, quick_selects
+from .listing import OrderedByGroup, page_of, query_without, quick_selects
 from .models import (
     Catchment,
     County,
@@ -258,12 +258,18 @@ def organisation_list(request):
     )
     filterset = OrganisationFilterSet(request.GET, queryset=queryset, request=request)
     quick_selects(filterset.form)
+    rows = filterset.qs
+    ordering = request.GET.get("ordering")
+    if ordering in ("municipality", "-municipality") and filterset.is_valid():
+        # By municipality name: a page sorts the organisations of its municipalities only.
+        sign = ordering.removesuffix("municipality")
+        rows = OrderedByGroup(rows, (f"{sign}municipality__name", "name", "pk"))
     return render(
         request,
         "actors/organisation_list.html",
         {
             "filterset": filterset,
-            "page": page_of(request, filterset.qs, PAGE_SIZE),
+            "page": page_of(request, rows, PAGE_SIZE),
             "query": query_without(request, "page"),
             "can_create": scoping.scope_for(request.user).can_edit,
             "can_import": scoping.can_import_organisations(request.user),

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from actors import scoping
 from actors.forms import save_or_message
 from actors.listing import OrderedByGroup, QuickSelectWidget, page_of, query_without
-from actors.models import Job, Municipality
+from actors.models import Job
 from benefits.governance.dependencies import upcoming_deadlines
 from rollout.choices import Status
 from rollout.models import RolloutStatus
@@ -208,8 +208,6 @@ def target_detail(request, code: str):
         # only, not every organisation missing in the country.
         missing = OrderedByGroup(
             coverage.missing_organisations(target, request.user, chosen),
-            "municipality__name",
-            Municipality.objects.order_by("name").values_list("name", flat=True).distinct(),
             ("municipality__name", "type__sort_order", "name", "pk"),
         )
         page = page_of(request, missing, PAGE_SIZE)

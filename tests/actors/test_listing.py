@@ -65,14 +65,12 @@ def test_ordered_by_group_pages_like_the_sorted_queryset():
             municipality=places[i % 6], type=types[i % 3], name=f"Org {i % 7}", is_active=True
         )
     rows = Organisation.objects.filter(municipality__in=places)
-    ordering = ("municipality__name", "type__sort_order", "name", "pk")
-    listed = OrderedByGroup(
-        rows,
-        "municipality__name",
-        Municipality.objects.order_by("name").values_list("name", flat=True).distinct(),
-        ordering,
-    )
-    expected = list(rows.order_by(*ordering))
-    assert listed.count() == len(listed) == 60
-    for start, stop in ((0, 7), (5, 23), (20, 60), (59, 80), (60, 70)):
-        assert listed[start:stop] == expected[start:stop], (start, stop)
+    for ordering in (
+        ("municipality__name", "type__sort_order", "name", "pk"),
+        ("-municipality__name", "-name", "pk"),
+    ):
+        listed = OrderedByGroup(rows, ordering)
+        expected = list(rows.order_by(*ordering))
+        assert listed.count() == len(listed) == 60
+        for start, stop in ((0, 7), (5, 23), (20, 60), (59, 80), (60, 70)):
+            assert listed[start:stop] == expected[start:stop], (ordering, start, stop)
