@@ -269,9 +269,9 @@ def coverage_job_run(job: Job) -> Job:
     Today's figures come from the current statuses, read for all the targets in one
     grouped query (`Structure.load_present`); earlier days from the history, in one pass
     per target over up to BACKFILL_PASS_DAYS days, stored BACKFILL_CHUNK_DAYS at a time
-    with the progress. A job that only recomputes today runs in one transaction (a
-    savepoint per target keeps a failing target from undoing the others); a back-fill
-    commits each chunk, so its progress shows."""
+    with the progress. A job of one day per target (the recomputation for today) runs in
+    one transaction, a savepoint per target's writes keeping a failing target from undoing
+    the others; a back-fill commits each chunk, so its progress shows."""
     from .. import coverage
 
     Job.objects.filter(pk=job.pk).update(
