@@ -336,6 +336,9 @@ class OrganisationWrite:
             organisation, organisation_state(organisation), scoping.Place.of(organisation), line
         )
 
+    def fields(self) -> set[str]:
+        return {change.field for change in self.changes()}
+
     def changes(self, texts=None) -> list[OrganisationChange]:
         rows = organisation_diff(self.before, self.organisation)
         for row in rows:
@@ -557,6 +560,12 @@ class RowWrite:
             after.health_trust_id,
         )
 
+    def fields(self) -> set[str]:
+        """The changed fields, by their history names."""
+        before, after = self.before, self.after
+        names = RegistryRow.COLUMNS[:-1]  # not the pk
+        return {n.removesuffix("_id") for n in names if getattr(before, n) != getattr(after, n)}
+
     def changes(self, texts: RegistryTexts) -> list[OrganisationChange]:
         rows = state_diff(texts.state(self.before), texts.state(self.after), self.after.pk)
         for row in rows:
@@ -599,6 +608,7 @@ def _update_rows(rows: list[RegistryRow], fields: list[str], now) -> None:
             with cursor.copy(f"COPY import_rows ({selected}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([row.pk, *(getattr(row, f.attname) for f in columns)])
+            cursor.execute("ANALYZE import_rows")  # a hash join, not a scan per row
             sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
             cursor.execute(
                 f"UPDATE {table} SET {sets}{bump} FROM import_rows v WHERE {table}.{pk} = v.{pk}",
@@ -687,21 +697,30 @@ def organisations_write_import(
             done += len(batch)
             if progress:
                 progress(done)
+        # Every changed organisation in one UPDATE (the fields any of them changes); then
+        # their history a batch at a time.
+        touched = sorted(set().union(*(w.fields() for w in changed)))
+        if changed:
+            _update_rows(
+                [
+                    w.organisation if isinstance(w, RowWrite) else RegistryRow.of(w.organisation)
+                    for w in changed
+                ],
+                touched,
+                now,
+            )
+        for write in changed:
+            if not isinstance(write, RowWrite):
+                write.organisation.version += 1
+                write.organisation.updated_at = now
         for batch in _chunks(changed):
             history = []
             for write in batch:
                 history += write.changes(texts)
-            # Only the fields some row changes; who-and-when for all of them.
-            touched = sorted({row.field for row in history if row.field})
             rows = [
                 w.organisation if isinstance(w, RowWrite) else RegistryRow.of(w.organisation)
                 for w in batch
             ]
-            _update_rows(rows, touched, now)
-            for write in batch:
-                if not isinstance(write, RowWrite):
-                    write.organisation.version += 1
-                    write.organisation.updated_at = now
             # A version for each organisation whose type, place or active flag changed.
             versioned = {c.organisation_id for c in history if c.field in VERSIONED_FIELDS}
             registry.record_versions(r for r in rows if r.pk in versioned)
