@@ -94,10 +94,9 @@ def _page_links(page) -> dict[str, list[tuple[str, int]]]:
     return {"before": before, "after": after}
 
 
-def _actors(request, solution, trust, actor_filter, types, failing_actors) -> dict:
-    """The page of the area's actors its filters ask for, and the links to other pages.
-    `types` are the organisation types in their order; `failing_actors(name)` gives the
-    actors the condition `name` fails for."""
+def _actors(request, solution, trust, actor_filter, failing_actors) -> dict:
+    """The page of the area's actors its filters ask for, and the links to other pages;
+    `failing_actors(name)` gives the actors the condition `name` fails for."""
     filters = actor_filter.lookups()
     rows = selectors.area_actor_rows(solution, trust, request.user, **filters)
     if fails := actor_filter.cleaned_data.get("fails"):
@@ -110,9 +109,8 @@ def _actors(request, solution, trust, actor_filter, types, failing_actors) -> di
         found = rows.in_bulk(page.object_list)
         page.object_list = [found[pk] for pk in page.object_list]
     else:
-        # A page sorts only the rows of the types it shows.
-        groups = OrderedByGroup(rows, "type_id", [t.pk for t in types], AREA_ACTOR_ORDER)
-        page = page_of(request, groups, PAGE_SIZE)
+        # A page sorts only the rows of the types it shows (grouped by their sort order).
+        page = page_of(request, OrderedByGroup(rows, AREA_ACTOR_ORDER), PAGE_SIZE)
     return {
         "page": page,
         "page_links": _page_links(page),
@@ -135,16 +133,15 @@ def area_detail(request, code, trust):
         and scope.filter_editable(HealthTrust.objects.filter(pk=trust.pk)).exists()
     )
     judged = {c.name: c for c in readiness.conditions if c.failing_actors is not None}
-    types = [g["type"] for g in readiness.by_type]
     actor_filter = ActorFilter(
         request.GET,
-        types=types,
+        types=[g["type"] for g in readiness.by_type],
         fails=[(c.name, f"{c.label} ({len(c.failing_actors)})") for c in judged.values()],
     )
     actors = {}
     if readiness.total <= PAGE_SIZE or any(name in request.GET for name in FILTERS):
         actors = _actors(
-            request, solution, trust, actor_filter, types, lambda n: judged[n].failing_actors
+            request, solution, trust, actor_filter, lambda name: judged[name].failing_actors
         )
     return render(
         request,
@@ -184,14 +181,15 @@ def area_actors(request, code, trust):
         (condition,) = conditions.evaluate(facts, only=[name])
         return condition.failing_actors or []
 
-    types = list(solution.organisation_types.all())
     actor_filter = ActorFilter(
-        request.GET, types=types, fails=[(name, name) for name in conditions.names()]
+        request.GET,
+        types=solution.organisation_types.all(),
+        fails=[(name, name) for name in conditions.names()],
     )
     response = render(
         request,
         "rollout/_area_actors.html",
-        _actors(request, solution, trust, actor_filter, types, failing_actors),
+        _actors(request, solution, trust, actor_filter, failing_actors),
     )
     response["HX-Push-Url"] = f"{page_url}?{query}"
     return response
