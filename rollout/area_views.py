@@ -94,19 +94,25 @@ def _page_links(page) -> dict[str, list[tuple[str, int]]]:
     return {"before": before, "after": after}
 
 
-def _actors(request, solution, trust, actor_filter, failing_actors) -> dict:
-    """The page of the area's actors its filters ask for, and the links to other pages;
-    `failing_actors(name)` gives the actors the condition `name` fails for."""
+def _failing_actors(request, solution, trust, name: str) -> list:
+    """The area's actors the condition `name` fails for, in the order of its list of
+    actors: only that condition is evaluated."""
+    facts = selectors.area_facts(solution, trust, request.user, ordered=True)
+    (condition,) = conditions.evaluate(facts, only=[name])
+    return condition.failing_actors or []
+
+
+def _actors(request, solution, trust, actor_filter) -> dict:
+    """The page of the area's actors its filters ask for, and the links to other pages."""
     filters = actor_filter.lookups()
     rows = selectors.area_actor_rows(solution, trust, request.user, **filters)
     if fails := actor_filter.cleaned_data.get("fails"):
-        # Only pks are sorted (a sort of thousands of whole rows took three times as
-        # long), the page's rows are read by pk.
-        failing = {a.pk for a in failing_actors(fails)}
-        page = page_of(
-            request, [pk for pk in rows.values_list("pk", flat=True) if pk in failing], PAGE_SIZE
-        )
-        found = rows.in_bulk(page.object_list)
+        ids = [a.pk for a in _failing_actors(request, solution, trust, fails)]
+        if any(value is not None for value in filters.values()):
+            allowed = set(rows.order_by().values_list("pk", flat=True))
+            ids = [pk for pk in ids if pk in allowed]
+        page = page_of(request, ids, PAGE_SIZE)
+        found = rows.in_bulk(page.object_list)  # the page's rows, read by pk
         page.object_list = [found[pk] for pk in page.object_list]
     else:
         # A page sorts only the rows of the types it shows (grouped by their sort order).
@@ -132,17 +138,18 @@ def area_detail(request, code, trust):
         scope.role in services.OVERRIDE_ROLES
         and scope.filter_editable(HealthTrust.objects.filter(pk=trust.pk)).exists()
     )
-    judged = {c.name: c for c in readiness.conditions if c.failing_actors is not None}
     actor_filter = ActorFilter(
         request.GET,
         types=[g["type"] for g in readiness.by_type],
-        fails=[(c.name, f"{c.label} ({len(c.failing_actors)})") for c in judged.values()],
+        fails=[
+            (c.name, f"{c.label} ({len(c.failing_actors)})")
+            for c in readiness.conditions
+            if c.failing_actors is not None
+        ],
     )
     actors = {}
     if readiness.total <= PAGE_SIZE or any(name in request.GET for name in FILTERS):
-        actors = _actors(
-            request, solution, trust, actor_filter, lambda name: judged[name].failing_actors
-        )
+        actors = _actors(request, solution, trust, actor_filter)
     return render(
         request,
         "rollout/area_detail.html",
@@ -175,12 +182,6 @@ def area_actors(request, code, trust):
     if not request.headers.get("HX-Request"):
         return redirect(f"{page_url}?{query}#actors")
 
-    def failing_actors(name):
-        """Only the condition asked for is evaluated (all of them take longer)."""
-        facts = selectors.area_facts(solution, trust, request.user)
-        (condition,) = conditions.evaluate(facts, only=[name])
-        return condition.failing_actors or []
-
     actor_filter = ActorFilter(
         request.GET,
         types=solution.organisation_types.all(),
@@ -189,7 +190,7 @@ def area_actors(request, code, trust):
     response = render(
         request,
         "rollout/_area_actors.html",
-        _actors(request, solution, trust, actor_filter, failing_actors),
+        _actors(request, solution, trust, actor_filter),
     )
     response["HX-Push-Url"] = f"{page_url}?{query}"
     return response

@@ -52,8 +52,9 @@ class Condition:
     total: int
     failing: list = field(default_factory=list)
     threshold: float | None = None
-    # The area's actors it fails for, when it judges actors one by one (the area page
-    # filters its list of actors by it); None for a condition about something else.
+    # The area's actors it fails for, in the order of facts.organisations, when it judges
+    # actors one by one (the area page filters its list of actors by it); None for a
+    # condition about something else.
     failing_actors: list | None = None
 
     @property

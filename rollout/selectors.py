@@ -363,13 +363,14 @@ class AreaActor:
     is_ready: bool
 
 
-def area_facts(solution: Solution, trust, user) -> conditions.AreaFacts:
+def area_facts(solution: Solution, trust, user, *, ordered=False) -> conditions.AreaFacts:
     """What the readiness conditions read about an area: one query for its organisations
-    (as AreaActor) and one for their types, whatever the area's size."""
+    (as AreaActor; `ordered`: in the order of its list of actors, AREA_ACTOR_ORDER) and one
+    for their types, whatever the area's size."""
     organisations = area_organisations(solution, trust, user)
     actors = [
         AreaActor(*row)
-        for row in organisations.order_by().values_list(
+        for row in organisations.order_by(*(AREA_ACTOR_ORDER if ordered else ())).values_list(
             "pk", "type_id", "record_system_id", "current_status", "is_ready"
         )
     ]
