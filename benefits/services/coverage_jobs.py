@@ -31,41 +31,56 @@ BACKFILL_CHUNK_DAYS = 62  # days stored per step of the job's progress
 BACKFILL_PASS_DAYS = 400  # days computed per pass over the history (bounds the memory)
 
 
-def snapshots_store(target: CoverageTarget, values_by_day: dict) -> int:
+def snapshots_store(target: CoverageTarget, values_by_day: dict, stored: dict | None = None) -> int:
     """Store the target's figures for these days: afterwards its snapshots of these days
     are exactly `values_by_day` (re-running a day never duplicates). Returns how many
     figures that is.
 
-    The snapshots stored for these days are read first (one query) and only the days whose
-    figures differ are written again (deleted and inserted); a day that did not change
-    keeps its rows (and their `computed_at`: when its figures were last written). So
-    re-running a year of daily snapshots that did not change is a read. Inserts use the
-    database's bulk path (COPY on PostgreSQL, executemany elsewhere); the deletes and
-    inserts share one transaction."""
+    The snapshots stored for these days are read first (one query; or given as `stored`,
+    from `stored_figures`) and only the days whose figures differ are written again
+    (deleted and inserted); a day that did not change keeps its rows (and their
+    `computed_at`: when its figures were last written). So re-running a year of daily
+    snapshots that did not change is a read. Inserts use the database's bulk path (COPY on
+    PostgreSQL, executemany elsewhere); the deletes and inserts share one transaction."""
     days = sorted(values_by_day)
     if not days:
         return 0
-    snapshots = CoverageSnapshot.objects.filter(target=target).order_by()
-    if len(days) * 2 >= (days[-1] - days[0]).days + 1:  # dense: one range of the index
-        stored_rows = snapshots.filter(day__range=(days[0], days[-1]))
-    else:
-        stored_rows = snapshots.filter(day__in=days)
-    sql, params = stored_rows.values_list(
-        "day", "level", "scope_id", "numerator", "denominator"
-    ).query.sql_with_params()
-    stored: dict[datetime.date, dict] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for day, level, scope_id, num, den in cursor.fetchall():
-            stored.setdefault(day, {})[(level, scope_id)] = (num, den)
+    if stored is None:
+        stored = stored_figures([target.pk], days).get(target.pk, {})
     changed = [day for day in days if stored.get(day) != values_by_day[day]]
     if changed:
         with transaction.atomic():
             rewritten = [day for day in changed if day in stored]
             if rewritten:
-                snapshots.filter(day__in=rewritten).delete()
+                CoverageSnapshot.objects.filter(target=target, day__in=rewritten).delete()
             _insert_snapshots(target.pk, {day: values_by_day[day] for day in changed})
     return sum(len(values_by_day[day]) for day in days)
+
+
+def stored_figures(target_ids: list[int], days: list[datetime.date]) -> dict:
+    """{target id: {day: {(level, scope id): (numerator, denominator)}}} as stored, in one
+    query (sorted `days`; a dense run of days is read as one range of the index)."""
+    if not days:
+        return {}
+    snapshots = CoverageSnapshot.objects.filter(target__in=target_ids).order_by()
+    if len(days) * 2 >= (days[-1] - days[0]).days + 1:
+        snapshots = snapshots.filter(day__range=(days[0], days[-1]))
+    else:
+        snapshots = snapshots.filter(day__in=days)
+    sql, params = snapshots.values_list(
+        "target_id", "day", "level", "scope_id", "numerator", "denominator"
+    ).query.sql_with_params()
+    wanted = set(days)
+    stored: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for target_id, day, level, scope_id, num, den in cursor.fetchall():
+            if day in wanted:
+                stored.setdefault(target_id, {}).setdefault(day, {})[(level, scope_id)] = (
+                    num,
+                    den,
+                )
+    return stored
 
 
 def _insert_snapshots(target_id: int, values_by_day: dict) -> None:
@@ -313,6 +328,12 @@ def coverage_job_run(job: Job) -> Job:
         total = sum(len(chunks) for _t, passes in plan for chunks in passes)
         job_progress(job, total=total)
         rows = 0
+        # One day per target: what is stored for it, read for all the targets at once; a
+        # target whose figures did not change is not written (nor given a savepoint).
+        stored = None
+        if single:
+            every_day = sorted({day for days in days_of.values() for day in days})
+            stored = stored_figures([t.pk for t in targets], every_day)
 
         def store(target: CoverageTarget, chunks: list[list[datetime.date]]) -> None:
             nonlocal rows
@@ -324,7 +345,17 @@ def coverage_job_run(job: Job) -> Job:
             for chunk in chunks:
                 if values is not None and target.code not in failed:
                     part = {day: values[day] for day in chunk}
-                    rows += on_its_own(target, lambda part=part: snapshots_store(target, part)) or 0
+                    known = None if stored is None else stored.get(target.pk, {})
+                    if known is not None and all(known.get(d) == v for d, v in part.items()):
+                        rows += sum(len(v) for v in part.values())
+                    else:
+                        rows += (
+                            on_its_own(
+                                target,
+                                lambda part=part, known=known: snapshots_store(target, part, known),
+                            )
+                            or 0
+                        )
                 if not single:
                     job_progress(job, done=job.done + 1)
 

@@ -122,10 +122,10 @@ def test_a_failing_target_in_a_recomputation_for_today_leaves_the_others(
 ):
     real = services.snapshots_store
 
-    def store(target, values):
+    def store(target, values, *stored):
         if target.code == "kjernejournal-plo":
             raise ValueError("new row violates check constraint")
-        return real(target, values)
+        return real(target, values, *stored)
 
     monkeypatch.setattr("benefits.services.coverage_jobs.snapshots_store", store)
     job = services.coverage_job_request(user=SYSTEM_USER, kind="coverage_recompute", params={})
