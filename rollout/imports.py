@@ -17,7 +17,7 @@ from actors import scoping
 from actors.identifiers import parse_orgnr
 from actors.imports import PROGRESS_EVERY, ImportReport, RowError
 from actors.models import Organisation
-from actors.services import coverage_changed
+from actors.services import coverage_changed, insert_rows
 
 from . import services
 from .choices import Source, Status
@@ -91,7 +91,7 @@ class _FileFacts(services.ChangeFacts):
             return
         new = [r for r in self.changed.values() if r.pk is None]
         old = [r for r in self.changed.values() if r.pk is not None]
-        RolloutStatus.objects.bulk_create(new, batch_size=1000)
+        insert_rows(RolloutStatus, new)  # COPY on PostgreSQL
         if old:
             fields = ["status", "reason", "effective_date", "version"]
             RolloutStatus.objects.bulk_update(old, fields, batch_size=1000)
@@ -99,7 +99,7 @@ class _FileFacts(services.ChangeFacts):
             RolloutStatus.objects.filter(pk__in=[r.pk for r in old]).update(
                 updated_by_id=old[0].updated_by_id, updated_at=timezone.now()
             )
-        StatusChange.objects.bulk_create(self.history, batch_size=1000)
+        insert_rows(StatusChange, self.history)
         coverage_changed(since=min(c.effective_date for c in self.history))
 
 
