@@ -34,7 +34,7 @@ from benefits.services import coverage_job_run
 
 from . import Context
 
-RUNS = 3  # timed runs of the SQL and of the recomputation (median reported)
+RUNS = 5  # timed runs of the SQL and of the recomputation, alternating (median reported)
 BACKFILL_DAYS = 365
 RATIO_GOAL = 1.5
 BACKFILL_GOAL_S = 15.0
