@@ -5,6 +5,7 @@ the same file for real. All or nothing, scope and the row report are the import'
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import uuid
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # An upload larger than this runs as a Job, never in the web request: about 7 000 registry
 # rows or 12 000 status rows, a few seconds of work (50 000 registry rows take ~20 s).
 BACKGROUND_ABOVE_BYTES = 500_000
+# A dry run's file is kept this long for its confirmation, then deleted.
+KEEP_CHECKED_FILE_HOURS = 24
 # How often a running import writes its progress (seconds), from a thread of its own: the
 # import's transaction would hide it until the end.
 PROGRESS_EVERY_SECONDS = 1.0
@@ -159,7 +162,27 @@ def run(job: Job, importer) -> Job:
     keep = job.params.get("dry_run") and job.result.get("report", {}).get("ok")
     if not keep:
         default_storage.delete(path)  # kept only for a dry run's confirmation
+    purge_checked_files()
     return job
+
+
+def purge_checked_files(now=None) -> int:
+    """Delete the files of dry runs checked more than KEEP_CHECKED_FILE_HOURS ago (they
+    can no longer be confirmed); how many were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(hours=KEEP_CHECKED_FILE_HOURS)
+    old = Job.objects.filter(
+        kind__in=(Job.Kind.ORGANISATION_IMPORT, Job.Kind.STATUS_IMPORT),
+        state=Job.State.DONE,
+        finished_at__lt=cutoff,
+    )
+    deleted = 0
+    for params in old.values_list("params", flat=True):
+        path = params.get("file")
+        if path and params.get("dry_run") and default_storage.exists(path):
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
 
 
 def summary(report) -> str:

@@ -281,3 +281,26 @@ def test_bulk_writes_of_a_few_hundred_rows_keep_every_change_on_record(importer)
     assert history.filter(field="type", organisation=changed).get().new_value == "Sykehjem"
     versions = OrganisationVersion.objects.filter(organisation__in=[changed, new])
     assert sorted(v.type.code for v in versions) == ["apotek", "sykehjem"]
+
+
+def test_a_checked_file_is_deleted_after_its_time(
+    importer, small_threshold, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    _response, callbacks = upload(
+        client_for(importer),
+        reverse("actors:organisation_import"),
+        registry_file(*ROWS),
+        django_capture_on_commit_callbacks,
+        dry_run="on",
+    )
+    run_queued(callbacks)
+    job = imports_jobs().get()
+    assert import_jobs.purge_checked_files() == 0 and default_storage.exists(job.params["file"])
+    later = timezone.now() + datetime.timedelta(hours=import_jobs.KEEP_CHECKED_FILE_HOURS + 1)
+    assert import_jobs.purge_checked_files(later) == 1
+    assert not default_storage.exists(job.params["file"])
+    assert not import_jobs.can_confirm(job, importer)
