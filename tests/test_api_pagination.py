@@ -287,3 +287,9 @@ def test_no_list_endpoint_needs_more_queries_for_more_rows(make_user, kind):
     assert sum(1 for f, following in large.values() if following) >= 5
     assert len(small) >= 20
     assert StatusChange.objects.count() >= 30  # the histories really grew
+
+
+def test_a_page_number_beyond_any_list_is_404_not_a_database_error(make_user, twins):
+    client = api_client_for(make_user("coord_nat"))
+    for page in ("159511735595525579680514048", "0", "-1", "x"):
+        assert client.get(ORGANISATIONS, {"page": page}).status_code == 404, page

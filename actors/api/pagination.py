@@ -32,6 +32,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 SALT = "actors.api.pagination.cursor"
 MAX_CURSOR_LENGTH = 2000
+MAX_OFFSET = 2**40
 
 BAD_CURSOR = _(
     "This cursor is not valid (altered or cut short). Follow the `next` or `previous` link "
@@ -279,6 +280,8 @@ class KeysetPagination(BasePagination):
         except ValueError as exc:
             raise NotFound(_("Invalid page.")) from exc
         offset = (number - 1) * self.size
+        if offset > MAX_OFFSET:  # beyond any list (and the database's integers)
+            raise NotFound(_("Invalid page."))
         rows = list(queryset[offset : offset + self.size + 1])
         if number > 1 and not rows:
             raise NotFound(_("Invalid page."))
