@@ -282,6 +282,19 @@ CASES += [
         "rollout:area_detail", by_role(**SCOPED_IN), args=lambda o: ["pll", "helse-bergen"], id="in"
     ),
     Case("rollout:area_detail", by_role(**SCOPED_OUT), args=lambda o: ["pll", "unn"], id="out"),
+    # The list of an area's actors is an htmx fragment; a browser is sent to the area page.
+    Case(
+        "rollout:area_actors",
+        by_role(**{role: 302 if code == 200 else code for role, code in SCOPED_IN.items()}),
+        args=lambda o: ["pll", "helse-bergen"],
+        id="in",
+    ),
+    Case(
+        "rollout:area_actors",
+        by_role(**{role: 302 if code == 200 else code for role, code in SCOPED_OUT.items()}),
+        args=lambda o: ["pll", "unn"],
+        id="out",
+    ),
     Case(
         "rollout:area_edit",
         by_role(**AREA_EDIT_IN),
@@ -805,6 +818,7 @@ REPORT_OUT = {**READ_WITH_ROLE, "contact": 404, "coord_area": 404}
 OWNER_ONLY = dict(
     norole=404, contact=404, coord_area=404, coord_nat=404, directorate=200, admin=404
 )
+IMPORT_JOB = {**OWNER_ONLY, "directorate": 404, "contact": 200, "admin": 200}
 API_REPORT_IN = {**READ_WITH_ROLE, **dict.fromkeys(ROLES[2:], 202)}
 API_REPORT_NATIONAL = {**API_REPORT_IN, "contact": 404, "coord_area": 404}
 
@@ -842,6 +856,16 @@ CASES += [
         id="out",
     ),
     Case("actors:job_download", by_role(**OWNER_ONLY), args=pk_of("report_job")),
+    # An import job is its uploader's (here the contact's); admins see it, only the
+    # uploader confirms (the checked file is gone here, so the confirmation is refused with a
+    # message on the job's page).
+    Case("actors:import_job", by_role(**IMPORT_JOB), args=pk_of("import_job")),
+    Case(
+        "actors:import_job_confirm",
+        by_role(**{**IMPORT_JOB, "contact": 302, "admin": 403}),
+        method="post",
+        args=pk_of("import_job"),
+    ),
     api(
         "report-list",
         API_REPORT_IN,
@@ -867,6 +891,21 @@ CASES += matrix_dependencies.cases(sys.modules[__name__])
 EXEMPT = {
     "admin": "Django admin: staff only, checked by test_admin_is_for_staff_only",
 }
+
+
+def import_job():
+    """A finished dry run of a status import by the contact, its checked file gone."""
+    from actors.models import Job
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="contact", **ROLE_USERS["contact"])
+    return Job.objects.create(
+        kind=Job.Kind.STATUS_IMPORT,
+        state=Job.State.DONE,
+        created_by=owner,
+        params={"dry_run": True, "file": "imports/gone/statuser.csv"},
+        result={"report": {"ok": True}},
+    )
 
 
 def report_job():
@@ -1028,6 +1067,7 @@ def objects(db, settings, tmp_path):
         "vendor": Vendor.objects.create(name="Testleverandør"),
         "job": Job.objects.create(kind=Job.Kind.COVERAGE_RECOMPUTE),
         "report_job": report_job(),
+        "import_job": import_job(),
     }
 
 
