@@ -457,9 +457,12 @@ class Organisation(models.Model):
                         % {"municipality": self.municipality.name, "trust": self.health_trust.name}
                     }
                 )
-        self.search_text = " ".join(
-            part for part in (self.name, self.orgnr, str(self.her_id or "")) if part
-        ).casefold()[:300]
+        self.search_text = search_text(self.name, self.orgnr, self.her_id)
+
+
+def search_text(name: str, orgnr: str, her_id: int | None) -> str:
+    """What the organisation search matches: name, organisation number and HER-id."""
+    return " ".join(part for part in (name, orgnr, str(her_id or "")) if part).casefold()[:300]
 
 
 @append_only

@@ -25,6 +25,7 @@ from .models import (
     OrganisationVersion,
     RegionalHealthAuthority,
 )
+from .models import search_text as organisation_search_text
 from .reference import ReferenceData, split_population
 
 EDITABLE_ORGANISATION_FIELDS = (
@@ -495,9 +496,7 @@ class RegistryRow:
 
     @property
     def search_text(self) -> str:
-        """As Organisation.clean() writes it."""
-        parts = (self.name, self.orgnr, str(self.her_id or ""))
-        return " ".join(part for part in parts if part).casefold()[:300]
+        return organisation_search_text(self.name, self.orgnr, self.her_id)
 
     def model(self) -> Organisation:
         organisation = Organisation(

@@ -11,10 +11,12 @@ class BenefitsConfig(AppConfig):
         from actors.signals import coverage_inputs_changed
         from rollout import conditions
 
-        from . import integrity, selectors, services, structure_hooks
+        from . import integrity, jobs, selectors, services, structure_hooks
         from .governance import dependencies, pages
 
         integrity.register()
+        # Imports (actors, rollout) queue their background jobs through this hook.
+        jobs.register_queue()
         # The area readiness verdict of rollout also judges agreements and dependencies.
         conditions.register("agreements", selectors.agreement_condition, order=20)
         conditions.register("dependencies", dependencies.dependencies_condition, order=50)

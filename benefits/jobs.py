@@ -190,4 +190,8 @@ def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
 
 # Lower apps queue jobs (background imports) through this hook; benefits' AppConfig.ready()
 # imports this module (through benefits.services).
-job_queue.register(enqueue)
+
+
+def register_queue() -> None:
+    """Lower apps queue their jobs (imports) through actors.job_queue; this is the queue."""
+    job_queue.register(enqueue)

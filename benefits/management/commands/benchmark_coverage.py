@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from actors import demo
 from actors.choices import Role
-from actors.models import Job, Organisation, User
+from actors.models import Job, Organisation, User, search_text
 from benefits.benchmarks import coverage as coverage_benchmark
 from benefits.choices import Level
 from benefits.coverage import Structure, compute, independent_count
@@ -199,10 +199,7 @@ class Command(BaseCommand):
                 columns["orgnr"].append(orgnr)
                 columns["name"].append(name)
                 columns["her_id"].append(her_id)
-                # As Organisation.clean() builds it.
-                columns["search_text"].append(
-                    " ".join(p for p in (name, orgnr, str(her_id or "")) if p).casefold()[:300]
-                )
+                columns["search_text"].append(search_text(name, orgnr, her_id))
                 columns["shift"].append(shift_days(pk, n))
         quote = connection.ops.quote_name
         organisation = quote(Organisation._meta.db_table)
