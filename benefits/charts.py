@@ -66,11 +66,20 @@ def share_bars(rows, threshold: float, *, achieved: bool = False) -> dict:
     }
 
 
-def trend_svg(trend, width: int = 640, height: int = 200) -> str:
+def trend_svg(
+    trend,
+    width: int = 640,
+    height: int = 200,
+    *,
+    ticks: tuple = (0, 0.2, 0.4, 0.6, 0.8, 1.0),
+    months: int = 8,
+) -> str:
     """A target's trend as an inline SVG (no script: the same drawing in the browser
     preview and in the PDF): the share per month, the threshold dashed, the deadline
     marked when it falls inside the period. Presentation attributes only (the CSP allows
-    no inline styles); every text is escaped."""
+    no inline styles); every text is escaped. `ticks` are the shares marked on the axis
+    and about `months` months are labelled (the PDF asks for fewer: WeasyPrint lays out
+    every text of a drawing on its own)."""
     left, right, top, bottom = 36, 10, 10, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(trend.values), 2)
@@ -86,13 +95,13 @@ def trend_svg(trend, width: int = 640, height: int = 200) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-label="{escape(trend.title)}">'
     ]
-    for tick in (0, 0.2, 0.4, 0.6, 0.8, 1.0):
+    for tick in ticks:
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick)}" y2="{y(tick)}" '
             f'stroke="#e3e8ee"/><text x="{left - 4}" y="{float(y(tick)) + 3:.1f}" {text} '
             f'text-anchor="end" fill="{muted}">{round(tick * 100)} %</text>'
         )
-    step = max(1, len(trend.labels) // 8)
+    step = max(1, len(trend.labels) // months)
     for i in range(0, len(trend.labels), step):
         parts.append(
             f'<text x="{x(i)}" y="{height - 6}" {text} text-anchor="middle" fill="{muted}">'

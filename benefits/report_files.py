@@ -25,7 +25,9 @@ from django.utils.translation import gettext as _
 
 from actors import exports
 
+from .charts import trend_svg
 from .reports import Column, Report, Table, Trend
+from .templatetags.report_tags import cell
 
 XLSX, CSV, PDF = "xlsx", "csv", "pdf"
 FORMATS = (XLSX, CSV, PDF)
@@ -352,8 +354,34 @@ def to_csv_zip(report: Report) -> bytes:
 # --- PDF ------------------------------------------------------------------------------
 
 
+WIDE_TABLES = {"omrader"}  # printed on a landscape page
+TEXT_CAP = 20  # characters: longer text wraps in its column
+
+
+def column_widths(table: Table) -> list[float]:
+    """Each column's share of the table's width in %, for the PDF's fixed table layout
+    (WeasyPrint does not then measure every cell twice, and a wide table keeps to its
+    page): in proportion to the column's longest cell as printed (text capped at
+    TEXT_CAP, so long texts wrap) or the longest word of its heading."""
+    needs = []
+    for i, column in enumerate(table.columns):
+        word = max((len(w) for w in column.label.split()), default=0)
+        longest = max((len(cell(row[i], column.kind)) for row in table.rows), default=0)
+        if column.kind != "text":
+            longest = round(longest * 1.2)  # digits are wider than the average letter
+        needs.append(max(word, min(longest, TEXT_CAP), 4) + 2)  # + 2: the padding
+    total = sum(needs)
+    return [round(100 * need / total, 2) for need in needs]
+
+
 def to_pdf(report: Report) -> bytes:
     import weasyprint  # imported on use: pango is loaded with it
 
-    html = render_to_string("benefits/report_pdf.html", {"report": report})
+    tables = [(table, column_widths(table)) for table in report.tables]
+    charts = [
+        (trend, trend_svg(trend, 400, 150, ticks=(0, 0.5, 1.0), months=4))
+        for trend in report.trends
+    ]
+    context = {"report": report, "charts": charts, "tables": tables, "wide": WIDE_TABLES}
+    html = render_to_string("benefits/report_pdf.html", context)
     return weasyprint.HTML(string=html).write_pdf()
