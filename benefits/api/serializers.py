@@ -42,7 +42,7 @@ from ..models import (
     CoverageTarget,
     IntentAgreement,
 )
-from ..selectors import late_baseline_warning
+from ..selectors import late_baseline_warning, late_baseline_warnings
 
 # --- intention agreements -------------------------------------------------------------
 
@@ -359,6 +359,17 @@ class BenefitSummarySerializer(serializers.Serializer):
 
 # --- benefit reports ------------------------------------------------------------------
 
+LATE_BASELINE_WARNINGS = "late_baseline_warnings"
+
+
+class BenefitReportListSerializer(serializers.ListSerializer):
+    """A page of reports: the late-baseline warnings of all its rows in one batch."""
+
+    def to_representation(self, data):
+        reports = list(data.all() if hasattr(data, "all") else data)
+        self.context[LATE_BASELINE_WARNINGS] = late_baseline_warnings(reports)
+        return super().to_representation(reports)
+
 
 class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSerializer):
     benefit_name = serializers.CharField(source="benefit.name", read_only=True)
@@ -418,12 +429,16 @@ class BenefitReportSerializer(ReviewedReportSerializer, serializers.ModelSeriali
             "version",
         ]
         read_only_fields = fields
+        list_serializer_class = BenefitReportListSerializer
 
     def get_has_attachment(self, obj) -> bool:
         return bool(obj.attachment)
 
     def get_late_baseline_warning(self, obj) -> str:
-        return late_baseline_warning(obj)
+        warnings = self.context.get(LATE_BASELINE_WARNINGS)
+        if warnings is None:
+            return late_baseline_warning(obj)
+        return warnings.get(obj.pk, "")
 
 
 class BenefitReportWriteSerializer(serializers.Serializer):
