@@ -368,7 +368,7 @@ def column_widths(table: Table) -> list[float]:
         word = max((len(w) for w in column.label.split()), default=0)
         longest = max((len(cell(row[i], column.kind)) for row in table.rows), default=0)
         if column.kind != "text":
-            longest = round(longest * 1.2)  # digits are wider than the average letter
+            longest = round(longest * 1.5)  # digits are wider than the average letter
         needs.append(max(word, min(longest, TEXT_CAP), 4) + 2)  # + 2: the padding
     total = sum(needs)
     return [round(100 * need / total, 2) for need in needs]

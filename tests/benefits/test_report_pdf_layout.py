@@ -29,10 +29,10 @@ def test_column_widths_fill_the_table_and_follow_the_content():
     area, improvement, used = widths
     assert area > improvement > used  # long text wraps at TEXT_CAP, yet is the widest
     # The heading's longest word ("Forbedring", 10 letters) sets the width of a column
-    # of short numbers; "57 120" (6 characters, digits counted 1.2 wide) the last one:
-    # needs (20 + 2), (10 + 2), (7 + 2), the 2 for the padding.
-    assert improvement == pytest.approx(100 * 12 / 43, abs=0.1)
-    assert used == pytest.approx(100 * 9 / 43, abs=0.1)
+    # of short numbers; "57 120" (6 characters, digits counted 1.5 wide) the last one:
+    # needs (20 + 2), (10 + 2), (9 + 2), the 2 for the padding.
+    assert improvement == pytest.approx(100 * 12 / 45, abs=0.1)
+    assert used == pytest.approx(100 * 11 / 45, abs=0.1)
 
 
 def test_column_widths_of_an_empty_table_come_from_the_headings():
