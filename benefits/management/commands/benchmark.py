@@ -10,6 +10,7 @@ count. Numbers, not a timed test: see the README's Benchmark section.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import platform
 import statistics
@@ -91,6 +92,9 @@ class Command(BaseCommand):
         builder._build(scale, today)
         builder._registry_size()
 
+        # Sign-ins (axes) and the deliberate 404s of lists shorter than the pages asked
+        # for would drown the progress lines; errors still show.
+        logging.disable(logging.WARNING)
         context = Context(today, repeat, self.stdout, options["verbosity"] >= 2)
         sections = [name for name in SECTIONS if not only or name in only]
         measured: dict[str, list[Result]] = {}  # line -> its result in each run
