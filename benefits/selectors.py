@@ -236,7 +236,10 @@ def agreement_coverage(on: datetime.date | None = None, year: int | None = None)
     county_names = {c.pk: c for c in County.objects.filter(pk__in=structure.county_ids)}
     counties: dict[int, CoverageRow] = {}
     municipalities = []
-    urls = {m.pk: m.get_absolute_url() for m in Municipality.objects.filter(pk__in=outside)}
+    urls = {
+        m.pk: m.get_absolute_url()
+        for m in Municipality.objects.filter(pk__in=outside).only("pk", "number")
+    }
     for pk in outside:
         place = structure.places[pk]
         county = county_names[place.county_id]
@@ -252,16 +255,17 @@ def agreement_coverage(on: datetime.date | None = None, year: int | None = None)
     areas: dict[int, CoverageRow] = {}
     trusts = {t.pk: t for t in HealthTrust.objects.all()}
     shares: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for c in Catchment.objects.filter(municipality_id__in=outside):
-        shares[c.municipality_id][trusts[c.health_trust_id].code] = c.share
+    for municipality_id, trust_id, share in Catchment.objects.filter(
+        municipality_id__in=outside
+    ).values_list("municipality_id", "health_trust_id", "share"):
+        shares[municipality_id][trusts[trust_id].code] = share
     by_code = {t.code: t for t in trusts.values()}
     for pk in outside:
         for code, population in split_population(residents[pk], shares[pk]).items():
             t = by_code[code]
-            row = areas.setdefault(
-                t.pk, CoverageRow(t.code, t.name, 0, 0, 0, 0, t.get_absolute_url())
-            )
-            add(row, pk, population)
+            if t.pk not in areas:  # one link per area, not one per municipality
+                areas[t.pk] = CoverageRow(t.code, t.name, 0, 0, 0, 0, t.get_absolute_url())
+            add(areas[t.pk], pk, population)
     return Coverage(
         nation,
         sorted(counties.values(), key=lambda r: r.key),

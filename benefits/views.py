@@ -78,8 +78,12 @@ def agreement_list(request):
         request.GET, queryset=IntentAgreement.objects.visible_to(request.user)
     )
     agreements = filterset.qs.prefetch_related(
-        Prefetch("municipalities", queryset=Municipality.objects.order_by("name")),
-        Prefetch("organisations", queryset=Organisation.objects.order_by("name")),
+        Prefetch(
+            "municipalities", queryset=Municipality.objects.only("pk", "name").order_by("name")
+        ),
+        Prefetch(
+            "organisations", queryset=Organisation.objects.only("pk", "name").order_by("name")
+        ),
         "solutions",
         "documents",
     )
