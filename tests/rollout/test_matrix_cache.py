@@ -1,0 +1,107 @@
+"""The rollout matrix's counts come from the cache (rollout.selectors.matrix_counts) and
+must never be stale: every change of statuses or organisations shows at once."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from actors.services import coverage_changed
+from rollout import selectors, services
+from rollout.choices import Status
+from rollout.models import RolloutStatus, Solution
+from tests.conftest import client_for
+from tests.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _cell(client, solution="kjernejournal", type_code="fastlegekontor"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("rollout:matrix"))
+    row = next(r for r in response.context["rows"] if r.solution.code == solution)
+    cell = next(c for c in row.cells if c and c.type.code == type_code)
+    grouped = 'COUNT("rollout_rolloutstatus"."id")'
+    counted = any(grouped in q["sql"] for q in queries.captured_queries)
+    return cell, counted
+
+
+def _change(user, organisation, status):
+    services.status_change(
+        user=user,
+        organisation=organisation,
+        solution=Solution.objects.get(code="kjernejournal"),
+        to_status=status,
+    )
+
+
+def test_a_status_change_shows_at_once_and_unchanged_data_is_not_counted_again(
+    directorate, contact, org_bergen
+):
+    client = client_for(directorate)
+    before, counted = _cell(client)
+    assert counted
+    again, counted = _cell(client)
+    assert not counted  # from the cache
+    assert again.counts == before.counts
+    _change(contact, org_bergen, Status.PLANNING)
+    after, counted = _cell(client)
+    assert counted
+    assert after.counts["planlegging"] == before.counts.get("planlegging", 0) + 1
+    assert after.counts["ikke_startet"] == before.counts["ikke_startet"] - 1
+
+
+def test_a_bulk_write_without_model_signals_shows_at_once(directorate, contact, org_bergen):
+    """Imports write with COPY and UPDATE (no save()), then send the coverage signal."""
+    _change(contact, org_bergen, Status.PLANNING)
+    client = client_for(directorate)
+    before, _ = _cell(client)
+    RolloutStatus.objects.filter(organisation=org_bergen).update(status=Status.IN_USE)
+    coverage_changed()
+    after, counted = _cell(client)
+    assert counted
+    assert after.counts["i_bruk"] == before.counts.get("i_bruk", 0) + 1
+    assert after.counts.get("planlegging", 0) == before.counts["planlegging"] - 1
+
+
+def test_an_organisation_change_shows_at_once(directorate, org_bergen):
+    client = client_for(directorate)
+    before, _ = _cell(client)
+    org_bergen.is_active = False
+    org_bergen.save()
+    after, _ = _cell(client)
+    assert after.total == before.total - 1
+    OrganisationFactory(municipality__number="4601")
+    OrganisationFactory(municipality__number="4601")
+    assert _cell(client)[0].total == before.total + 1
+
+
+def test_the_version_is_replaced_again_when_the_change_commits(
+    contact, org_bergen, django_capture_on_commit_callbacks
+):
+    """A matrix counted before the change committed must not be read after the commit."""
+    version = selectors._matrix_version()
+    with django_capture_on_commit_callbacks() as callbacks:
+        _change(contact, org_bergen, Status.PLANNING)
+    counted_before_commit = selectors._matrix_version()
+    assert counted_before_commit != version
+    for callback in callbacks:
+        callback()
+    assert selectors._matrix_version() not in (version, counted_before_commit)
+
+
+def test_each_scope_has_its_own_counts(directorate, contact, org_bergen, org_tromso):
+    _change(contact, org_bergen, Status.PLANNING)
+    everyone, _ = _cell(client_for(directorate))
+    own, _ = _cell(client_for(contact))
+    assert own.total < everyone.total
+    assert own.counts["planlegging"] == 1
+    assert _cell(client_for(directorate))[0].total == everyone.total
+
+
+def test_a_lost_version_key_counts_again(directorate, contact, org_bergen):
+    client = client_for(directorate)
+    _cell(client)
+    cache.delete(selectors.MATRIX_VERSION_KEY)
+    assert _cell(client)[1]
