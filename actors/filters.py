@@ -183,7 +183,10 @@ class CountyNumberField(ModelChoiceField):
             return None
         number = str(value).strip()
         every = self.every if self.every is not None else County.objects.all()
-        county = every.filter(number=number).first()
+        # Only digits reach the database (a NUL byte in text is an error in PostgreSQL).
+        county = (
+            every.filter(number=number).first() if number.isascii() and number.isdigit() else None
+        )
         if county is None:
             raise refusal(_("Unknown county number “%(v)s”.") % {"v": number})
         day = self.day or timezone.localdate()

@@ -8,6 +8,8 @@ class RolloutConfig(AppConfig):
 
     def ready(self) -> None:
         # Rollout's part of actors' pages (start page, municipality, organisation).
-        from . import pages
+        from . import pages, selectors
 
         pages.register()
+        # The cached matrix counts follow every change of statuses and organisations.
+        selectors.connect_matrix_signals()

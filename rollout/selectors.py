@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -44,6 +46,8 @@ from .choices import (
 )
 from .conditions import Condition
 from .models import ReadinessAnswer, RolloutStatus, Solution, StatusChange
+
+log = logging.getLogger(__name__)
 
 
 def applicable(organisations, solution: Solution):
@@ -126,24 +130,41 @@ def status_matrix(user) -> tuple[list[OrganisationType], list[MatrixRow]]:
 
 
 # The matrix's counts are cached (one grouped count over every status row took 80-300 ms
-# at 10x) under a version that every change of statuses or organisations replaces: the
-# coverage signal that every service and import sends (actors.services.coverage_changed),
-# and any save or delete of a status or an organisation. It is replaced at once and again
-# when the transaction commits, so a matrix counted while a change was not yet committed
-# is never read under the version after it. A version is a random token, not a counter,
-# so a lost version key can never bring back old entries; entries also expire.
+# at 10x) under a version that every change of statuses or organisations replaces when its
+# transaction commits: the coverage signal that every service and import sends
+# (actors.services.coverage_changed), and any save or delete of a status or an
+# organisation (connected in RolloutConfig.ready()). One replacement per transaction,
+# however many rows it changed. A version is a random token, not a counter, so a lost
+# version key can never bring back old entries; entries also expire. The cache is a
+# convenience: when it cannot be reached, the matrix is counted and changes are saved all
+# the same (a warning is logged).
 MATRIX_VERSION_KEY = "rollout:matrix:version"
 MATRIX_TIMEOUT = 15 * 60
 
 
 def matrix_changed(**kwargs) -> None:
-    """Statuses or organisations changed: the cached matrix counts are no longer read."""
-    _new_matrix_version()
-    transaction.on_commit(_new_matrix_version)
+    """Statuses or organisations changed: once the transaction commits, the cached matrix
+    counts are no longer read. One replacement is queued per transaction: a later change
+    rides on the pending one. (A pending callback queued in a savepoint that is still open
+    encloses this change, so they roll back together; one queued in a released savepoint
+    belongs to the transaction; one in a rolled-back savepoint is gone.)"""
+    for _sids, func, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(func, MatrixBump) and not func.done:
+            return
+    transaction.on_commit(MatrixBump(), robust=True)
 
 
-def _new_matrix_version() -> None:
-    cache.set(MATRIX_VERSION_KEY, uuid.uuid4().hex, None)
+class MatrixBump:
+    """Replaces the matrix's cache version (once)."""
+
+    done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        try:
+            cache.set(MATRIX_VERSION_KEY, uuid.uuid4().hex, None)
+        except Exception:  # the cache is down: its entries expire, nothing else to do
+            log.warning("rollout matrix: could not replace the cache version", exc_info=True)
 
 
 def _matrix_version() -> str:
@@ -151,17 +172,21 @@ def _matrix_version() -> str:
     return cache.get(MATRIX_VERSION_KEY) or "none"
 
 
-coverage_inputs_changed.connect(matrix_changed, dispatch_uid="rollout.matrix_changed")
-for _model in (RolloutStatus, Organisation):
-    for _signal in (post_save, post_delete):
-        _signal.connect(matrix_changed, sender=_model, dispatch_uid=f"rollout.matrix.{_model}")
+def connect_matrix_signals() -> None:
+    coverage_inputs_changed.connect(matrix_changed, dispatch_uid="rollout.matrix_changed")
+    for model in (RolloutStatus, Organisation):
+        for signal in (post_save, post_delete):
+            signal.connect(matrix_changed, sender=model, dispatch_uid=f"rollout.matrix.{model}")
 
 
 def matrix_counts(visible) -> tuple[dict[int, int], dict[tuple[int, int], dict[str, int]]]:
     """({type id: active visible organisations}, {(solution id, type id): {status: n}})
     over the `visible` organisations, from the cache when it holds them for this version,
     this database and this scope (the visible queryset's SQL names the scope)."""
-    sql, params = visible.query.sql_with_params()
+    try:
+        sql, params = visible.query.sql_with_params()
+    except EmptyResultSet:  # nothing visible (a user without a role)
+        return {}, {}
     # Also the database and its newest rows: a cache shared by several databases (tests,
     # a benchmark copy) never answers for another one.
     newest = (
@@ -170,11 +195,18 @@ def matrix_counts(visible) -> tuple[dict[int, int], dict[tuple[int, int], dict[s
         .first()
     )
     scope = repr((connection.settings_dict["NAME"], newest, sql, params))
-    key = f"rollout:matrix:{_matrix_version()}:{hashlib.sha256(scope.encode()).hexdigest()}"
-    cached = cache.get(key)
+    try:
+        key = f"rollout:matrix:{_matrix_version()}:{hashlib.sha256(scope.encode()).hexdigest()}"
+        cached = cache.get(key)
+    except Exception:  # the cache is down: count
+        log.warning("rollout matrix: the cache cannot be read", exc_info=True)
+        return _count_matrix(visible.filter(is_active=True))
     if cached is None:
         cached = _count_matrix(visible.filter(is_active=True))
-        cache.set(key, cached, MATRIX_TIMEOUT)
+        try:
+            cache.set(key, cached, MATRIX_TIMEOUT)
+        except Exception:
+            log.warning("rollout matrix: the cache cannot be written", exc_info=True)
     return cached
 
 

@@ -119,6 +119,15 @@ def test_an_old_county_is_refused_with_the_counties_it_became(make_user, halden_
     assert client.get(reverse("organisation-list"), {"county": "31"}).json()["count"] == 1
 
 
+def test_a_county_that_is_not_a_number_is_refused_before_the_database(make_user):
+    """The fuzzer's NUL byte reached PostgreSQL, which refuses NUL in text (a 500)."""
+    client = api_client_for(make_user("coord_nat"))
+    for value in ("3\x001", "W\x00", "3 1", "٣١"):
+        response = client.get(reverse("organisation-list"), {"county": value})
+        assert response.status_code == 400, value
+        assert "county" in response.json()
+
+
 def test_an_old_county_on_a_day_when_it_existed_filters_by_that_days_structure(make_user):
     client = api_client_for(make_user("coord_nat"))
     url = reverse("municipality-list")

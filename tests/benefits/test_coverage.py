@@ -265,6 +265,7 @@ def test_job_parameters_are_checked(db):
 
 
 def test_a_bulk_change_queues_one_recomputation(db, django_capture_on_commit_callbacks, users):
+    from rollout.selectors import MatrixBump
     from rollout.services import statuses_bulk_change
 
     organisations = [org("4601", name=f"Lege {i}") for i in range(12)]
@@ -289,7 +290,10 @@ def test_a_bulk_change_queues_one_recomputation(db, django_capture_on_commit_cal
     job = jobs.get()
     assert job.state == Job.State.QUEUED and job.params["since"] == "2026-01-05"
     assert job.sent_at is None and job.run_after > job.created_at  # the debounce delay
-    assert len(callbacks) == 2  # the send, and the mark that the request is written
+    # The send, and the mark that the request is written (the matrix's cache version is
+    # replaced once more, rollout.selectors).
+    coverage_callbacks = [c for c in callbacks if not isinstance(c, MatrixBump)]
+    assert len(coverage_callbacks) == 2
     # While that job waits, later changes ride on it, widening what it recomputes.
     with django_capture_on_commit_callbacks(execute=True):
         status_change(
