@@ -155,12 +155,16 @@ log "Over HTTP: health, logins with static files, status change -> worker, natio
 job="$(sed -n 's/^COVERAGE_JOB=//p' "$work/client.out")"
 [ -n "$job" ] || fail "the client did not report its coverage job"
 manage shell -v 0 -c "
+from django.utils import timezone
 from actors.models import Job
 from benefits.models import CoverageSnapshot
 job = Job.objects.get(pk=$job)
-fresh = CoverageSnapshot.objects.filter(computed_at__gte=job.started_at).count()
-assert fresh, 'no coverage snapshot computed by job %s' % job.pk
-print('    %s snapshots computed by job %s (started %s)' % (fresh, job.pk, job.started_at))
+# Only figures that changed are written again (computed_at), so check the job's answer
+# and that today's figures are stored.
+assert job.state == Job.State.DONE and not job.result.get('failed'), job.result
+today = CoverageSnapshot.objects.filter(day=timezone.localdate()).count()
+assert job.result.get('snapshots') and today, 'no coverage figures for today from job %s' % job.pk
+print('    job %s counted %s figures; %s stored for today' % (job.pk, job.result['snapshots'], today))
 "
 for name in gunicorn worker beat; do alive "$name" || fail "$name is no longer running"; done
 
