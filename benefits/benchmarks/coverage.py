@@ -9,13 +9,14 @@ municipality; municipality targets under their ALL/ANY rule, a municipality once
 area of its catchment and once in its region). Its rows must equal the snapshots the
 recomputation stores for today, or the line reports the difference instead of a time.
 
-The recomputation and the back-fill are the coverage jobs as the worker runs them
+The recomputation and the back-fills are the coverage jobs as the worker runs them
 (`coverage_job_run`), so they include the job's bookkeeping, the read of the stored
-snapshots and the writes. Both run over days that already hold the same figures (the
-registry is not changed), so the back-fill reads the year and writes only the days whose
-figures differ (none, unless the registry changed since the last run; the line says how
-many figures were written): the data is left as found, and the jobs the section ran are
-deleted.
+snapshots and the writes. The recomputation runs over a day that already holds the same
+figures (the registry is not changed). The back-fill runs twice: first into days emptied
+for it (the year's snapshots of the active targets are deleted and the table vacuumed, as
+for a new target: every figure is written), then again over the days it just filled (a
+read; only days whose figures differ are written). The figures derive from the history,
+so the section leaves them as it found them; the jobs it ran are deleted.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ RATIO_GOAL = 1.5
 BACKFILL_GOAL_S = 15.0
 RATIO = "Recompute all targets for today, as a multiple of one grouped SQL statement"
 SQL = "One grouped SQL statement for today's figures (the yardstick)"
-BACKFILL = f"Back-fill of {BACKFILL_DAYS} daily points, all targets"
+FIRST_FILL = f"Back-fill of {BACKFILL_DAYS} daily points, all targets, into empty days"
+REFILL = f"Back-fill of {BACKFILL_DAYS} daily points, all targets, again (changed days only)"
 
 # Today's figures of every active target at every level, from the current statuses.
 # Parameters: today (for the municipalities of the day).
@@ -198,34 +200,40 @@ def run(context: Context) -> list[Result]:
         ),
     ]
     start = today - datetime.timedelta(days=BACKFILL_DAYS - 1)
-    backfill = {"start": start.isoformat(), "end": today.isoformat(), "every": "day"}
+    results.append(_backfill(FIRST_FILL, start, today, empty_first=True))
+    results.append(_backfill(REFILL, start, today, empty_first=False))
+    return results
+
+
+def _empty(start: datetime.date, end: datetime.date) -> int:
+    """Deletes the active targets' snapshots of these days and vacuums the table, so the
+    back-fill that follows writes into days that never held figures (as for a new target).
+    The figures are derived from the history: the back-fill writes them again."""
+    deleted, _by_model = CoverageSnapshot.objects.filter(
+        day__range=(start, end), target__is_active=True
+    ).delete()
+    if connection.vendor == "postgresql" and connection.get_autocommit():
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {CoverageSnapshot._meta.db_table}")
+    return deleted
+
+
+def _backfill(what: str, start: datetime.date, end: datetime.date, empty_first: bool) -> Result:
+    params = {"start": start.isoformat(), "end": end.isoformat(), "every": "day"}
     try:
+        if empty_first:
+            _empty(start, end)
         written_after = timezone.now()
         began = time.perf_counter()
-        job = _job(Job.Kind.COVERAGE_BACKFILL, backfill)
+        job = _job(Job.Kind.COVERAGE_BACKFILL, params)
         seconds = time.perf_counter() - began
-        rewritten = CoverageSnapshot.objects.filter(computed_at__gte=written_after).count()
+        written = CoverageSnapshot.objects.filter(computed_at__gte=written_after).count()
     except Exception as exc:
-        results.append(
-            Result(
-                BACKFILL,
-                [],
-                "s",
-                BACKFILL_GOAL_S,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-        )
-        return results
-    results.append(
-        Result(
-            BACKFILL,
-            [seconds],
-            "s",
-            BACKFILL_GOAL_S,
-            detail=(
-                f"{job.result['snapshots']} figures from {start}, {rewritten} of them "
-                "written again (only changed days are)"
-            ),
-        )
+        return Result(what, [], "s", BACKFILL_GOAL_S, error=f"{type(exc).__name__}: {exc}")
+    return Result(
+        what,
+        [seconds],
+        "s",
+        BACKFILL_GOAL_S,
+        detail=f"{job.result['snapshots']} figures from {start}, {written} of them written",
     )
-    return results

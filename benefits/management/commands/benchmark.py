@@ -21,8 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from actors.benchmarking import Result, number
-from benefits.benchmarks import SECTIONS, Context
-from benefits.management.commands import benchmark_coverage
+from benefits.benchmarks import SECTIONS, Context, registry
 
 
 def machine() -> str:
@@ -87,10 +86,8 @@ class Command(BaseCommand):
             raise CommandError("--runs and --repeat must be at least 1.")
         today = timezone.localdate()
         self.stdout.write(f"Benchmark, {today}, scale {scale}×: {machine()}.")
-        builder = benchmark_coverage.Command(stdout=self.stdout, stderr=self.stderr)
-        builder.verbose = False
-        builder._build(scale, today)
-        builder._registry_size()
+        registry.build(scale, today, self.stdout.write, stdout=self.stdout)
+        self.stdout.write(registry.size())
 
         # Sign-ins (axes) and the deliberate 404s of lists shorter than the pages asked
         # for would drown the progress lines; errors still show.
@@ -112,7 +109,7 @@ class Command(BaseCommand):
                         self.stdout.write(f"  {result.line()}")
                 self.stdout.write(f"  ({time.perf_counter() - start:.0f} s)")
         missed = self._table(order, measured, runs)
-        if check and not builder._check(today):
+        if check and not registry.check(today, self.stdout.write):
             raise CommandError("The computed figures differ from the independent count.")
         if strict and missed:
             raise CommandError(f"{missed} goal(s) not met.")
