@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -40,6 +41,7 @@ from actors.structure import StructureOn, population_year_for
 from rollout.choices import Status
 from rollout.conditions import AreaFacts, Condition, share_condition
 from rollout.models import RolloutStatus, Solution, StatusChange
+from rollout.selectors import cached_figures
 from rollout.templatetags.rollout_tags import percent
 
 from .choices import AgreementStatus, Direction, MeasurementKind, ReportStatus
@@ -519,7 +521,7 @@ def benefit_summary(benefit: Benefit, user) -> BenefitSummary:
     decision briefs: the latest approved follow-up against the same reporter's first
     approved baseline, combined as the unit allows (see BenefitSummary), always with how
     many reported out of how many should have. Within the user's reach."""
-    realisations = _realisations(_approved_reports(user).filter(benefit=benefit))
+    realisations = _realisations(_approved_reports(user).filter(benefit=benefit))[benefit.pk]
     in_use = Organisation.objects.visible_to(user).filter(
         is_active=True,
         rollout_statuses__solution__in=benefit.solutions.all(),
@@ -607,27 +609,32 @@ def _approved_reports(user):
     )
 
 
-def _realisations(reports) -> list[Realisation]:
-    """Each reporter's latest follow-up against its first baseline (reports in time order)."""
-    baseline: dict[tuple, BenefitReport] = {}
-    latest: dict[tuple, BenefitReport] = {}
-    for r in reports:
-        key = (r.municipality_id, r.organisation_id)
-        if r.kind == MeasurementKind.BASELINE:
-            baseline.setdefault(key, r)
+def _realisations(reports) -> dict[int, list[Realisation]]:
+    """Each reporter's latest follow-up against its first baseline, by benefit id (`reports`:
+    approved reports in time order, _approved_reports). The reports are read as plain values;
+    the full rows (with what a realisation names) only of the latest follow-ups that have a
+    baseline: two queries whatever the number of benefits."""
+    baseline: dict[tuple, Decimal] = {}
+    latest: dict[tuple, int] = {}
+    for pk, benefit_id, municipality_id, organisation_id, kind, value in reports.values_list(
+        "pk", "benefit_id", "municipality_id", "organisation_id", "kind", "value"
+    ):
+        key = (benefit_id, municipality_id, organisation_id)
+        if kind == MeasurementKind.BASELINE:
+            baseline.setdefault(key, value)
         else:
-            latest[key] = r
-    return [
-        Realisation(
-            latest[key].reporter_name,
-            latest[key].municipality,
-            latest[key].organisation,
-            baseline[key].value,
-            latest[key].value,
+            latest[key] = pk
+    realised = [(key[0], latest[key], baseline[key]) for key in latest if key in baseline]
+    rows = reports.in_bulk([pk for _benefit, pk, _value in realised]) if realised else {}
+    by_benefit: dict[int, list[Realisation]] = defaultdict(list)
+    for benefit_id, pk, value in realised:
+        r = rows.get(pk)
+        if r is None:  # no longer approved since the first query
+            continue
+        by_benefit[benefit_id].append(
+            Realisation(r.reporter_name, r.municipality, r.organisation, value, r.value)
         )
-        for key in latest
-        if key in baseline
-    ]
+    return by_benefit
 
 
 def _combined(summary: BenefitSummary) -> BenefitSummary:
@@ -646,16 +653,16 @@ def _combined(summary: BenefitSummary) -> BenefitSummary:
 
 
 def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list[BenefitSummary]:
-    """benefit_summary of each of `benefits`, in at most six queries whatever the number
-    of benefits and organisations (the status report's table): the same figures and expected
-    counts, without the breakdown by area and county (by_area and by_county are empty).
-    `in_use`: solutions_in_use of the statuses in use of the active organisations in the
-    user's reach (for at least the benefits' solutions), when the caller has read them."""
+    """benefit_summary of each of `benefits`, in at most eight queries whatever the number
+    of benefits and organisations (the status report's table, the benefit register and the
+    overview): the same figures and expected counts, without the breakdown by area and
+    county (by_area and by_county are empty). `in_use`: solutions_in_use of the statuses in
+    use of the active organisations in the user's reach (for at least the benefits'
+    solutions), when the caller has read them; without it, the organisations in use per
+    benefit come from the cache of counted figures (counted when it does not hold them)."""
     benefits = list(benefits)
     ids = [b.pk for b in benefits]
-    reports: dict[int, list[BenefitReport]] = defaultdict(list)
-    for r in _approved_reports(user).filter(benefit__in=ids):
-        reports[r.benefit_id].append(r)
+    realised = _realisations(_approved_reports(user).filter(benefit__in=ids))
     # (benefit, reported as a whole municipality?) for any report, anywhere
     reporter_kinds = set(
         BenefitReport.objects.filter(benefit__in=ids)
@@ -672,17 +679,11 @@ def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list
     statuses_in_use = RolloutStatus.objects.visible_to(user).filter(
         status=Status.IN_USE, organisation__is_active=True
     )
-    if in_use is None:
-        in_use = solutions_in_use(statuses_in_use, set().union(*solutions.values()))
-    in_use_count: dict[int, int] = defaultdict(int)
-    in_use_municipalities: dict[int, set[int]] = defaultdict(set)
-    for row in in_use:
-        for benefit_id, of_benefit in solutions.items():
-            if row.solutions & of_benefit:
-                in_use_count[benefit_id] += row.organisations
-                if row.municipality_id is not None:
-                    in_use_municipalities[benefit_id].add(row.municipality_id)
-    realisations = {b.pk: _realisations(reports[b.pk]) for b in benefits}
+    if in_use is None:  # counted per benefit, from the cache
+        in_use_count, in_use_municipalities = _cached_in_use_by_benefit(statuses_in_use, solutions)
+    else:
+        in_use_count, in_use_municipalities = _in_use_by_benefit(in_use, solutions)
+    realisations = {b.pk: realised[b.pk] for b in benefits}
     reported_orgs = {
         r.organisation.pk for rs in realisations.values() for r in rs if not r.is_municipality
     }
@@ -709,9 +710,9 @@ def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list
         expected_orgs = len(orgs)
         if organisations_report:
             outside = {o for o in orgs if (benefit.pk, o) not in reported_in_use}
-            expected_orgs = in_use_count[benefit.pk] + len(outside)
+            expected_orgs = in_use_count.get(benefit.pk, 0) + len(outside)
         if municipalities_report:
-            used_in = in_use_municipalities[benefit.pk]
+            used_in = in_use_municipalities.get(benefit.pk, set())
             if municipalities_in_reach is not None:
                 used_in = used_in & municipalities_in_reach
             munis |= used_in
@@ -778,6 +779,43 @@ def solutions_in_use(statuses, solution_ids) -> list[InUse]:
     ]
 
 
+def _in_use_by_benefit(
+    in_use: list[InUse], solutions: dict[int, set[int]]
+) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """({benefit id: organisations using any of its solutions}, {benefit id: the
+    municipalities they are in}) from solutions_in_use's rows."""
+    count: dict[int, int] = defaultdict(int)
+    municipalities: dict[int, set[int]] = defaultdict(set)
+    for row in in_use:
+        for benefit_id, of_benefit in solutions.items():
+            if row.solutions & of_benefit:
+                count[benefit_id] += row.organisations
+                if row.municipality_id is not None:
+                    municipalities[benefit_id].add(row.municipality_id)
+    return dict(count), dict(municipalities)
+
+
+def _cached_in_use_by_benefit(
+    statuses, solutions: dict[int, set[int]]
+) -> tuple[dict[int, int], dict[int, set[int]]]:
+    """_in_use_by_benefit of `statuses` (one grouped count over all of them) from the cache of
+    counted figures (rollout.selectors.cached_figures): the answer depends on statuses and
+    organisations, whose changes replace the cache's version, and on what the key names:
+    the `statuses` queryset's SQL (the user's scope: it must be filtered on nothing else)
+    and each benefit's solutions."""
+    try:
+        sql, params = statuses.query.sql_with_params()
+    except EmptyResultSet:  # nothing visible (a user without a role)
+        return {}, {}
+    return cached_figures(
+        "benefits-in-use",
+        (sql, params, sorted((b, sorted(ids)) for b, ids in solutions.items())),
+        lambda: _in_use_by_benefit(
+            solutions_in_use(statuses, set().union(*solutions.values())), solutions
+        ),
+    )
+
+
 def _reporting_by(expected: list[dict[str, int]], reported: list[str], label: str) -> list[dict]:
     """Per area or county: how many should report (the sum of the counts per kind of
     reporter) and how many did (one name per reporter and place it counts in)."""
@@ -807,36 +845,101 @@ def missing_baselines(user, limit: int = 200) -> list[dict]:
 
 def missing_baseline_groups(user, shown: int) -> list[dict]:
     """missing_baselines per benefit that needs a baseline and has any: how many in all
-    (`count`) and the `shown` that started earliest (`rows`); the organisations of the
-    shown rows only are read, one query per benefit."""
-    groups = []
-    visible = Organisation.objects.visible_to(user).values("pk")
-    for benefit in Benefit.objects.filter(baseline_required=True).prefetch_related("solutions"):
-        starts = solution_start_dates(benefit, visible)
-        baselines = dict(
-            BenefitReport.objects.filter(
-                benefit=benefit,
-                kind=MeasurementKind.BASELINE,
-                organisation__isnull=False,
-                status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED],
-            )
-            .values_list("organisation_id")
-            .annotate(first=Min("period_end"))
-            .values_list("organisation_id", "first")
+    (`count`) and the `shown` that started earliest (`rows`). Who started when is counted in
+    the database and cached (rollout.selectors.cached_figures: the version follows the
+    status history and organisations; the key names the scope, the benefits' solutions and
+    every baseline it was counted with); only the organisations of the shown rows are read."""
+    benefits = list(Benefit.objects.filter(baseline_required=True).prefetch_related("solutions"))
+    solutions = {b.pk: sorted(s.pk for s in b.solutions.all()) for b in benefits}
+    baselines: dict[int, dict[int, datetime.date]] = defaultdict(dict)
+    for benefit_id, organisation_id, first in (
+        BenefitReport.objects.filter(
+            benefit__in=list(solutions),
+            kind=MeasurementKind.BASELINE,
+            organisation__isnull=False,
+            status__in=[ReportStatus.SUBMITTED, ReportStatus.APPROVED],
         )
-        late = [o for o, start in starts.items() if o not in baselines or baselines[o] > start]
-        if not late:
+        .values_list("benefit_id", "organisation_id")
+        .annotate(first=Min("period_end"))
+        .values_list("benefit_id", "organisation_id", "first")
+        .order_by()
+    ):
+        baselines[benefit_id][organisation_id] = first
+    changes = StatusChange.objects.visible_to(user).filter(
+        to_status__in=[Status.TRIAL, Status.IN_USE]
+    )
+    try:
+        sql, params = changes.query.sql_with_params()
+    except EmptyResultSet:  # nothing visible (a user without a role)
+        return []
+    parts = (
+        sql,
+        params,
+        shown,
+        sorted(solutions.items()),
+        sorted((b, sorted(firsts.items())) for b, firsts in baselines.items()),
+    )
+    late = cached_figures(
+        "benefits-missing-baselines",
+        parts,
+        lambda: {
+            pk: _late_starts(changes.filter(solution_id__in=ids), baselines[pk], shown)
+            for pk, ids in solutions.items()
+        },
+    )
+    organisations = Organisation.objects.select_related("municipality", "type").in_bulk(
+        [o for _count, first in late.values() for o, _start in first]
+    )
+    groups = []
+    for benefit in benefits:
+        count, first = late[benefit.pk]
+        if not count:
             continue
-        first = sorted(late, key=lambda o: (starts[o], o))[:shown]
-        organisations = Organisation.objects.select_related("municipality", "type").in_bulk(first)
         rows = [
             {
                 "benefit": benefit,
                 "organisation": organisations[o],
-                "start": starts[o],
-                "baseline": baselines.get(o),
+                "start": start,
+                "baseline": baselines[benefit.pk].get(o),
             }
-            for o in first
+            for o, start in first
+            if o in organisations  # (deleted since it was counted)
         ]
-        groups.append({"benefit": benefit, "count": len(late), "rows": rows})
+        groups.append({"benefit": benefit, "count": count, "rows": rows})
     return groups
+
+
+def _late_starts(
+    changes, baselines: dict[int, datetime.date], shown: int
+) -> tuple[int, list[tuple[int, datetime.date]]]:
+    """(how many, the `shown` earliest as (organisation id, start)) of the organisations
+    that first tried or used a solution (their earliest of `changes`) without a baseline
+    dated on or before that start (`baselines`: the first baseline of each organisation
+    that has one), in one query: the starts are grouped and ranked in the database, which
+    returns how many there are, the first `shown` plus one per baseline (those with an
+    early enough baseline are dropped from them), and the starts of the organisations
+    with a baseline."""
+    starts = changes.values("organisation_id").annotate(start=Min("effective_date")).order_by()
+    sql, params = starts.query.sql_with_params()
+    organisation, start = (connection.ops.quote_name(c) for c in ("organisation_id", "start"))
+    with_baseline = sorted(baselines)
+    among = f" OR {organisation} IN ({', '.join(['%s'] * len(with_baseline))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {organisation}, {start}, total FROM ("
+            f"SELECT {organisation}, {start}, COUNT(*) OVER () AS total, "
+            f"ROW_NUMBER() OVER (ORDER BY {start}, {organisation}) AS n FROM ({sql}) starts"
+            f") ranked WHERE n <= %s{among if with_baseline else ''}",
+            [*params, max(shown, 1) + len(with_baseline), *with_baseline],
+        )
+        rows = [(o, _date(day), total) for o, day, total in cursor.fetchall()]
+    if not rows:
+        return 0, []
+    on_time = {o for o, day, _t in rows if o in baselines and baselines[o] <= day}
+    late = sorted((day, o) for o, day, _t in rows if o not in on_time)
+    return rows[0][2] - len(on_time), [(o, day) for day, o in late[:shown]]
+
+
+def _date(value) -> datetime.date:
+    """A date from a raw query (SQLite answers a computed date as text)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value

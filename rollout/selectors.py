@@ -8,7 +8,9 @@ import hashlib
 import logging
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
@@ -48,6 +50,8 @@ from .conditions import Condition
 from .models import ReadinessAnswer, RolloutStatus, Solution, StatusChange
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def applicable(organisations, solution: Solution):
@@ -129,25 +133,26 @@ def status_matrix(user) -> tuple[list[OrganisationType], list[MatrixRow]]:
     return types, matrix
 
 
-# The matrix's counts are cached (one grouped count over every status row took 80-300 ms
-# at 10x) under a version that every change of statuses or organisations replaces when its
-# transaction commits: the coverage signal that every service and import sends
-# (actors.services.coverage_changed), and any save or delete of a status or an
-# organisation (connected in RolloutConfig.ready()). One replacement per transaction,
-# however many rows it changed. A version is a random token, not a counter, so a lost
-# version key can never bring back old entries; entries also expire. The cache is a
-# convenience: when it cannot be reached, the matrix is counted and changes are saved all
-# the same (a warning is logged).
+# Figures counted over many statuses, their history or organisations are cached (the
+# matrix's grouped count over every status row took 80-300 ms at 10x; benefits caches its
+# figures the same way, through cached_figures) under a version that every change of
+# statuses, status history or organisations replaces when its transaction commits: the
+# coverage signal that every service and import sends (actors.services.coverage_changed),
+# and any save or delete of a status, a history entry or an organisation (connected in
+# RolloutConfig.ready()). One replacement per transaction, however many rows it changed. A
+# version is a random token, not a counter, so a lost version key can never bring back old
+# entries; entries also expire. The cache is a convenience: when it cannot be reached, the
+# figures are counted and changes are saved all the same (a warning is logged).
 MATRIX_VERSION_KEY = "rollout:matrix:version"
 MATRIX_TIMEOUT = 15 * 60
 
 
 def matrix_changed(**kwargs) -> None:
-    """Statuses or organisations changed: once the transaction commits, the cached matrix
-    counts are no longer read. One replacement is queued per transaction: a later change
-    rides on the pending one. (A pending callback queued in a savepoint that is still open
-    encloses this change, so they roll back together; one queued in a released savepoint
-    belongs to the transaction; one in a rolled-back savepoint is gone.)"""
+    """Statuses, their history or organisations changed: once the transaction commits, the
+    cached figures are no longer read. One replacement is queued per transaction: a later
+    change rides on the pending one. (A pending callback queued in a savepoint that is still
+    open encloses this change, so they roll back together; one queued in a released
+    savepoint belongs to the transaction; one in a rolled-back savepoint is gone.)"""
     for _sids, func, _robust in transaction.get_connection().run_on_commit:
         if isinstance(func, MatrixBump) and not func.done:
             return
@@ -155,7 +160,7 @@ def matrix_changed(**kwargs) -> None:
 
 
 class MatrixBump:
-    """Replaces the matrix's cache version (once)."""
+    """Replaces the cache version of the figures (once)."""
 
     done = False
 
@@ -174,9 +179,44 @@ def _matrix_version() -> str:
 
 def connect_matrix_signals() -> None:
     coverage_inputs_changed.connect(matrix_changed, dispatch_uid="rollout.matrix_changed")
-    for model in (RolloutStatus, Organisation):
+    for model in (RolloutStatus, StatusChange, Organisation):
         for signal in (post_save, post_delete):
             signal.connect(matrix_changed, sender=model, dispatch_uid=f"rollout.matrix.{model}")
+
+
+def cached_figures(name: str, parts, compute: Callable[[], T]) -> T:
+    """compute(), from the cache when it holds its answer for this version, this database
+    and its newest rows, and `parts`; computed and stored otherwise (and when the cache
+    cannot be reached, computed). The answer may depend on statuses, their history and
+    organisations (the version follows them) and on nothing else but `parts`, which must
+    therefore name all the rest: at least the scope (e.g. the SQL and parameters of the
+    user's visible queryset) and whatever else compute() reads (solution ids, ...)."""
+    # Also the database and its newest rows: a cache shared by several databases (tests,
+    # a benchmark copy) never answers for another one.
+    newest = (
+        Organisation.objects.order_by("-pk")
+        .values_list(
+            "pk",
+            Subquery(RolloutStatus.objects.order_by("-pk").values("pk")[:1]),
+            Subquery(StatusChange.objects.order_by("-pk").values("pk")[:1]),
+        )
+        .first()
+    )
+    scope = repr((connection.settings_dict["NAME"], newest, parts))
+    try:
+        digest = hashlib.sha256(scope.encode()).hexdigest()
+        key = f"rollout:{name}:{_matrix_version()}:{digest}"
+        cached = cache.get(key)
+    except Exception:  # the cache is down: count
+        log.warning("rollout %s: the cache cannot be read", name, exc_info=True)
+        return compute()
+    if cached is None:
+        cached = compute()
+        try:
+            cache.set(key, cached, MATRIX_TIMEOUT)
+        except Exception:
+            log.warning("rollout %s: the cache cannot be written", name, exc_info=True)
+    return cached
 
 
 def matrix_counts(visible) -> tuple[dict[int, int], dict[tuple[int, int], dict[str, int]]]:
@@ -187,27 +227,9 @@ def matrix_counts(visible) -> tuple[dict[int, int], dict[tuple[int, int], dict[s
         sql, params = visible.query.sql_with_params()
     except EmptyResultSet:  # nothing visible (a user without a role)
         return {}, {}
-    # Also the database and its newest rows: a cache shared by several databases (tests,
-    # a benchmark copy) never answers for another one.
-    newest = (
-        Organisation.objects.order_by("-pk")
-        .values_list("pk", Subquery(RolloutStatus.objects.order_by("-pk").values("pk")[:1]))
-        .first()
+    return cached_figures(
+        "matrix", (sql, params), lambda: _count_matrix(visible.filter(is_active=True))
     )
-    scope = repr((connection.settings_dict["NAME"], newest, sql, params))
-    try:
-        key = f"rollout:matrix:{_matrix_version()}:{hashlib.sha256(scope.encode()).hexdigest()}"
-        cached = cache.get(key)
-    except Exception:  # the cache is down: count
-        log.warning("rollout matrix: the cache cannot be read", exc_info=True)
-        return _count_matrix(visible.filter(is_active=True))
-    if cached is None:
-        cached = _count_matrix(visible.filter(is_active=True))
-        try:
-            cache.set(key, cached, MATRIX_TIMEOUT)
-        except Exception:
-            log.warning("rollout matrix: the cache cannot be written", exc_info=True)
-    return cached
 
 
 def _count_matrix(active):
