@@ -53,7 +53,12 @@ This package re-exports the names the rest of the project uses as `coverage.<nam
 
 from .counting import Structure, compute, independent_count, present_cells
 from .forecasting import RISK_MARGIN_DAYS, forecast, last_of_each_month
-from .missing import attach_missing, missing_municipalities, missing_organisations
+from .missing import (
+    attach_missing,
+    missing_municipalities,
+    missing_organisations,
+    missing_sizes,
+)
 from .scopes import (
     ScopeRef,
     TargetStatus,
@@ -79,6 +84,7 @@ __all__ = [
     "latest_by_place",
     "missing_municipalities",
     "missing_organisations",
+    "missing_sizes",
     "present_cells",
     "resolve_scope",
     "scope_options",

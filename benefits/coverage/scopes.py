@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q, Sum
+from django.db.models import F, Max, Q, Sum, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils.translation import gettext as _
 
 from actors.models import County, HealthTrust, Municipality, RegionalHealthAuthority
@@ -43,22 +44,22 @@ def scope_options(user) -> list[ScopeRef]:
     if not scope.role:
         return []
     options = [ScopeRef(Level.NATION, 0, "nation", _("Norway"))]
-    options += [
-        ScopeRef(Level.REGION, r.pk, f"rha:{r.code}", r.name)
-        for r in RegionalHealthAuthority.objects.order_by("name")
-    ]
-    options += [
-        ScopeRef(Level.AREA, t.pk, f"area:{t.code}", t.name)
-        for t in HealthTrust.objects.visible_to(user).order_by("name")
-    ]
-    options += [
-        ScopeRef(Level.COUNTY, c.pk, f"county:{c.number}", c.name)
-        for c in visible_counties(user).order_by("number")
-    ]
-    options += [
-        ScopeRef(Level.MUNICIPALITY, m.pk, f"municipality:{m.number}", m.name)
-        for m in Municipality.objects.current().visible_to(user).order_by("name")
-    ]
+    places = (
+        (Level.REGION, "rha", RegionalHealthAuthority.objects.order_by("name"), "code"),
+        (Level.AREA, "area", HealthTrust.objects.visible_to(user).order_by("name"), "code"),
+        (Level.COUNTY, "county", visible_counties(user).order_by("number"), "number"),
+        (
+            Level.MUNICIPALITY,
+            "municipality",
+            Municipality.objects.current().visible_to(user).order_by("name"),
+            "number",
+        ),
+    )
+    for level, prefix, rows, key in places:
+        options += [
+            ScopeRef(level, pk, f"{prefix}:{code}", name)
+            for pk, code, name in rows.values_list("pk", key, "name")
+        ]
     return options
 
 
@@ -250,11 +251,20 @@ def breakdown(target: CoverageTarget, options: list[ScopeRef], level: str) -> li
         ).values_list("scope_id", "numerator", "denominator")
     ]
     if target.per_area and level == Level.AREA:
+        # A forecast reads the last point of each month (forecasting.last_of_each_month):
+        # the database picks those, not every day of the history.
+        last_of_month = Window(
+            RowNumber(),
+            partition_by=[F("scope_id"), TruncMonth("day")],
+            order_by=F("day").desc(),
+        )
         series: dict[int, list] = defaultdict(list)
         for scope_id, day, num, den in (
             CoverageSnapshot.objects.filter(
                 target=target, level=level, scope_id__in=list(places), denominator__gt=0
             )
+            .annotate(nth=last_of_month)
+            .filter(nth=1)
             .order_by("day")
             .values_list("scope_id", "day", "numerator", "denominator")
         ):
