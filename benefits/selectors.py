@@ -680,7 +680,9 @@ def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list
         status=Status.IN_USE, organisation__is_active=True
     )
     if in_use is None:  # counted per benefit, from the cache
-        in_use_count, in_use_municipalities = _cached_in_use_by_benefit(statuses_in_use, solutions)
+        in_use_count, in_use_municipalities = _cached_in_use_by_benefit(
+            statuses_in_use, solutions, user
+        )
     else:
         in_use_count, in_use_municipalities = _in_use_by_benefit(in_use, solutions)
     realisations = {b.pk: realised[b.pk] for b in benefits}
@@ -796,24 +798,31 @@ def _in_use_by_benefit(
 
 
 def _cached_in_use_by_benefit(
-    statuses, solutions: dict[int, set[int]]
+    statuses, solutions: dict[int, set[int]], user
 ) -> tuple[dict[int, int], dict[int, set[int]]]:
     """_in_use_by_benefit of `statuses` (one grouped count over all of them) from the cache of
     counted figures (rollout.selectors.cached_figures): the answer depends on statuses and
     organisations, whose changes replace the cache's version, and on what the key names:
-    the `statuses` queryset's SQL (the user's scope: it must be filtered on nothing else)
-    and each benefit's solutions."""
+    the user's scope, the `statuses` queryset's SQL (the statuses in use in that scope: it
+    must be filtered on nothing else) and each benefit's solutions."""
     try:
         sql, params = statuses.query.sql_with_params()
     except EmptyResultSet:  # nothing visible (a user without a role)
         return {}, {}
     return cached_figures(
         "benefits-in-use",
-        (sql, params, sorted((b, sorted(ids)) for b, ids in solutions.items())),
+        (_scope_key(user), sql, params, sorted((b, sorted(ids)) for b, ids in solutions.items())),
         lambda: _in_use_by_benefit(
             solutions_in_use(statuses, set().union(*solutions.values())), solutions
         ),
     )
+
+
+def _scope_key(user) -> tuple:
+    """The user's scope as part of a cache key: a municipality contact or an area
+    coordinator only ever gets figures counted for the same reach."""
+    scope = scoping.scope_for(user)
+    return (scope.role, scope.sees_all, sorted(scope.trust_ids), sorted(scope.municipality_ids))
 
 
 def _reporting_by(expected: list[dict[str, int]], reported: list[str], label: str) -> list[dict]:
@@ -873,6 +882,7 @@ def missing_baseline_groups(user, shown: int) -> list[dict]:
     except EmptyResultSet:  # nothing visible (a user without a role)
         return []
     parts = (
+        _scope_key(user),
         sql,
         params,
         shown,
