@@ -11,6 +11,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -133,18 +134,14 @@ def trend_chart(status: coverage.TargetStatus, compact: bool = False) -> dict:
 
 def _jobs(user) -> list[Job]:
     """The latest computation, and any other of the last week that failed, stalled or is
-    still under way, so a failure does not hide behind a newer job."""
+    still under way, so a failure does not hide behind a newer job. One query: the latest
+    comes first in the jobs' order, the others (at most five) after it."""
     visible = Job.objects.visible_to(user).filter(kind__in=scoping.SHARED_JOB_KINDS)
-    latest = visible.select_related("created_by").first()
-    if latest is None:
-        return []
-    others = (
-        visible.exclude(pk=latest.pk)
-        .filter(created_at__gte=timezone.now() - datetime.timedelta(days=7))
-        .exclude(state=Job.State.DONE)
-        .select_related("created_by")[:5]
+    latest = visible.values("pk")[:1]
+    recent = Q(created_at__gte=timezone.now() - datetime.timedelta(days=7)) & ~Q(
+        state=Job.State.DONE
     )
-    return [latest, *others]
+    return list(visible.filter(Q(pk=Subquery(latest)) | recent).select_related("created_by")[:6])
 
 
 def _card(status: coverage.TargetStatus) -> dict:

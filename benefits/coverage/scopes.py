@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Max, Q, Sum, Window
+from django.db.models import F, Max, Q, Subquery, Sum, Window
 from django.db.models.functions import RowNumber, TruncMonth
 from django.utils.translation import gettext as _
 
@@ -239,17 +239,19 @@ class BreakdownRow:
 
 def breakdown(target: CoverageTarget, options: list[ScopeRef], level: str) -> list[BreakdownRow]:
     """The latest figures per area or county in the user's reach, largest gap first. For a
-    target tracked per area, each area gets its own forecast (one more query)."""
+    target tracked per area, each area gets its own forecast (one more query). One query
+    otherwise."""
     places = {o.scope_id: o for o in options if o.level == level}
-    latest = CoverageSnapshot.objects.filter(target=target, level=level).order_by("-day").first()
-    if latest is None:
-        return []
+    at_level = CoverageSnapshot.objects.filter(target=target, level=level)
+    latest = at_level.order_by("-day").values("day")[:1]
     rows = [
         BreakdownRow(places[s], num, den, target.threshold)
-        for s, num, den in CoverageSnapshot.objects.filter(
-            target=target, level=level, day=latest.day, scope_id__in=list(places)
+        for s, num, den in at_level.filter(
+            day=Subquery(latest), scope_id__in=list(places)
         ).values_list("scope_id", "numerator", "denominator")
     ]
+    if not rows:
+        return []
     if target.per_area and level == Level.AREA:
         # A forecast reads the last point of each month (forecasting.last_of_each_month):
         # the database picks those, not every day of the history.

@@ -247,3 +247,28 @@ def test_per_area_forecasts_equal_those_from_the_whole_history(registry, make_us
         ]
         assert len(series) > 3
         assert row.forecast == coverage.forecast(series, float(target.threshold), target.deadline)
+
+
+def test_the_jobs_shown_are_the_latest_and_the_unfinished_of_the_week(db, make_user):
+    from django.utils import timezone
+
+    from benefits.target_views import _jobs
+
+    user = make_user("directorate")
+    now = timezone.now()
+
+    def job(state, days_ago, kind=Job.Kind.COVERAGE_RECOMPUTE):
+        made = Job.objects.create(kind=kind, state=state, created_by=user)
+        Job.objects.filter(pk=made.pk).update(created_at=now - datetime.timedelta(days=days_ago))
+        return made.pk
+
+    assert _jobs(user) == []
+    old_failure = job(Job.State.FAILED, 9)
+    assert [j.pk for j in _jobs(user)] == [old_failure]  # the latest, however old
+    failures = [job(Job.State.FAILED, 6 - i * 0.1) for i in range(6)]
+    job(Job.State.DONE, 3)
+    latest = job(Job.State.DONE, 0)
+    # The latest, then at most five unfinished of the last week, newest first.
+    assert [j.pk for j in _jobs(user)] == [latest, *failures[::-1][:5]]
+    running = job(Job.State.RUNNING, 0)
+    assert [j.pk for j in _jobs(user)] == [running, *failures[::-1][:5]]
