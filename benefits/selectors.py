@@ -609,11 +609,13 @@ def _approved_reports(user):
     )
 
 
-def _realisations(reports) -> dict[int, list[Realisation]]:
+def _realisations(reports, *, names_only=False) -> dict[int, list[Realisation]]:
     """Each reporter's latest follow-up against its first baseline, by benefit id (`reports`:
     approved reports in time order, _approved_reports). The reports are read as plain values;
     the full rows (with what a realisation names) only of the latest follow-ups that have a
-    baseline: two queries whatever the number of benefits."""
+    baseline: two queries whatever the number of benefits. `names_only`: the realisations'
+    municipality and organisation carry their names only (the rest is read when asked for:
+    for figures that need no breakdown by area or county)."""
     baseline: dict[tuple, Decimal] = {}
     latest: dict[tuple, int] = {}
     for pk, benefit_id, municipality_id, organisation_id, kind, value in reports.values_list(
@@ -625,6 +627,12 @@ def _realisations(reports) -> dict[int, list[Realisation]]:
         else:
             latest[key] = pk
     realised = [(key[0], latest[key], baseline[key]) for key in latest if key in baseline]
+    if names_only:
+        reports = (
+            reports.select_related(None)
+            .select_related("municipality", "organisation")
+            .only("value", "municipality__name", "organisation__name")
+        )
     rows = reports.in_bulk([pk for _benefit, pk, _value in realised]) if realised else {}
     by_benefit: dict[int, list[Realisation]] = defaultdict(list)
     for benefit_id, pk, value in realised:
@@ -662,7 +670,7 @@ def benefit_summaries(benefits, user, in_use: list[InUse] | None = None) -> list
     benefit come from the cache of counted figures (counted when it does not hold them)."""
     benefits = list(benefits)
     ids = [b.pk for b in benefits]
-    realised = _realisations(_approved_reports(user).filter(benefit__in=ids))
+    realised = _realisations(_approved_reports(user).filter(benefit__in=ids), names_only=True)
     # (benefit, reported as a whole municipality?) for any report, anywhere
     reporter_kinds = set(
         BenefitReport.objects.filter(benefit__in=ids)
@@ -897,8 +905,11 @@ def missing_baseline_groups(user, shown: int) -> list[dict]:
             for pk, ids in solutions.items()
         },
     )
-    organisations = Organisation.objects.select_related("municipality", "type").in_bulk(
-        [o for _count, first in late.values() for o, _start in first]
+    # What a row shows of its organisation (the rest is read when asked for).
+    organisations = (
+        Organisation.objects.select_related("municipality", "type")
+        .only("name", "municipality__name", "type__name")
+        .in_bulk([o for _count, first in late.values() for o, _start in first])
     )
     groups = []
     for benefit in benefits:

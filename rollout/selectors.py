@@ -173,8 +173,11 @@ class MatrixBump:
 
 
 def _matrix_version() -> str:
-    cache.add(MATRIX_VERSION_KEY, uuid.uuid4().hex, None)
-    return cache.get(MATRIX_VERSION_KEY) or "none"
+    version = cache.get(MATRIX_VERSION_KEY)
+    if version is None:  # the first reader (or a lost key) starts one; a racing reader's wins
+        cache.add(MATRIX_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(MATRIX_VERSION_KEY)
+    return version or "none"
 
 
 def connect_matrix_signals() -> None:
