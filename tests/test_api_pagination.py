@@ -72,8 +72,9 @@ def twins(db):
         (None, ("name", "orgnr")),
         ("-name", ("-name", "-orgnr")),
         ("-updated", ("-updated_at", "-pk")),
-        ("type", ("type__sort_order", "pk")),
-        ("-municipality", ("-municipality__name", "-pk")),
+        # by a related row, then by the organisation's own order (actors.filtersets.ThenByName)
+        ("type", ("type__sort_order", "name", "orgnr")),
+        ("-municipality", ("-municipality__name", "name", "orgnr")),
     ],
 )
 def test_cursor_walk_returns_every_row_once_in_the_chosen_order(

@@ -8,6 +8,11 @@ The ordering is the queryset's after filtering (`?ordering=` where an endpoint o
 otherwise its default), with the primary key added as a tie-breaker unless the keys are
 unique already. A cursor is only a position: the queryset stays the user's scope, and a
 cursor that was altered, or made for another list or ordering, answers 400.
+
+An ordering that starts with a column of a small related table (organisations by type,
+municipality or health-trust area, where the view lists the relation in
+`keyset_groups`) is read group by group on PostgreSQL (`Grouped`): each group's rows
+through its own index, the groups in their order, so no page sorts the whole list.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ import datetime
 import decimal
 import uuid
 from dataclasses import dataclass
+from itertools import takewhile
 
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F, Func, Q, Value
 from django.db.models.constants import LOOKUP_SEP
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination, _positive_int
@@ -248,6 +255,143 @@ def after(keys: list[Key], values: list, backwards: bool = False) -> Q:
     return condition
 
 
+def _joins(queryset, model) -> bool:
+    """Whether the queryset's filters join `model`'s table."""
+    query = queryset.query
+    return any(
+        join.table_name == model._meta.db_table and query.alias_refcount.get(alias)
+        for alias, join in query.alias_map.items()
+    )
+
+
+class _OfGroup(Func):
+    """The row belongs to the group the lateral join is at (`_group`, see Grouped)."""
+
+    template = '%(expressions)s = "_group"."id"'
+    output_field = models.BooleanField()
+
+
+class _GroupIsFirst(Func):
+    """The lateral join is at a group of the cursor's position (`first`) or after it."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, first: bool):
+        super().__init__()
+        self.template = '"_group"."first"' if first else 'NOT "_group"."first"'
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """An ordering by columns of a related table (`lead`, e.g. the type's sort order) and
+    then the model's own NOT NULL columns (`rest`, e.g. name and organisation number).
+
+    The related rows are read first, in their order (a small table: types,
+    municipalities, areas). One query then joins each of them, in that order (a LATERAL
+    join over `unnest`), to at most as many of its rows as a page needs, read through
+    an index on (relation, rest) and bounded by the cursor in the cursor's own group; an
+    incremental sort merges groups whose lead values tie. It stops as soon as the page is
+    full. PostgreSQL only; elsewhere the ordinary way answers."""
+
+    relation: models.ForeignKey
+    lead: list[Key]
+    rest: list[Key]
+
+    @classmethod
+    def of(cls, queryset, keys: list[Key], relations) -> Grouped | None:
+        """The grouped reading of `keys`, when they start with one of `relations` (names of
+        NOT NULL foreign keys of the queryset's model) and every key is NOT NULL; None
+        otherwise, and when a filter goes through the relation (a county's
+        municipalities): then only the groups it keeps matter, and its rows sort fast."""
+        name = keys[0].path.partition(LOOKUP_SEP)[0] if keys else None
+        if connection.vendor != "postgresql" or name not in relations:
+            return None
+        prefix = f"{name}{LOOKUP_SEP}"
+        lead = list(takewhile(lambda key: key.path.startswith(prefix), keys))
+        rest = keys[len(lead) :]
+        relation = queryset.model._meta.get_field(name)
+        if (
+            not lead
+            or not isinstance(relation, models.ForeignKey)
+            or relation.null
+            or any(LOOKUP_SEP in key.path.removeprefix(prefix) for key in lead)
+            or any(LOOKUP_SEP in key.path for key in rest)
+            or any(key.nullable for key in keys)
+            or _joins(queryset, relation.related_model)
+        ):
+            return None
+        return cls(relation, lead, rest)
+
+    def groups(self, reverse: bool) -> list[tuple]:
+        """(pk, *lead values) of every related row, in the order of the list."""
+        related = self.relation.related_model
+        paths = [k.path.partition(LOOKUP_SEP)[2] for k in self.lead]
+        order = [
+            Key(path, k.descending, k.field, False).order_by(reverse)
+            for path, k in zip(paths, self.lead, strict=True)
+        ]
+        return list(related._base_manager.order_by(*order, "pk").values_list("pk", *paths))
+
+    def rows(self, queryset, size: int, *, position=None, backwards=False, offset=0):
+        """`size` rows after `position` (before it, with `backwards`; from the start without
+        one) and `offset` rows on, in the list's order, or None when `position` names a
+        group that is no longer there (renamed since: the ordinary way answers)."""
+        groups = self.groups(backwards)
+        ids, ranks, firsts = [], [], []
+        lead_at = tuple(position[: len(self.lead)]) if position is not None else None
+        rank, previous, started = 0, object(), lead_at is None
+        for pk, *lead in groups:
+            lead = tuple(lead)
+            if lead != previous:
+                rank, previous = rank + 1, lead
+            started = started or lead == lead_at
+            if started:
+                ids.append(pk)
+                ranks.append(rank)
+                firsts.append(lead == lead_at)
+        if lead_at is not None and not any(firsts):
+            return None
+        if not ids:
+            return []
+        model = queryset.model
+        names = list(dict.fromkeys([model._meta.pk.attname, *(k.field.attname for k in self.rest)]))
+        order = [k.order_by(reverse=backwards) for k in self.rest]
+        of_group = _OfGroup(F(self.relation.attname))
+        limit = offset + size
+        later = queryset.filter(of_group, _GroupIsFirst(False))
+        branches = [later.order_by(*order).values_list(*names)[:limit]]
+        if position is not None:
+            bound = after(self.rest, list(position[len(self.lead) :]), backwards)
+            first = queryset.filter(of_group, _GroupIsFirst(True)).filter(bound)
+            branches.insert(0, first.order_by(*order).values_list(*names)[:limit])
+        sqls, params = [], []
+        for branch in branches:
+            try:
+                sql, branch_params = branch.query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            sqls.append(f"({sql})")
+            params.extend(branch_params)
+        if not sqls:
+            return []
+        quote = connection.ops.quote_name
+        outer_order = ['"_group"."rank"']
+        for key in self.rest:
+            descending = key.descending != backwards
+            outer_order.append(f"_rows.{quote(key.field.column)}{' DESC' if descending else ''}")
+        pk_type = self.relation.target_field.rel_db_type(connection)
+        # The first column of every branch is the primary key.
+        sql = (
+            f"SELECT _rows.{quote(model._meta.pk.column)} FROM (SELECT * FROM "
+            f"unnest(%s::{pk_type}[], %s::integer[], %s::boolean[]) AS _g(id, rank, first) "
+            f'ORDER BY rank) AS "_group" CROSS JOIN LATERAL ({" UNION ALL ".join(sqls)}) '
+            f"AS _rows ORDER BY {', '.join(outer_order)} LIMIT %s OFFSET %s"
+        )
+        chosen = RawSQL(sql, [ids, ranks, firsts, *params, size, offset])
+        keys = [*self.lead, *self.rest]
+        return list(queryset.filter(pk__in=chosen).order_by(*(k.order_by(backwards) for k in keys)))
+
+
 class KeysetPagination(BasePagination):
     """`?page=N` (with `count`) or `?cursor=` (from a page's `next`/`previous`), and
     `?page_size=` up to `max_page_size`."""
@@ -267,6 +411,7 @@ class KeysetPagination(BasePagination):
         self.size = self.get_page_size(request)
         self.keys = ordering_keys(queryset)
         self.signature = [queryset.model._meta.label, *(key.name for key in self.keys)]
+        self.grouped = Grouped.of(queryset, self.keys, getattr(view, "keyset_groups", ()))
         queryset = queryset.order_by(*(key.order_by() for key in self.keys))
         self.count = None
         token = request.query_params.get(self.cursor_query_param)
@@ -282,7 +427,10 @@ class KeysetPagination(BasePagination):
         offset = (number - 1) * self.size
         if offset > MAX_OFFSET:  # beyond any list (and the database's integers)
             raise NotFound(_("Invalid page."))
-        rows = list(queryset[offset : offset + self.size + 1])
+        if self.grouped:
+            rows = self.grouped.rows(queryset, self.size + 1, offset=offset)
+        else:
+            rows = list(queryset[offset : offset + self.size + 1])
         if number > 1 and not rows:
             raise NotFound(_("Invalid page."))
         self.has_next = len(rows) > self.size
@@ -299,9 +447,13 @@ class KeysetPagination(BasePagination):
 
     def _from_cursor(self, queryset, token: str) -> list:
         values, backwards = self.decode(token)
-        order = [key.order_by(reverse=backwards) for key in self.keys]
-        following = queryset.filter(after(self.keys, values, backwards)).order_by(*order)
-        rows = list(following[: self.size + 1])
+        rows = None
+        if self.grouped:
+            rows = self.grouped.rows(queryset, self.size + 1, position=values, backwards=backwards)
+        if rows is None:
+            order = [key.order_by(reverse=backwards) for key in self.keys]
+            following = queryset.filter(after(self.keys, values, backwards)).order_by(*order)
+            rows = list(following[: self.size + 1])
         more = len(rows) > self.size
         rows = rows[: self.size]
         self.position = values

@@ -142,6 +142,8 @@ class OrganisationViewSet(
     serializer_class = serializers.OrganisationSerializer
     filterset_class = OrganisationFilterSet
     permission_classes = [permissions.IsAuthenticated, ScopeCanEdit]
+    # Orderings by these are paged group by group (actors.api.pagination.Grouped).
+    keyset_groups = ("type", "municipality", "health_trust")
 
     def get_queryset(self):
         qs = Organisation.objects.select_related("type", "municipality", "health_trust")
