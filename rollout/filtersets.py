@@ -132,7 +132,7 @@ class RolloutStatusAsOfFilterSet(RolloutStatusFilterSet):
 
 
 class StatusChangeFilterSet(filters.FilterSet):
-    solution = filters.CharFilter(field_name="solution__code")
+    solution = filters.CharFilter(method="filter_solution", label=_("Solution"))
     solution_id = IdFilter(field_name="solution_id")
     organisation_id = IdFilter(field_name="organisation_id")
     municipality = MunicipalityNumberFilter(field_name="organisation__municipality")
@@ -144,6 +144,12 @@ class StatusChangeFilterSet(filters.FilterSet):
     class Meta:
         model = StatusChange
         fields: list[str] = []
+
+    def filter_solution(self, queryset, name, value):
+        # By the solution's id, not a join on its code: the history's index (solution_id,
+        # changed_at, id) then bounds every page, the last one too (an unknown code: none).
+        ids = list(Solution.objects.filter(code=value).values_list("pk", flat=True))
+        return queryset.filter(solution_id__in=ids)
 
 
 class ReadinessReportFilterSet(filters.FilterSet):

@@ -1,13 +1,16 @@
 """Serializers of the rollout API. Output serializers describe the stored rows; the input
 serializers only check the shape of a request, the rules live in rollout.services."""
 
+from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from actors.api.fields import ChoiceLabelField, EnumChoiceField, UserField, key_list
 from actors.api.review import ReviewedReportSerializer
-from actors.api.serializers import request_user
+from actors.api.serializers import absolute_url, request_user
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
@@ -417,6 +420,75 @@ class ReadinessReportSerializer(ReviewedReportSerializer, serializers.ModelSeria
             "answers",
         ]
         read_only_fields = fields
+
+
+class AnswerCountsSerializer(serializers.Serializer):
+    """How far a readiness report's answers have come."""
+
+    total = serializers.IntegerField(help_text=_("Questions in the report."))
+    ready = serializers.IntegerField(help_text=_("Answered ready."))
+    not_ready = serializers.IntegerField(help_text=_("Answered not ready."))
+    not_relevant = serializers.IntegerField(help_text=_("Answered not relevant."))
+    unanswered = serializers.IntegerField(help_text=_("Not answered yet."))
+
+
+COUNTED = {
+    Answer.READY: "ready",
+    Answer.NOT_READY: "not_ready",
+    Answer.NOT_RELEVANT: "not_relevant",
+    "": "unanswered",
+}
+
+
+def answer_counts(report_ids) -> dict[int, dict[str, int]]:
+    """{report id: AnswerCountsSerializer's figures}, counted in one grouped query."""
+    counts = {pk: dict.fromkeys(["total", *COUNTED.values()], 0) for pk in report_ids}
+    rows = (
+        ReadinessAnswer.objects.filter(report_id__in=counts)
+        .values_list("report_id", "answer")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for report_id, answer, n in rows:
+        counts[report_id][COUNTED.get(answer, "unanswered")] += n
+        counts[report_id]["total"] += n
+    return counts
+
+
+class CountedReports(serializers.ListSerializer):
+    """A page of reports with the answer counts of all of them read at once."""
+
+    def to_representation(self, data):
+        reports = list(data)
+        self.answer_counts = answer_counts([report.pk for report in reports])
+        return super().to_representation(reports)
+
+
+class ReadinessReportListSerializer(ReadinessReportSerializer):
+    """A report as listed: its answers counted, not shown; `url` (the detail) has them."""
+
+    url = serializers.SerializerMethodField(help_text=_("The report with its answers."))
+    answer_counts = serializers.SerializerMethodField()
+
+    class Meta(ReadinessReportSerializer.Meta):
+        fields = [
+            *(f for f in ReadinessReportSerializer.Meta.fields if f != "answers"),
+            "url",
+            "answer_counts",
+        ]
+        read_only_fields = fields
+        list_serializer_class = CountedReports
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj) -> str:
+        return absolute_url(self, reverse("readinessreport-detail", args=[obj.pk]))
+
+    @extend_schema_field(AnswerCountsSerializer)
+    def get_answer_counts(self, obj):
+        counted = getattr(self.parent, "answer_counts", None)
+        if counted is None or obj.pk not in counted:
+            counted = answer_counts([obj.pk])
+        return counted[obj.pk]
 
 
 class ReadinessReportCreateSerializer(serializers.Serializer):

@@ -529,7 +529,9 @@ class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
 class ReadinessReportViewSet(ReviewActions, RolloutViewSet):
     """Municipalities' readiness reports: created and answered by the municipality (or a
     coordinator), submitted, then approved or returned by another person, a coordinator
-    for the area (actors/review.py)."""
+    for the area (actors/review.py). The list counts each report's answers and links to
+    the report (`url`); the report itself (detail, and every answer to a change) has
+    them all."""
 
     serializer_class = serializers.ReadinessReportSerializer
     filterset_class = ReadinessReportFilterSet
@@ -537,12 +539,20 @@ class ReadinessReportViewSet(ReviewActions, RolloutViewSet):
     review_workflow = services.READINESS_REVIEW
 
     def base_queryset(self):
+        reports = ReadinessReport.objects.select_related(
+            "solution", "municipality", "created_by", "submitted_by", "reviewed_by"
+        )
+        if self.action == "list":
+            return reports  # answers counted per page (ReadinessReportListSerializer)
         answers = ReadinessAnswer.objects.select_related("prerequisite", "organisation").order_by(
             "prerequisite__sort_order", "prerequisite_id", "organisation__name", "id"
         )
-        return ReadinessReport.objects.select_related(
-            "solution", "municipality", "created_by", "submitted_by", "reviewed_by"
-        ).prefetch_related(Prefetch("answers", queryset=answers))
+        return reports.prefetch_related(Prefetch("answers", queryset=answers))
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.ReadinessReportListSerializer
+        return serializers.ReadinessReportSerializer
 
     @extend_schema(
         request=serializers.ReadinessReportCreateSerializer,
