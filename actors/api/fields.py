@@ -68,9 +68,25 @@ class OptionalEmailField(serializers.EmailField):
         super().__init__(**kwargs)
 
 
-def key_list(slug_field: str, *, help_text, queryset=None) -> serializers.ManyRelatedField:
+class KeysOf(serializers.ListField):
+    """The key field of each record of a list (a prefetched `to_attr` list), read-only."""
+
+    def __init__(self, slug_field: str, **kwargs):
+        self.slug_field = slug_field
+        super().__init__(child=serializers.CharField(), read_only=True, **kwargs)
+
+    def to_representation(self, data):
+        return [getattr(item, self.slug_field) for item in data]
+
+
+def key_list(
+    slug_field: str, *, help_text, queryset=None, source=None
+) -> serializers.ManyRelatedField | KeysOf:
     """Related records named by a key field (`number`, `orgnr`, `code`), many at once:
-    read-only without a `queryset`; with one, keys of its records, and none when left out."""
+    read-only without a `queryset` (from the list at `source`, e.g. a prefetched
+    `to_attr`, when given); with one, keys of its records, and none when left out."""
+    if source is not None:
+        return KeysOf(slug_field, source=source, help_text=help_text)
     if queryset is None:
         return serializers.SlugRelatedField(
             slug_field=slug_field, many=True, read_only=True, help_text=help_text

@@ -19,7 +19,7 @@ from actors.choices import ReportStatus
 from actors.review import ReviewWorkflow
 
 from .concurrency import IF_MATCH, STALE, expected_version
-from .fields import EnumChoiceField, UserField
+from .fields import ChoiceLabelField, EnumChoiceField, UserField
 
 NOT_FOUND = {404: OpenApiResponse(description="No such report in your scope.")}
 SUBMIT_REFUSED = {
@@ -57,7 +57,7 @@ class ReviewedReportSerializer(serializers.Serializer):
     ModelSerializer and list them in Meta.fields)."""
 
     status = EnumChoiceField(ReportStatus, read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField(source="status")
     submitted_by = UserField(
         help_text=_("Who submitted the report; null until then, or for the system."),
     )

@@ -87,15 +87,22 @@ class AgreementDocumentSerializer(serializers.ModelSerializer):
 class IntentAgreementSerializer(serializers.ModelSerializer):
     status = EnumChoiceField(AgreementStatus, read_only=True)
     status_label = ChoiceLabelField(source="status")
+    # The relations are read from the lists IntentAgreementViewSet prefetches (`*_list`).
     municipalities = key_list(
-        "number", help_text=_("Numbers of the municipalities that are parties.")
+        "number",
+        source="municipality_list",
+        help_text=_("Numbers of the municipalities that are parties."),
     )
     organisations = key_list(
-        "orgnr", help_text=_("Organisation numbers of the organisations that are parties.")
+        "orgnr",
+        source="organisation_list",
+        help_text=_("Organisation numbers of the organisations that are parties."),
     )
     parties = serializers.SerializerMethodField(help_text=_("The parties with their names."))
     solutions = key_list(
-        "code", help_text=_("Codes of the solutions; empty means the whole programme.")
+        "code",
+        source="solution_list",
+        help_text=_("Codes of the solutions; empty means the whole programme."),
     )
     contact_email = OptionalEmailField(read_only=True)
     has_document = serializers.SerializerMethodField()
@@ -105,6 +112,7 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
     documents = AgreementDocumentSerializer(
         many=True,
         read_only=True,
+        source="document_list",
         help_text=_("Every version of the signed document, the current one first."),
     )
 
@@ -142,17 +150,22 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
     def get_parties(self, obj):
         return [
             {"kind": "municipality", "number": m.number, "name": m.name}
-            for m in obj.municipalities.all()
+            for m in obj.municipality_list
         ] + [
             {"kind": "organisation", "number": o.orgnr, "name": o.name}
-            for o in obj.organisations.all()
+            for o in obj.organisation_list
         ]
 
+    @staticmethod
+    def _current_document(obj):
+        """IntentAgreement.current_document, from the prefetched list."""
+        return next((d for d in obj.document_list if d.is_current), None)
+
     def get_has_document(self, obj) -> bool:
-        return obj.current_document is not None
+        return self._current_document(obj) is not None
 
     def get_document_url(self, obj) -> str | None:
-        if obj.current_document is None:
+        if self._current_document(obj) is None:
             return None
         return absolute_url(self, reverse("intentagreement-document", args=[obj.pk]))
 

@@ -40,6 +40,7 @@ from actors.exports import PDF_TYPE, stored_attachment
 from actors.models import Job, Municipality, Organisation
 from actors.structure import population_years
 from rollout.api.views import IF_MATCH, REFUSED, STALE, RolloutViewSet, service_errors, validated
+from rollout.models import Solution
 
 from .. import coverage, exports, selectors, services
 from ..choices import Level
@@ -142,11 +143,25 @@ class IntentAgreementViewSet(RolloutViewSet):
 
     def base_queryset(self):
         # Only the columns the answer shows: whole rows of the parties cost more to read.
+        # As plain lists (`to_attr`, read by IntentAgreementSerializer): a related manager
+        # and a queryset for each agreement and relation cost more than the rows.
         return IntentAgreement.objects.prefetch_related(
-            Prefetch("municipalities", Municipality.objects.only("pk", "number", "name")),
-            Prefetch("organisations", Organisation.objects.only("pk", "orgnr", "name")),
-            "solutions",
-            Prefetch("documents", AgreementDocument.objects.select_related("uploaded_by")),
+            Prefetch(
+                "municipalities",
+                Municipality.objects.only("pk", "number", "name"),
+                to_attr="municipality_list",
+            ),
+            Prefetch(
+                "organisations",
+                Organisation.objects.only("pk", "orgnr", "name"),
+                to_attr="organisation_list",
+            ),
+            Prefetch("solutions", Solution.objects.only("pk", "code"), to_attr="solution_list"),
+            Prefetch(
+                "documents",
+                AgreementDocument.objects.select_related("uploaded_by"),
+                to_attr="document_list",
+            ),
         ).order_by("-signed_date", "title", "pk")
 
     def service_save(self, request, data: dict, agreement=None, version=None):
