@@ -46,7 +46,9 @@ The modules:
 - `forecasting`: the pace, the projected date and the verdict;
 - `scopes`: the places a user may see, and the reads of the stored snapshots there (target
   statuses, the breakdown by place, the latest share per place);
-- `missing`: the organisations and municipalities that do not (yet) count.
+- `missing`: the organisations and municipalities that do not (yet) count, from the
+  current statuses; their grouped counts are cached until statuses or organisations
+  change (rollout.selectors.cached_figures), per query (so per scope and place).
 
 This package re-exports the names the rest of the project uses as `coverage.<name>`.
 """
