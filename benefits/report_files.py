@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
+from dataclasses import dataclass
 
 import xlsxwriter
 from django.template.loader import render_to_string
@@ -356,6 +357,7 @@ def to_csv_zip(report: Report) -> bytes:
 
 WIDE_TABLES = {"omrader"}  # printed on a landscape page
 TEXT_CAP = 20  # characters: longer text wraps in its column
+FIGURE = "n"  # the PDF's class of a figure column: right-aligned, kept on one line
 
 
 def column_widths(table: Table) -> list[float]:
@@ -374,14 +376,61 @@ def column_widths(table: Table) -> list[float]:
     return [round(100 * need / total, 2) for need in needs]
 
 
-def to_pdf(report: Report) -> bytes:
-    import weasyprint  # imported on use: pango is loaded with it
+def column_classes(table: Table) -> list[str]:
+    """Each column's class in the PDF: FIGURE for figures and dates, which are kept on one
+    line; "" for text, which wraps within its width. A figure column that holds text too
+    (a forecast's reason where no date can be projected) wraps like text, or the text
+    would run out of its column and off the page."""
+    return [
+        FIGURE
+        if column.kind != "text" and not any(isinstance(row[i], str) for row in table.rows)
+        else ""
+        for i, column in enumerate(table.columns)
+    ]
 
-    tables = [(table, column_widths(table)) for table in report.tables]
+
+@dataclass
+class PrintedTable:
+    """A table as the PDF prints it: its cells as text, each column's width and class."""
+
+    table: Table
+    widths: list[float]
+    classes: list[str]
+    rows: list[list[str]]
+    wide: bool
+
+    @classmethod
+    def of(cls, table: Table) -> PrintedTable:
+        kinds = [c.kind for c in table.columns]
+        return cls(
+            table=table,
+            widths=column_widths(table),
+            classes=column_classes(table),
+            rows=[[cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in table.rows],
+            wide=table.key in WIDE_TABLES,
+        )
+
+    @property
+    def header(self) -> list[tuple[str, str]]:
+        return list(zip([c.label for c in self.table.columns], self.classes, strict=True))
+
+    @property
+    def cells(self) -> list[list[tuple[str, str]]]:
+        return [list(zip(row, self.classes, strict=True)) for row in self.rows]
+
+
+def pdf_html(report: Report) -> str:
+    """The HTML the PDF is printed from."""
     charts = [
         (trend, trend_svg(trend, 400, 150, ticks=(0, 0.5, 1.0), months=4))
         for trend in report.trends
     ]
-    context = {"report": report, "charts": charts, "tables": tables, "wide": WIDE_TABLES}
-    html = render_to_string("benefits/report_pdf.html", context)
-    return weasyprint.HTML(string=html).write_pdf()
+    tables = [PrintedTable.of(table) for table in report.tables]
+    context = {"report": report, "charts": charts, "tables": tables}
+    return render_to_string("benefits/report_pdf.html", context)
+
+
+def to_pdf(report: Report) -> bytes:
+    import weasyprint  # imported on use: pango is loaded with it
+
+    return weasyprint.HTML(string=pdf_html(report)).write_pdf()

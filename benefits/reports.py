@@ -9,6 +9,7 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +20,7 @@ from actors.choices import Role
 from actors.models import HealthTrust, Municipality, Organisation
 from rollout.choices import ADOPTED_STATUSES, Answer, ReportStatus, Status
 from rollout.models import AreaRollout, ReadinessAnswer, RolloutStatus, Solution, StatusChange
+from rollout.selectors import cached_figures
 
 from . import coverage, selectors
 from .choices import Level
@@ -118,6 +120,8 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     # statuses and recent changes through the (solution, status) and (solution,
     # effective_date) indexes instead of scanning the statuses and the whole history.
     every_solution = [s.pk for s in adoption.solutions]
+    # What the cached counts name besides their SQL: the solutions' names and order.
+    named = [(s.pk, s.name, s.sort_order) for s in adoption.solutions]
     changes_here = _at_place(StatusChange.objects.visible_to(user), place, "organisation__")
     titles = {
         NATIONAL: _("National status report"),
@@ -142,10 +146,10 @@ def build(user, kind: str, place: coverage.ScopeRef, since: datetime.date, progr
     if kind != MUNICIPALITY:
         sections.append(lambda: _areas(user, place))
     sections += [
-        lambda: _status_changes(changes_here.filter(solution__in=every_solution), since),
+        lambda: _status_changes(changes_here.filter(solution__in=every_solution), since, named),
         lambda: _areas_started(user, place, since),
         lambda: _agreements_signed(user, place, since),
-        lambda: _blocking_reasons(statuses_here.filter(solution__in=every_solution)),
+        lambda: _blocking_reasons(statuses_here.filter(solution__in=every_solution), named),
         lambda: _unmet_prerequisites(user, place),
     ]
     if kind == NATIONAL:
@@ -177,6 +181,18 @@ def _at_place(qs, place: coverage.ScopeRef, organisation: str = ""):
     return qs
 
 
+def _counted(name: str, querysets: list, compute, *parts):
+    """compute() from the cache of counted figures (rollout.selectors.cached_figures, whose
+    version every change of statuses, their history or organisations replaces) when it
+    holds it for the SQL of `querysets` (the user's scope and the place) and `parts`
+    (whatever else compute reads); a count that reads anything else must not come here."""
+    try:
+        sqls = [qs.query.sql_with_params() for qs in querysets]
+    except EmptyResultSet:  # nothing visible
+        return compute()
+    return cached_figures(f"report-{name}", (sqls, *parts), compute)
+
+
 @dataclass
 class Adoption:
     """What the solution tables count, read once: the solutions (with the organisation
@@ -197,12 +213,16 @@ class Adoption:
 
 def _adoption(organisations, statuses) -> Adoption:
     solutions = list(Solution.objects.prefetch_related("organisation_types"))
+    ids = [s.pk for s in solutions]
     adopted = statuses.filter(status__in=ADOPTED_STATUSES)
-    return Adoption(
-        solutions=solutions,
-        totals=dict(organisations.values_list("type_id").annotate(n=Count("id")).order_by()),
-        adopted=selectors.solutions_in_use(adopted, [s.pk for s in solutions]),
+    per_type = organisations.values_list("type_id").annotate(n=Count("id")).order_by()
+    totals, in_use = _counted(
+        "adoption",
+        [per_type, adopted],
+        lambda: (dict(per_type), selectors.solutions_in_use(adopted, ids)),
+        ids,
     )
+    return Adoption(solutions=solutions, totals=totals, adopted=in_use)
 
 
 def _solutions(adoption: Adoption) -> Table:
@@ -347,9 +367,10 @@ def _areas(user, place: coverage.ScopeRef) -> Table:
     return table
 
 
-def _status_changes(changes, since: datetime.date) -> Table:
-    """The history at the place since the day, counted per solution and new status."""
-    rows = (
+def _status_changes(changes, since: datetime.date, named: list) -> Table:
+    """The history at the place since the day, counted per solution and new status
+    (`named`: the solutions' id, name and order, which the rows name and follow)."""
+    grouped = (
         changes.filter(effective_date__gte=since)
         .values_list("solution__name", "to_status")
         .annotate(n=Count("id"))
@@ -360,6 +381,7 @@ def _status_changes(changes, since: datetime.date) -> Table:
         _("Status changes since %(d)s") % {"d": since.strftime("%d.%m.%Y")},
         [Column(_("Solution")), Column(_("New status")), Column(_("Changes"), "int")],
     )
+    rows = _counted("changes", [grouped], lambda: list(grouped), named)
     table.rows = [[name, str(Status(status).label), n] for name, status, n in rows]
     return table
 
@@ -428,8 +450,10 @@ def blocking_reasons(organisations) -> Table:
     return _blocking_reasons(RolloutStatus.objects.filter(organisation__in=organisations))
 
 
-def _blocking_reasons(statuses) -> Table:
-    rows = (
+def _blocking_reasons(statuses, named: list | None = None) -> Table:
+    """The most common reasons for blocked statuses; from the cache of counted figures when
+    `named` (the solutions' id, name and order, which the rows name) is given."""
+    grouped = (
         statuses.filter(status=Status.BLOCKED)
         .values_list("solution__name", "reason")
         .annotate(n=Count("id"))
@@ -440,6 +464,10 @@ def _blocking_reasons(statuses) -> Table:
         _("Most common blocking reasons"),
         [Column(_("Solution")), Column(_("Reason")), Column(_("Organisations"), "int")],
     )
+    if named is None:
+        rows = list(grouped)
+    else:
+        rows = _counted("blocked", [grouped], lambda: list(grouped), named)
     table.rows = [list(r) for r in rows]
     return table
 
