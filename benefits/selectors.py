@@ -941,7 +941,10 @@ def _late_starts(
     early enough baseline are dropped from them), and the starts of the organisations
     with a baseline."""
     starts = changes.values("organisation_id").annotate(start=Min("effective_date")).order_by()
-    sql, params = starts.query.sql_with_params()
+    try:
+        sql, params = starts.query.sql_with_params()
+    except EmptyResultSet:  # a benefit without solutions
+        return 0, []
     organisation, start = (connection.ops.quote_name(c) for c in ("organisation_id", "start"))
     with_baseline = sorted(baselines)
     among = f" OR {organisation} IN ({', '.join(['%s'] * len(with_baseline))})"

@@ -85,6 +85,7 @@ def world(nat, directorate):
     started at different days, with baselines in time, too late, returned or none."""
     both, kj = benefit("Begge", [KJ, PLL]), benefit("Bare kjernejournal", [KJ])
     benefit("Uten nullpunkt", [KJ], required=False)
+    benefit("Uten løsning", [])  # needs a baseline, but names no solution yet
     o = [OrganisationFactory(municipality__number="4601", name=f"Bergen {i}") for i in range(7)]
     tromso = OrganisationFactory(municipality__number="5501", name="Tromsø 0")
     start(nat, o[0], KJ, Status.IN_USE, D(2022, 1, 1))  # no baseline
