@@ -242,26 +242,28 @@ def _link(organisations) -> None:
 
 def _mark_waiting(target: CoverageTarget, organisations) -> None:
     """Set `waiting_for` on each organisation: the required solutions (prerequisites) not
-    yet in use there. One query for the page."""
+    yet in use there. Two queries: the required solutions with their types, and the
+    statuses of the page."""
     organisations = list(organisations)
-    required = [
-        (r, {t.pk for t in r.organisation_types.all()})
-        for r in target.solution.requires.prefetch_related("organisation_types")
-    ]
+    required: dict[int, tuple[str, set]] = {}  # {solution id: (short name, type ids)}
+    for pk, name, type_id in target.solution.requires.values_list(
+        "pk", "short_name", "organisation_types"
+    ):
+        required.setdefault(pk, (name, set()))[1].add(type_id)
     in_use = set()
     if required:
         in_use = set(
             RolloutStatus.objects.filter(
                 organisation__in=[o.pk for o in organisations],
-                solution__in=[r.pk for r, _types in required],
+                solution__in=list(required),
                 status=Status.IN_USE,
             ).values_list("organisation_id", "solution_id")
         )
     for o in organisations:
         o.waiting_for = [
-            r.short_name
-            for r, types in required
-            if o.type_id in types and (o.pk, r.pk) not in in_use
+            name
+            for pk, (name, types) in required.items()
+            if o.type_id in types and (o.pk, pk) not in in_use
         ]
 
 

@@ -272,3 +272,31 @@ def test_the_jobs_shown_are_the_latest_and_the_unfinished_of_the_week(db, make_u
     assert [j.pk for j in _jobs(user)] == [latest, *failures[::-1][:5]]
     running = job(Job.State.RUNNING, 0)
     assert [j.pk for j in _jobs(user)] == [running, *failures[::-1][:5]]
+
+
+def test_each_organisation_not_counted_says_which_required_solution_it_waits_for(
+    registry, make_user
+):
+    sfm = Solution.objects.get(code="sfm")
+    ready = registry["5501", "fastlegekontor"][1]
+    status_history_load(
+        user=SYSTEM_USER, changes=[HistoryEntry(ready.pk, sfm.pk, "i_bruk", D(2025, 2, 1))]
+    )
+    target = CoverageTarget.objects.get(code="pll-prioriterte-aktorer")
+    response = client_for(make_user("directorate")).get(detail(target.code))
+    rows = list(response.context["page"])
+    assert rows
+    for o in rows:
+        expected = [
+            r.short_name
+            for r in target.solution.requires.all()
+            if r.organisation_types.filter(pk=o.type_id).exists()
+            and not RolloutStatus.objects.filter(
+                organisation_id=o.pk, solution=r, status=Status.IN_USE
+            ).exists()
+        ]
+        assert o.waiting_for == expected, o.name
+    waiting = {o.pk: o.waiting_for for o in rows}
+    assert waiting[ready.pk] == []
+    assert waiting[registry["5501", "fastlegekontor"][2].pk] == ["SFM"]
+    assert "Venter på at SFM er i bruk" in response.content.decode()
