@@ -860,13 +860,17 @@ def missing_baselines(user, limit: int = 200) -> list[dict]:
     return sorted(rows, key=lambda r: (r["benefit"].pk, r["start"]))[:limit]
 
 
-def missing_baseline_groups(user, shown: int) -> list[dict]:
+def missing_baseline_groups(user, shown: int, benefits=None) -> list[dict]:
     """missing_baselines per benefit that needs a baseline and has any: how many in all
     (`count`) and the `shown` that started earliest (`rows`). Who started when is counted in
     the database and cached (rollout.selectors.cached_figures: the version follows the
     status history and organisations; the key names the scope, the benefits' solutions and
-    every baseline it was counted with); only the organisations of the shown rows are read."""
-    benefits = list(Benefit.objects.filter(baseline_required=True).prefetch_related("solutions"))
+    every baseline it was counted with); only the organisations of the shown rows are read.
+    `benefits`: every benefit with its solutions, in their order, when the caller has read
+    them."""
+    if benefits is None:
+        benefits = Benefit.objects.filter(baseline_required=True).prefetch_related("solutions")
+    benefits = [b for b in benefits if b.baseline_required]
     solutions = {b.pk: sorted(s.pk for s in b.solutions.all()) for b in benefits}
     baselines: dict[int, dict[int, datetime.date]] = defaultdict(dict)
     for benefit_id, organisation_id, first in (

@@ -460,7 +460,7 @@ def overview(request):
     )
     scope = scoping.scope_for(user)
     # Counted in full, listed in part.
-    missing_groups = selectors.missing_baseline_groups(user, MISSING_SHOWN)
+    missing_groups = selectors.missing_baseline_groups(user, MISSING_SHOWN, benefits)
     return render(
         request,
         "benefits/overview.html",
