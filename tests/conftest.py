@@ -5,8 +5,10 @@ fail instead when CI=true, so CI can never pass without really exercising them; 
 tests likewise need Debian's chromium (tests/browser/).
 """
 
+import copy
 import os
 import shutil
+import uuid
 
 import pytest
 from django.conf import settings
@@ -88,6 +90,18 @@ def _celery_in_process():
     celery_eager(True)
     yield
     celery_eager(True)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test reads and writes the cache under a key prefix of its own. The cached
+    figures (rollout.selectors.cached_figures, the matrix) are keyed by the query and a
+    version that moves on commit; a test's transaction is rolled back, never committed, and
+    the other xdist process shares the Redis database, so without this one test could be
+    answered with figures another counted on other rows."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches  # Django's test signals reset the cache handlers
 
 
 @pytest.fixture(autouse=True)

@@ -54,3 +54,12 @@ def test_unit_tests_run_tasks_in_process_even_with_a_broker(db):
     from benefits.tasks import purge_report_files
 
     assert isinstance(purge_report_files.delay(), EagerResult)
+
+
+def test_each_test_has_a_cache_namespace_of_its_own():
+    """tests/conftest.py gives every test its own cache key prefix (see _own_cache_namespace)."""
+    from django.core.cache import cache
+
+    assert cache.key_prefix.startswith("test-")
+    cache.set("figures", 1)
+    assert cache.get("figures") == 1
