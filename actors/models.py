@@ -170,7 +170,10 @@ class MunicipalityVersion(models.Model):
     """A municipality's number, name and county for a period (both ends inclusive)."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="versions"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("municipality"),
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -198,7 +201,10 @@ class MunicipalityPopulation(models.Model):
     """Residents on 1 January of a year, in the structure of that year (SSB 07459)."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="populations"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="populations",
+        verbose_name=_("municipality"),
     )
     year = models.PositiveSmallIntegerField(_("year"))
     population = models.PositiveIntegerField(_("population"))
@@ -225,10 +231,16 @@ class Catchment(models.Model):
     """
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.CASCADE, related_name="catchments"
+        Municipality,
+        on_delete=models.CASCADE,
+        related_name="catchments",
+        verbose_name=_("municipality"),
     )
     health_trust = models.ForeignKey(
-        HealthTrust, on_delete=models.PROTECT, related_name="catchments"
+        HealthTrust,
+        on_delete=models.PROTECT,
+        related_name="catchments",
+        verbose_name=_("health trust"),
     )
     # The share of the municipality's residents in the trust's catchment (1 except Oslo),
     # and those residents in the municipality's latest population year.
@@ -399,8 +411,10 @@ class Organisation(models.Model):
     is_synthetic = models.BooleanField(
         _("synthetic"), default=False, help_text=_("Generated demo data, not a real organisation.")
     )
-    search_text = models.CharField(max_length=300, editable=False, db_index=True, default="")
-    version = models.PositiveIntegerField(default=1, editable=False)
+    search_text = models.CharField(
+        _("search text"), max_length=300, editable=False, db_index=True, default=""
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -640,7 +654,9 @@ class User(AbstractUser):
 class Notification(models.Model):
     """A message to a user (also e-mailed): what happened and where to look."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("user")
+    )
     text = models.CharField(_("message"), max_length=500)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
@@ -685,7 +701,12 @@ class Job(models.Model):
     message = models.CharField(_("message"), max_length=500, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -770,7 +791,9 @@ class ReminderSent(models.Model):
     throttle reads `sent_at`, so a rewritten row would let a reminder go twice or never;
     a user who was reminded is deactivated, not deleted (PROTECT)."""
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reminders")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="reminders", verbose_name=_("user")
+    )
     kind = models.CharField(_("kind"), max_length=40)
     items = models.JSONField(_("what was due"), default=list)
     sent_at = models.DateTimeField(_("sent"), auto_now_add=True)

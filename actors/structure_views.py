@@ -24,9 +24,10 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Change list (CSV)"),
         help_text=gettext_lazy(
-            "The columns of SSB's change lists: old_kommunenummer, old_navn, new_kommunenummer, "
-            "new_navn, change (renumbered, renamed, split, merged, boundary_adjustment); for a "
-            "split also andel, the share of the residents each part gets."
+            "The columns of SSB's change lists: «old_kommunenummer», «old_navn», "
+            "«new_kommunenummer», «new_navn», «change» («renumbered», «renamed», «split», "
+            "«merged», «boundary_adjustment»); for a split also «andel», the share of the "
+            "residents each part gets."
         ),
     )
     effective = forms.DateField(

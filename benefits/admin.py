@@ -1,8 +1,11 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from actors.admin import ReadOnlyAdmin
+from rollout.choices import STATUS_ORDER, Status
 
 from . import services
 from .models import (
@@ -46,7 +49,40 @@ class BenefitReportAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "benefit"]
 
 
+class PercentField(forms.DecimalField):
+    """A share (0.800) shown and typed as a percentage (80 or 80,5)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            min_value=Decimal("0.1"),
+            max_value=Decimal("100"),
+            max_digits=4,
+            decimal_places=1,
+            localize=True,
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):  # the stored share; typed text is shown as typed
+            return (value * 100).quantize(Decimal("0.1")).normalize()
+        return super().prepare_value(value)
+
+    def clean(self, value):
+        percent = super().clean(value)
+        return None if percent is None else (percent / 100).quantize(Decimal("0.001"))
+
+
 class TargetAdminForm(forms.ModelForm):
+    achieved_statuses = forms.TypedMultipleChoiceField(
+        label=_("achieved statuses"),
+        choices=[(s, Status(s).label) for s in STATUS_ORDER],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The rollout statuses that count as achieved."),
+    )
+    threshold = PercentField(
+        label=_("threshold (%)"),
+        help_text=_("The share to reach, in per cent, e.g. 80."),
+    )
     change_reason = forms.CharField(
         label=_("Reason for the change"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -60,6 +96,10 @@ class TargetAdminForm(forms.ModelForm):
             "achieved_statuses", "denominator", "municipality_rule", "threshold", "deadline",
             "per_area", "sort_order", "is_active",
         ]  # fmt: skip
+
+    def clean_achieved_statuses(self):
+        chosen = set(self.cleaned_data["achieved_statuses"])
+        return [s for s in STATUS_ORDER if s in chosen]  # stored in the display order
 
 
 @admin.register(CoverageTarget)

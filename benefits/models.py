@@ -60,9 +60,9 @@ class IntentAgreement(models.Model):
     contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_MUNICIPALITY = ("municipalities", "organisations__municipality")
@@ -93,19 +93,30 @@ AGREEMENT_TERMS = ("municipalities", "organisations", "solutions")
 class AgreementChange(models.Model):
     """Append-only record of who changed an agreement, when and what."""
 
-    agreement = models.ForeignKey(IntentAgreement, on_delete=models.PROTECT, related_name="changes")
-    changed_at = models.DateTimeField(auto_now_add=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    agreement = models.ForeignKey(
+        IntentAgreement,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        verbose_name=_("agreement"),
     )
-    summary = models.TextField()
+    changed_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    summary = models.TextField(_("summary"))
     # What the change did to the agreement's parties and solutions, by field:
     # {"municipalities": {"added": [pk, ...], "removed": [pk, ...]}, ...}. Empty when it
     # changed none of them (and on the "Created" entry). Past agreement coverage replays
     # it backwards (benefits.selectors.agreement_terms_on).
-    details = models.JSONField(default=dict, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("agreement change")
+        verbose_name_plural = _("agreement changes")
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
@@ -117,7 +128,10 @@ class AgreementDocument(models.Model):
     the current version, which stays listed and downloadable; files are never dropped."""
 
     agreement = models.ForeignKey(
-        IntentAgreement, on_delete=models.PROTECT, related_name="documents"
+        IntentAgreement,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("agreement"),
     )
     file = models.FileField(_("file"), upload_to="agreements/")
     file_name = models.CharField(_("file name"), max_length=200)
@@ -158,9 +172,9 @@ class AgreementDocument(models.Model):
 class BenefitGoal(models.Model):
     """One of the five benefit goals (delmål) of steg 2."""
 
-    code = models.SlugField(unique=True)
+    code = models.SlugField(_("code"), unique=True)
     name = models.CharField(_("name"), max_length=200)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         ordering = ["sort_order"]
@@ -172,7 +186,9 @@ class BenefitGoal(models.Model):
 
 
 class Benefit(models.Model):
-    goal = models.ForeignKey(BenefitGoal, on_delete=models.PROTECT, related_name="benefits")
+    goal = models.ForeignKey(
+        BenefitGoal, on_delete=models.PROTECT, related_name="benefits", verbose_name=_("goal")
+    )
     name = models.CharField(_("benefit"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     indicator = models.CharField(_("indicator"), max_length=200)
@@ -189,7 +205,7 @@ class Benefit(models.Model):
         _("target value"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     target_date = models.DateField(_("target date"), null=True, blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["goal__sort_order", "name"]
@@ -209,9 +225,14 @@ class BenefitReport(ReviewedReport):
     directorate or a coordinator for the area (actors/review.py,
     benefits.services.BENEFIT_REVIEW)."""
 
-    benefit = models.ForeignKey(Benefit, on_delete=models.PROTECT, related_name="reports")
+    benefit = models.ForeignKey(
+        Benefit, on_delete=models.PROTECT, related_name="reports", verbose_name=_("benefit")
+    )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="benefit_reports"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="benefit_reports",
+        verbose_name=_("municipality"),
     )
     organisation = models.ForeignKey(
         Organisation,
@@ -220,6 +241,7 @@ class BenefitReport(ReviewedReport):
         blank=True,
         related_name="benefit_reports",
         help_text=_("Empty when the municipality reports for itself as a whole."),
+        verbose_name=_("organisation"),
     )
     kind = models.CharField(_("measurement"), max_length=20, choices=MeasurementKind)
     period_start = models.DateField(_("period from"))
@@ -229,10 +251,14 @@ class BenefitReport(ReviewedReport):
     evidence = models.TextField(_("evidence"), blank=True)
     attachment = models.FileField(_("attachment (PDF)"), upload_to="benefit-reports/", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_MUNICIPALITY = "municipality"
@@ -300,7 +326,7 @@ class CoverageTarget(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["sort_order", "deadline", "name"]
@@ -347,7 +373,11 @@ class CoverageSnapshot(models.Model):
     # No index of its own: snapshot_unique begins with the target (one index less to
     # write for every snapshot row; a back-fill writes a million).
     target = models.ForeignKey(
-        CoverageTarget, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+        CoverageTarget,
+        on_delete=models.CASCADE,
+        related_name="snapshots",
+        db_index=False,
+        verbose_name=_("target"),
     )
     day = models.DateField(_("date"))
     level = models.CharField(_("level"), max_length=20, choices=Level)

@@ -86,7 +86,7 @@ class Solution(models.Model):
         validators=SHARE,
         help_text=_("Share of an area's actors that must be covered by an intention agreement."),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -101,19 +101,32 @@ class Solution(models.Model):
 class PhaseChange(models.Model):
     """Append-only: every change of a national or area phase."""
 
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="phase_changes")
-    health_trust = models.ForeignKey(
-        HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="phase_changes", verbose_name=_("solution")
     )
-    from_phase = models.CharField(max_length=30, choices=Phase)
-    to_phase = models.CharField(max_length=30, choices=Phase)
-    note = models.TextField(blank=True)
-    changed_at = models.DateTimeField(auto_now_add=True)
+    health_trust = models.ForeignKey(
+        HealthTrust,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("health trust"),
+    )
+    from_phase = models.CharField(_("from phase"), max_length=30, choices=Phase)
+    to_phase = models.CharField(_("to phase"), max_length=30, choices=Phase)
+    note = models.TextField(_("note"), blank=True)
+    changed_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
 
     class Meta:
+        verbose_name = _("phase change")
+        verbose_name_plural = _("phase changes")
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
@@ -123,7 +136,9 @@ class PhaseChange(models.Model):
 class AreaRollout(models.Model):
     """The rollout of an area-wise solution (PLL) in one health-trust area."""
 
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="areas")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="areas", verbose_name=_("solution")
+    )
     health_trust = models.ForeignKey(
         HealthTrust, on_delete=models.PROTECT, related_name="rollouts", verbose_name=_("area")
     )
@@ -133,8 +148,8 @@ class AreaRollout(models.Model):
     decision_date = models.DateField(_("start decision date"), null=True, blank=True)
     decision_reference = models.CharField(_("decision reference"), max_length=100, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_HEALTH_TRUST = "health_trust"
@@ -158,18 +173,27 @@ class RolloutStatus(models.Model):
     """The current status of one organisation for one solution. No row means not started."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="rollout_statuses"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="rollout_statuses",
+        verbose_name=_("organisation"),
     )
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="statuses")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="statuses", verbose_name=_("solution")
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status, default=Status.NOT_STARTED
     )
     reason = models.TextField(_("reason"), blank=True)
     effective_date = models.DateField(_("date"))
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -193,9 +217,14 @@ class StatusChange(models.Model):
     (triggers in migration 0002, for PostgreSQL and SQLite) and TRUNCATE (0006)."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="status_changes"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        verbose_name=_("organisation"),
     )
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="changes")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="changes", verbose_name=_("solution")
+    )
     from_status = models.CharField(_("from"), max_length=20, choices=Status)
     to_status = models.CharField(_("to"), max_length=20, choices=Status)
     reason = models.TextField(_("reason"), blank=True)
@@ -247,10 +276,12 @@ class StatusChange(models.Model):
 class Prerequisite(models.Model):
     """A readiness checklist item for a solution (forutsetning)."""
 
-    solution = models.ForeignKey(Solution, on_delete=models.CASCADE, related_name="prerequisites")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.CASCADE, related_name="prerequisites", verbose_name=_("solution")
+    )
     text = models.CharField(_("prerequisite"), max_length=250)
     scope = models.CharField(_("about"), max_length=20, choices=PrerequisiteScope)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         ordering = ["solution", "sort_order", "id"]
@@ -264,9 +295,14 @@ class Prerequisite(models.Model):
 class RecordSystemSupport(models.Model):
     """Whether a record system (through its vendor) supports a solution."""
 
-    solution = models.ForeignKey(Solution, on_delete=models.CASCADE, related_name="support")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.CASCADE, related_name="support", verbose_name=_("solution")
+    )
     record_system = models.ForeignKey(
-        RecordSystem, on_delete=models.CASCADE, related_name="solution_support"
+        RecordSystem,
+        on_delete=models.CASCADE,
+        related_name="solution_support",
+        verbose_name=_("record system"),
     )
     support = models.CharField(_("support"), max_length=20, choices=VendorSupport)
     expected_date = models.DateField(_("expected"), null=True, blank=True)
@@ -287,15 +323,23 @@ class ReadinessReport(ReviewedReport):
     """A municipality's readiness report for one solution (beredskapsrapport), reviewed
     by a coordinator for the area (actors/review.py, rollout.services.READINESS_REVIEW)."""
 
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="reports")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="reports", verbose_name=_("solution")
+    )
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="readiness_reports"
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="readiness_reports",
+        verbose_name=_("municipality"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
     SCOPE_MUNICIPALITY = "municipality"
@@ -313,16 +357,27 @@ class ReadinessReport(ReviewedReport):
 
 
 class ReadinessAnswer(models.Model):
-    report = models.ForeignKey(ReadinessReport, on_delete=models.CASCADE, related_name="answers")
-    prerequisite = models.ForeignKey(Prerequisite, on_delete=models.PROTECT, related_name="+")
+    report = models.ForeignKey(
+        ReadinessReport, on_delete=models.CASCADE, related_name="answers", verbose_name=_("report")
+    )
+    prerequisite = models.ForeignKey(
+        Prerequisite, on_delete=models.PROTECT, related_name="+", verbose_name=_("prerequisite")
+    )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("organisation"),
     )
     answer = models.CharField(_("answer"), max_length=20, choices=Answer, blank=True)
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     expected_date = models.DateField(_("expected date"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("readiness answer")
+        verbose_name_plural = _("readiness answers")
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "prerequisite", "organisation"], name="answer_unique"
@@ -344,7 +399,7 @@ class GovernanceSchedule(models.Model):
     programme = models.CharField(_("programme"), max_length=200, unique=True, default=PROGRAMME)
     cadence = models.CharField(_("cadence"), max_length=20, choices=Cadence)
     first_date = models.DateField(_("first point"))
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("decision-point schedule")
@@ -370,10 +425,15 @@ class DecisionPoint(models.Model):
     summary = models.TextField(_("summary"), blank=True)
     scope_until_next = models.TextField(_("scope until the next point"), blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]
@@ -391,14 +451,22 @@ class Decision(models.Model):
     is corrected by a later one, never rewritten."""
 
     decision_point = models.ForeignKey(
-        DecisionPoint, on_delete=models.PROTECT, related_name="decisions"
+        DecisionPoint,
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        verbose_name=_("decision point"),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=DecisionKind)
     text = models.TextField(_("decision"))
     reason = models.TextField(_("reason"), blank=True)
     cost_benefit_note = models.TextField(_("cost and benefit"), blank=True)
     solution = models.ForeignKey(
-        Solution, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Solution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("solution"),
     )
     health_trust = models.ForeignKey(
         HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -406,9 +474,12 @@ class Decision(models.Model):
     )  # fmt: skip
     effective_date = models.DateField(_("takes effect"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
-    decided_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), auto_now_add=True)
 
     class Meta:
         ordering = ["decision_point", "id"]
@@ -432,13 +503,27 @@ class ChangeLogEntry(models.Model):
         _("concerns"), max_length=200, blank=True, help_text=_("E.g. a target or solution code.")
     )
     decision_point = models.ForeignKey(
-        DecisionPoint, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+        DecisionPoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("decision point"),
     )
     decision = models.ForeignKey(
-        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("decision"),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
@@ -459,7 +544,9 @@ class CutListItem(models.Model):
     justification = models.TextField(_("justification"))
     cost_consequence = models.TextField(_("consequence for cost"), blank=True)
     benefit_consequence = models.TextField(_("consequence for benefit"), blank=True)
-    solution = models.ForeignKey(Solution, on_delete=models.PROTECT, related_name="cut_items")
+    solution = models.ForeignKey(
+        Solution, on_delete=models.PROTECT, related_name="cut_items", verbose_name=_("solution")
+    )
     health_trust = models.ForeignKey(
         HealthTrust, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("area"),
@@ -468,10 +555,15 @@ class CutListItem(models.Model):
         _("status"), max_length=20, choices=CutStatus, default=CutStatus.PROPOSED
     )
     decision = models.ForeignKey(
-        Decision, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decision"),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["solution", "title"]
@@ -517,7 +609,7 @@ class Dependency(models.Model):
         verbose_name=_("areas"),
         help_text=_("Empty: every area."),
     )
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         ordering = ["expected_date", "name"]
@@ -551,7 +643,7 @@ class IntegrityCheckRun(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("started by"),
     )  # fmt: skip
     finding_count = models.PositiveIntegerField(_("findings"), default=0)
     counts = models.JSONField(_("findings by kind"), default=dict, blank=True)

@@ -2,6 +2,7 @@
 and of who is missing, query counts, starting a recomputation and following its job."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -241,10 +242,10 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
         "solution": target.solution_id,
         "unit": target.unit,
         "organisation_types": list(target.organisation_types.values_list("pk", flat=True)),
-        "achieved_statuses": '["i_bruk", "blokkert"]',
+        "achieved_statuses": ["blokkert", "i_bruk"],
         "denominator": target.denominator,
         "municipality_rule": target.municipality_rule,
-        "threshold": "0.800",
+        "threshold": "80",
         "deadline": "2024-12-31",
         "sort_order": target.sort_order,
         "is_active": "on",
@@ -256,7 +257,9 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
         response = admin.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     target.refresh_from_db()
+    # ticked statuses are stored in the display order; the percentage as a share
     assert target.version == 2 and target.achieved_statuses == ["i_bruk", "blokkert"]
+    assert target.threshold == Decimal("0.800")
     latest = CoverageSnapshot.objects.filter(target=target, level=Level.NATION).latest("day")
     assert (latest.day, latest.numerator, latest.denominator) == (TODAY, 4, 6)
     job = Job.objects.filter(kind=Job.Kind.COVERAGE_BACKFILL).latest("id")
@@ -265,9 +268,22 @@ def test_an_administrator_changes_a_target_and_its_history_is_rebuilt(
 
     entry = ChangeLogEntry.objects.get(subject=target.code)
     assert entry.kind == "resultatmal" and entry.reason == "Blokkerte teller med i overgangen"
-    data["achieved_statuses"] = '["flying"]'
+    page = admin.get(url).content.decode()
+    assert 'type="checkbox" name="achieved_statuses" value="i_bruk"' in page
+    assert 'name="threshold" value="80"' in page
+    data["achieved_statuses"] = ["flying"]
     response = admin.post(url, data)
     assert response.status_code == 200 and "flying" in response.content.decode()
+    data["achieved_statuses"], data["threshold"] = ["i_bruk"], "80,5"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin.post(url, data).status_code == 302
+    target.refresh_from_db()
+    assert target.threshold == Decimal("0.805") and target.achieved_statuses == ["i_bruk"]
+    data["threshold"] = "0,05"
+    response = admin.post(url, data)
+    assert response.status_code == 200 and 'name="threshold" value="0,05"' in (
+        response.content.decode()
+    )
 
 
 def test_a_coordinator_of_one_oslo_area_sees_only_its_own_oslo_organisations(db, make_user):
