@@ -53,13 +53,16 @@ NEEDS_PREREQUISITES = {S.TRIAL, S.IN_USE}
 # Counted as technically ready (for readiness verdicts) and as adopted.
 READY_STATUSES = {S.TECHNICALLY_READY, S.TRIAL, S.IN_USE}
 ADOPTED_STATUSES = {S.IN_USE}
-# Display order and colours (charts, badges).
+# Display order and colours (charts, bars, legends). The colours follow Okabe and Ito's
+# palette for colour-blind readers, darkened where needed: every pair stays apart (CIELAB
+# distance at least 15) also as people with protanopia, deuteranopia or tritanopia see them
+# (tests/rollout/test_status_colours.py), and the legend and the counts name each status.
 STATUS_ORDER = [S.IN_USE, S.TRIAL, S.TECHNICALLY_READY, S.PLANNING, S.NOT_STARTED, S.BLOCKED,
                 S.STOPPED, S.NOT_RELEVANT]  # fmt: skip
 STATUS_COLOURS = {
-    S.IN_USE: "#1b8a5a", S.TRIAL: "#5fb98a", S.TECHNICALLY_READY: "#12639e",
-    S.PLANNING: "#8fb5d8", S.NOT_STARTED: "#c9d1da", S.BLOCKED: "#b3261e",
-    S.STOPPED: "#7a4a00", S.NOT_RELEVANT: "#e8e8e8",
+    S.IN_USE: "#007a5a", S.TRIAL: "#56b4e9", S.TECHNICALLY_READY: "#0050a0",
+    S.PLANNING: "#f0e442", S.NOT_STARTED: "#9a9a9a", S.BLOCKED: "#d55e00",
+    S.STOPPED: "#8a3b78", S.NOT_RELEVANT: "#ececec",
 }  # fmt: skip
 
 

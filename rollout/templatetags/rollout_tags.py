@@ -16,37 +16,55 @@ def status_badge(status, title=""):
     )
 
 
+def _swatch(status: str, size: int = 10) -> str:
+    return format_html(
+        '<svg class="swatch" width="{}" height="{}" aria-hidden="true"><rect width="{}" '
+        'height="{}" rx="2" fill="{}"/></svg>',
+        size,
+        size,
+        size,
+        size,
+        STATUS_COLOURS[status],
+    )
+
+
 @register.simple_tag
-def status_stack(counts: dict, total: int, height: int = 14):
-    """A 100-wide stacked bar of status counts, in the fixed status order."""
+def status_stack(counts: dict, total: int, height: int = 14, shown: bool = False):
+    """A 100-wide stacked bar of status counts, in the fixed status order, named in full for
+    screen readers; `shown`: the count of every status also written under the bar (a
+    swatch and the number, the status's name on hover; screen readers have the bar's
+    name), so no count needs a hover to be read."""
     if not total:
         return ""
-    x, parts = 0.0, []
+    x, parts, present = 0.0, [], []
     for status in STATUS_ORDER:
         n = counts.get(status, 0)
         if not n:
             continue
         width = 100 * n / total
-        parts.append(
-            (
-                f"{x:.3f}",
-                f"{width:.3f}",
-                height,
-                STATUS_COLOURS[status],
-                f"{Status(status).label}: {n}",
-            )
-        )
+        label = f"{Status(status).label}: {n}"
+        parts.append((f"{x:.3f}", f"{width:.3f}", height, STATUS_COLOURS[status], label))
+        present.append((status, n, label))
         x += width
     rects = format_html_join(
         "", '<rect x="{}" y="0" width="{}" height="{}" fill="{}"><title>{}</title></rect>', parts
     )
-    return format_html(
+    bar = format_html(
         '<svg class="stackbar" viewBox="0 0 100 {}" preserveAspectRatio="none" width="100%" '
-        'height="{}" role="img">{}</svg>',
+        'height="{}" role="img" aria-label="{}">{}</svg>',
         height,
         height,
+        ", ".join(label for _s, _n, label in present),
         rects,
     )
+    if not shown:
+        return bar
+    numbers = format_html_join(
+        "",
+        '<span title="{}">{}{}</span>',
+        ((label, _swatch(s), n) for s, n, label in present),
+    )
+    return format_html('{}<span class="stack-counts" aria-hidden="true">{}</span>', bar, numbers)
 
 
 @register.filter
@@ -70,7 +88,7 @@ def points(value, digits=1):
 def status_legend():
     items = format_html_join(
         "",
-        '<span><i class="swatch-{}"></i>{}</span>',
-        ((s, Status(s).label) for s in STATUS_ORDER),
+        "<span>{}{}</span>",
+        ((_swatch(s), Status(s).label) for s in STATUS_ORDER),
     )
     return format_html('<div class="legend">{}</div>', items)

@@ -221,4 +221,5 @@ def test_queries_and_html_do_not_grow_with_the_area(systems, coordinator, url, p
     grow(30)
     queries_many, size_many = measure(client, url, params, **extra)
     assert queries_many == queries_few
-    assert abs(size_many - size_few) < 300  # only the numbers grow
+    # only the numbers grow, and a status that appears is named once in its bar's label
+    assert abs(size_many - size_few) < 800
