@@ -9,7 +9,8 @@ files hold what the preview shows; only the formatting differs.
   (actors.exports): UTF-8 with a byte-order mark, `;`-separated, numbers unquoted with a
   decimal comma, shares as fractions (0,8174 is 81.74 %), dates as YYYY-MM-DD, text
   quoted and safe from formulas, as Excel in Norway opens a double-clicked file.
-- PDF: the preview's HTML (templates/benefits/report_pdf.html) printed by WeasyPrint.
+- PDF: laid out with ReportLab (benefits.report_pdf): A4 pages, a chart per target, each
+  table with its heading and note, turned pages for the wide tables.
 """
 
 from __future__ import annotations
@@ -17,18 +18,15 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
-from dataclasses import dataclass
 
 import xlsxwriter
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actors import exports
 
-from .charts import trend_svg
+from .report_pdf import to_pdf
 from .reports import Column, Report, Table, Trend
-from .templatetags.report_tags import cell
 
 XLSX, CSV, PDF = "xlsx", "csv", "pdf"
 FORMATS = (XLSX, CSV, PDF)
@@ -350,87 +348,3 @@ def to_csv_zip(report: Report) -> bytes:
         add(TRENDS_FILE, exports.csv_bytes(_trend_header(report.trends), trend_rows))
         archive.comment = f"{report.title} – {report.place.name}".encode()[:65535]
     return out.getvalue()
-
-
-# --- PDF ------------------------------------------------------------------------------
-
-
-WIDE_TABLES = {"omrader"}  # printed on a landscape page
-TEXT_CAP = 20  # characters: longer text wraps in its column
-FIGURE = "n"  # the PDF's class of a figure column: right-aligned, kept on one line
-
-
-def column_widths(table: Table) -> list[float]:
-    """Each column's share of the table's width in %, for the PDF's fixed table layout
-    (WeasyPrint does not then measure every cell twice, and a wide table keeps to its
-    page): in proportion to the column's longest cell as printed (text capped at
-    TEXT_CAP, so long texts wrap) or the longest word of its heading."""
-    needs = []
-    for i, column in enumerate(table.columns):
-        word = max((len(w) for w in column.label.split()), default=0)
-        longest = max((len(cell(row[i], column.kind)) for row in table.rows), default=0)
-        if column.kind != "text":
-            longest = round(longest * 1.5)  # digits are wider than the average letter
-        needs.append(max(word, min(longest, TEXT_CAP), 4) + 2)  # + 2: the padding
-    total = sum(needs)
-    return [round(100 * need / total, 2) for need in needs]
-
-
-def column_classes(table: Table) -> list[str]:
-    """Each column's class in the PDF: FIGURE for figures and dates, which are kept on one
-    line; "" for text, which wraps within its width. A figure column that holds text too
-    (a forecast's reason where no date can be projected) wraps like text, or the text
-    would run out of its column and off the page."""
-    return [
-        FIGURE
-        if column.kind != "text" and not any(isinstance(row[i], str) for row in table.rows)
-        else ""
-        for i, column in enumerate(table.columns)
-    ]
-
-
-@dataclass
-class PrintedTable:
-    """A table as the PDF prints it: its cells as text, each column's width and class."""
-
-    table: Table
-    widths: list[float]
-    classes: list[str]
-    rows: list[list[str]]
-    wide: bool
-
-    @classmethod
-    def of(cls, table: Table) -> PrintedTable:
-        kinds = [c.kind for c in table.columns]
-        return cls(
-            table=table,
-            widths=column_widths(table),
-            classes=column_classes(table),
-            rows=[[cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in table.rows],
-            wide=table.key in WIDE_TABLES,
-        )
-
-    @property
-    def header(self) -> list[tuple[str, str]]:
-        return list(zip([c.label for c in self.table.columns], self.classes, strict=True))
-
-    @property
-    def cells(self) -> list[list[tuple[str, str]]]:
-        return [list(zip(row, self.classes, strict=True)) for row in self.rows]
-
-
-def pdf_html(report: Report) -> str:
-    """The HTML the PDF is printed from."""
-    charts = [
-        (trend, trend_svg(trend, 400, 150, ticks=(0, 0.5, 1.0), months=4))
-        for trend in report.trends
-    ]
-    tables = [PrintedTable.of(table) for table in report.tables]
-    context = {"report": report, "charts": charts, "tables": tables}
-    return render_to_string("benefits/report_pdf.html", context)
-
-
-def to_pdf(report: Report) -> bytes:
-    import weasyprint  # imported on use: pango is loaded with it
-
-    return weasyprint.HTML(string=pdf_html(report)).write_pdf()

@@ -24,6 +24,7 @@ from benefits.templatetags.report_tags import cell
 from rollout.choices import ADOPTED_STATUSES
 from rollout.models import RolloutStatus, Solution
 from rollout.services import HistoryEntry, status_history_load
+from tests.benefits.test_report_pdf_layout import outside, text_runs
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,10 +281,15 @@ def check_pdf(report, case: Case) -> str:
     assert float(first.width) < float(first.height)  # the report starts upright
     raw = "\n".join(page.extract_text() for page in pdf.pages)
     text = squeeze(raw)
+    assert not outside(text_runs(data))  # every text within its page (issue 18)
 
     assert squeeze(report.title) in text and squeeze(report.place.name) in text
     for table in report.tables:
-        assert squeeze(table.title) in text
+        assert squeeze(table.title) in text and squeeze(table.note) in text
+        for column in table.columns if table.rows else []:  # every column's heading
+            assert squeeze(column.label) in text, column.label
+    if report.trends:
+        assert squeeze(gettext("Result targets over time")) in text
     for trend in report.trends:
         assert squeeze(trend.title) in text
     # The result target's row as the preview formats it, cell by cell:

@@ -1,17 +1,15 @@
 """Issue 17: the status report's counts over every status and its history come from the
 cache of counted figures (rollout.selectors.cached_figures) and are never stale nor
-another scope's; the PDF's lean print layout keeps every text within its page (issue 18)."""
+another scope's. (The PDF's layout: tests/benefits/test_report_pdf_layout.py.)"""
 
 import datetime
 
 import pytest
-import weasyprint
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from benefits import report_files, reports
-from benefits.reports import Column, Report, Table
+from benefits import reports
 from rollout import selectors, services
 from rollout.choices import Status
 from rollout.models import Solution
@@ -149,87 +147,3 @@ def test_the_report_is_counted_when_the_cache_is_down(directorate, contact, org_
         report, counted = _report(directorate)
     assert counted
     assert _in_use(report) >= 1
-
-
-# --- the PDF keeps to its pages -------------------------------------------------------
-
-
-def _wide_report() -> Report:
-    """A report with a figure column that holds text (a forecast's reason) and a landscape
-    table of many long-named target columns, as the national report has."""
-    targets = [f"Dokumentdeling: avtalespesialister, legevakt og ØHD/KAD {i}" for i in range(9)]
-    forecast = Table(
-        "resultatmal",
-        "Resultatmål",
-        [Column("Mål"), Column("Andel", "percent"), Column("Prognose", "date")],
-        rows=[
-            ["Kritisk informasjon: sykehjem og ØHD/KAD", 0.5, datetime.date(2027, 1, 31)],
-            [
-                "Kritisk informasjon: fastleger",
-                0.004,
-                "Ingen fremgang de siste tolv månedene: ingen dato kan anslås.",
-            ],
-        ],
-    )
-    areas = Table(
-        "omrader",
-        "Helseforetaksområder",
-        [
-            Column("Område"),
-            Column("Regionalt helseforetak"),
-            Column("PLL-fase"),
-            Column("Planlagt oppstart", "date"),
-            Column("Startet", "date"),
-            *[Column(t, "percent") for t in targets],
-        ],
-        rows=[
-            [
-                f"Akershus universitetssykehus HF {i}",
-                "Helse Sør-Øst RHF",
-                "Begrenset bredding",
-                datetime.date(2027, 9, 1),
-                datetime.date(2023, 4, 17),
-                *[1.0 for _t in targets],
-            ]
-            for i in range(4)
-        ],
-    )
-    return Report(
-        kind=reports.NATIONAL,
-        title="Nasjonal statusrapport",
-        place=reports.coverage.ScopeRef("nation", 0, "nation", "Hele landet"),
-        since=SINCE,
-        generated_at=datetime.datetime(2026, 12, 3, 10, 5, tzinfo=datetime.UTC),
-        generated_for="test",
-        tables=[forecast, areas],
-    )
-
-
-def _text_boxes(box):
-    for child in getattr(box, "children", []):
-        if type(child).__name__ == "TextBox":
-            yield child
-        yield from _text_boxes(child)
-
-
-def test_every_text_of_the_pdf_stays_within_its_page():
-    document = weasyprint.HTML(string=report_files.pdf_html(_wide_report())).render()
-    seen = set()
-    for page in document.pages:
-        box = page._page_box
-        right = box.content_box_x() + box.width + 0.5  # the content's right edge, in px
-        for text in _text_boxes(box):
-            seen.add(text.text)
-            assert text.position_x + text.width <= right, text.text
-    assert "Ingen fremgang" in " ".join(seen)  # the reason is printed, wrapped
-    assert {"100,0 %", "31.01.2027"} <= seen
-    landscape = [p for p in document.pages if p.width > p.height]
-    assert landscape  # the area table is printed turned
-
-
-def test_a_figure_column_that_holds_text_wraps_like_text():
-    forecast = _wide_report().table("resultatmal")
-    assert report_files.column_classes(forecast) == ["", report_files.FIGURE, ""]
-    printed = report_files.PrintedTable.of(forecast)
-    assert printed.rows[0] == ["Kritisk informasjon: sykehjem og ØHD/KAD", "50,0 %", "31.01.2027"]
-    assert printed.header[1] == ("Andel", report_files.FIGURE)
