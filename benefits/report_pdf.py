@@ -100,6 +100,7 @@ def register_fonts() -> None:
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
+    register_fonts()
     return pdfmetrics.stringWidth(text, BOLD if bold else FONT, size)
 
 
@@ -175,7 +176,7 @@ class PrintedTable:
                     w for row in self.rows for w in row[i].split() if len(w) == longest
                 }
                 words += [min(WORD_CAP, text_width(w, size)) for w in longest_words]
-            least.append(max(words, default=0.0) + 2 * PAD_X)
+            least.append(max(words, default=0.0) + 2 * PAD_X + 1)  # + 1: rounding
         return least
 
     def needs(self, size: float) -> float:

@@ -239,3 +239,13 @@ def test_the_chart_marks_few_shares_and_months_and_the_deadline():
     assert texts[:3] == ["0 %", "50 %", "100 %"]
     assert texts[3:7] == ["01.2025", "07.2025", "01.2026", "07.2026"]
     assert texts[7:] == [gettext("Deadline %(d)s") % {"d": "31.12.2026"}]
+
+
+def test_without_debians_dejavu_the_font_reportlab_ships_is_used(monkeypatch):
+    missing = report_pdf.Path("/nonexistent/DejaVuSans.ttf")
+    monkeypatch.setattr(report_pdf, "FONT_FILES", [(missing, missing)])
+    regular, bold = report_pdf._font_files()
+    assert (regular.name, bold.name) == ("Vera.ttf", "VeraBd.ttf")
+    assert regular.exists() and bold.exists()
+    ttf = report_pdf.TTFont("VeraCheck", str(regular))
+    assert all(ord(c) in ttf.face.charToGlyph for c in "æøåÆØÅ–·")
