@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from actors.models import Job, Organisation, OrganisationType
 from actors.scoping import SYSTEM_USER
-from benefits import report_files, reports, services
+from benefits import report_files, report_pdf, reports, services
 from benefits.models import CoverageSnapshot, CoverageTarget
 from benefits.templatetags.report_tags import cell
 from rollout.choices import ADOPTED_STATUSES
@@ -288,6 +288,8 @@ def check_pdf(report, case: Case) -> str:
         assert squeeze(table.title) in text and squeeze(table.note) in text
         for column in table.columns if table.rows else []:  # every column's heading
             assert squeeze(column.label) in text, column.label
+        for row in report_pdf.PrintedTable.of(table).rows:  # and every cell
+            assert all(squeeze(value) in text for value in row), row
     if report.trends:
         assert squeeze(gettext("Result targets over time")) in text
     for trend in report.trends:
