@@ -74,12 +74,11 @@ def trend_svg(
     ticks: tuple = (0, 0.2, 0.4, 0.6, 0.8, 1.0),
     months: int = 8,
 ) -> str:
-    """A target's trend as an inline SVG (no script: the same drawing in the browser
-    preview and in the PDF): the share per month, the threshold dashed, the deadline
+    """A target's trend as an inline SVG for the report preview (no script; the PDF draws
+    the same with ReportLab, benefits/report_pdf.py): the share per month, the threshold dashed, the deadline
     marked when it falls inside the period. Presentation attributes only (the CSP allows
     no inline styles); every text is escaped. `ticks` are the shares marked on the axis
-    and about `months` months are labelled (the PDF asks for fewer: WeasyPrint lays out
-    every text of a drawing on its own)."""
+    and about `months` months are labelled."""
     left, right, top, bottom = 36, 10, 10, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(trend.values), 2)
