@@ -75,10 +75,10 @@ def trend_svg(
     months: int = 8,
 ) -> str:
     """A target's trend as an inline SVG for the report preview (no script; the PDF draws
-    the same with ReportLab, benefits/report_pdf.py): the share per month, the threshold dashed, the deadline
-    marked when it falls inside the period. Presentation attributes only (the CSP allows
-    no inline styles); every text is escaped. `ticks` are the shares marked on the axis
-    and about `months` months are labelled."""
+    the same with ReportLab, benefits/report_pdf.py): the share per month, the threshold
+    dashed, the deadline marked when it falls inside the period. Presentation attributes
+    only (the CSP allows no inline styles); every text is escaped. `ticks` are the shares
+    marked on the axis and about `months` months are labelled."""
     left, right, top, bottom = 36, 10, 10, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(trend.values), 2)
