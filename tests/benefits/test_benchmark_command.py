@@ -4,6 +4,7 @@ agree with the independent counts (a benchmark that has rotted measures nothing)
 from __future__ import annotations
 
 import io
+import logging
 
 import pytest
 from django.core.management import call_command
@@ -27,6 +28,7 @@ def test_the_coverage_section_on_a_doubled_registry_agrees_with_independent_coun
     call_command("benchmark", scale=2, runs=1, repeat=1, only=["coverage"], check=True, stdout=out)
 
     text = out.getvalue()
+    assert logging.root.manager.disable == logging.NOTSET  # logging is given back as it was
     copies = Organisation.objects.filter(is_synthetic=True, name__endswith=" (kopi 1)")
     assert copies.count() == originals
     assert Organisation.objects.filter(is_synthetic=True).count() == 2 * originals

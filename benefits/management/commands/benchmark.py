@@ -91,23 +91,27 @@ class Command(BaseCommand):
 
         # Sign-ins (axes) and the deliberate 404s of lists shorter than the pages asked
         # for would drown the progress lines; errors still show.
+        previous = logging.root.manager.disable
         logging.disable(logging.WARNING)
-        context = Context(today, repeat, self.stdout, options["verbosity"] >= 2)
-        sections = [name for name in SECTIONS if not only or name in only]
-        measured: dict[str, list[Result]] = {}  # line -> its result in each run
-        order: list[tuple[str, str]] = []  # (section, line) in the order first measured
-        for run in range(1, runs + 1):
-            for name in sections:
-                self.stdout.write(f"Run {run}/{runs}: {name} …")
-                start = time.perf_counter()
-                for result in self._section(name, context):
-                    if result.what not in measured:
-                        measured[result.what] = []
-                        order.append((name, result.what))
-                    measured[result.what].append(result)
-                    if context.verbose:
-                        self.stdout.write(f"  {result.line()}")
-                self.stdout.write(f"  ({time.perf_counter() - start:.0f} s)")
+        try:
+            context = Context(today, repeat, self.stdout, options["verbosity"] >= 2)
+            sections = [name for name in SECTIONS if not only or name in only]
+            measured: dict[str, list[Result]] = {}  # line -> its result in each run
+            order: list[tuple[str, str]] = []  # (section, line) in the order first measured
+            for run in range(1, runs + 1):
+                for name in sections:
+                    self.stdout.write(f"Run {run}/{runs}: {name} …")
+                    start = time.perf_counter()
+                    for result in self._section(name, context):
+                        if result.what not in measured:
+                            measured[result.what] = []
+                            order.append((name, result.what))
+                        measured[result.what].append(result)
+                        if context.verbose:
+                            self.stdout.write(f"  {result.line()}")
+                    self.stdout.write(f"  ({time.perf_counter() - start:.0f} s)")
+        finally:
+            logging.disable(previous)  # logging as the caller had it (tests call this too)
         missed = self._table(order, measured, runs)
         if check and not registry.check(today, self.stdout.write):
             raise CommandError("The computed figures differ from the independent count.")
