@@ -1,10 +1,14 @@
-"""Who is asking: the client's address as the login throttling (django-axes) sees it."""
+"""Who is asking: the client's address as the login throttling (django-axes) sees it;
+and how long a session lives without a request."""
 
 from __future__ import annotations
 
 import ipaddress
 
 from django.conf import settings
+from django.utils import timezone
+
+SESSION_RENEWED = "_renewed"  # when the session's expiry was last moved (epoch seconds)
 
 
 def client_ip(request) -> str | None:
@@ -25,3 +29,23 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+class SessionRenewalMiddleware:
+    """Moves a session's expiry (SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS from its last
+    save) forward at most once per SESSION_RENEW_SECONDS: Django's SESSION_SAVE_EVERY_REQUEST
+    would write the session, an UPDATE and a commit, on every request. The idle limit is
+    then at most SESSION_RENEW_SECONDS shorter than configured. Sits after
+    SessionMiddleware, so its answer is handled first and the session saved after it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(timezone.now().timestamp())
+            if now - session.get(SESSION_RENEWED, 0) >= settings.SESSION_RENEW_SECONDS:
+                session[SESSION_RENEWED] = now
+        return response

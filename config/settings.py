@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "actors.security.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,10 +141,11 @@ LOGIN_REDIRECT_URL = "actors:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # A session ends after SESSION_IDLE_SECONDS without a request (default 8 hours): the
-# cookie and the stored session live that long, and every request renews them.
+# cookie and the stored session live that long, and a request renews them when they were
+# last renewed a minute or more before (actors.security.SessionRenewalMiddleware).
 SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 60 * 60)))
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_SECONDS = 60
 
 # Login throttling: five failures lock that username from that address (both together)
 # for an hour; other users at the same address and the same user elsewhere can log in.

@@ -48,6 +48,28 @@ def test_a_session_idle_longer_than_the_limit_is_logged_out(contact, settings):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
+def test_the_session_is_written_at_most_once_a_minute(contact):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = timezone.now()
+    with patch("django.utils.timezone.now", return_value=start):
+        client = client_for(contact)
+    home = reverse("actors:home")
+
+    def session_writes(delta) -> int:
+        with (
+            patch("django.utils.timezone.now", return_value=start + delta),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            assert client.get(home).status_code == 200
+        return sum('UPDATE "django_session"' in q["sql"] for q in queries)
+
+    assert session_writes(datetime.timedelta(seconds=61)) == 1  # renewed
+    assert session_writes(datetime.timedelta(seconds=90)) == 0  # within the minute
+    assert session_writes(datetime.timedelta(seconds=125)) == 1  # a minute later
+
+
 # --- login throttling -------------------------------------------------------------------
 
 
