@@ -13,10 +13,14 @@ from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
 
-def page_of(request, rows, size: int, param: str = "page") -> Page:
+def page_of(request, rows, size: int, param: str = "page", count: int | None = None) -> Page:
     """The page of `rows` the query's `param` asks for: the first when it names none or
-    no number, the last when it is past the end."""
-    return Paginator(rows, size).get_page(request.GET.get(param))
+    no number, the last when it is past the end. `count`: how many `rows` there are, when
+    the caller knows (e.g. from a cache), so the paginator does not count them."""
+    paginator = Paginator(rows, size)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is not computed
+    return paginator.get_page(request.GET.get(param))
 
 
 def query_without(request, *names: str) -> str:

@@ -222,6 +222,16 @@ def cached_figures(name: str, parts, compute: Callable[[], T]) -> T:
     return cached
 
 
+def cached_count(name: str, rows) -> int:
+    """How many `rows` (a queryset over organisations, statuses or history) there are,
+    through cached_figures, keyed by the queryset's SQL (so its scope and filters)."""
+    try:
+        query = rows.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (e.g. an invalid form)
+        return 0
+    return cached_figures(name, query, rows.count)
+
+
 def matrix_counts(visible) -> tuple[dict[int, int], dict[tuple[int, int], dict[str, int]]]:
     """({type id: active visible organisations}, {(solution id, type id): {status: n}})
     over the `visible` organisations, from the cache when it holds them for this version,

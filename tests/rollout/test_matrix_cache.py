@@ -157,3 +157,35 @@ def test_a_lost_version_key_counts_again(directorate, contact, org_bergen):
     _cell(client)
     cache.delete(selectors.MATRIX_VERSION_KEY)
     assert _cell(client)[1]
+
+
+def _status_list(client, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("rollout:status_list"), params)
+    counted = any('COUNT(*) AS "__count"' in q["sql"] for q in queries.captured_queries)
+    return response, counted
+
+
+def test_the_status_list_counts_its_rows_once_per_version_scope_and_filter(
+    directorate, contact, org_bergen, org_tromso, committing
+):
+    national, local = client_for(directorate), client_for(contact)
+    everyone, counted = _status_list(national, solution="kjernejournal")
+    assert counted and everyone.context["page"].paginator.count >= 2
+    again, counted = _status_list(national, solution="kjernejournal")
+    assert not counted and again.context["page"].paginator.count == (
+        everyone.context["page"].paginator.count
+    )
+    # another scope and another filter have counts of their own
+    bergen, counted = _status_list(local, solution="kjernejournal")
+    assert counted and bergen.context["page"].paginator.count == 1
+    planning, counted = _status_list(national, solution="kjernejournal", status="planlegging")
+    assert counted and planning.context["page"].paginator.count == 0
+    with committing():
+        _change(contact, org_bergen, Status.PLANNING)
+    planning, counted = _status_list(national, solution="kjernejournal", status="planlegging")
+    assert counted and planning.context["page"].paginator.count == 1
+    # an unknown status is refused by the form; the count still matches the rows shown
+    response, _counted = _status_list(national, solution="kjernejournal", status="flying")
+    page = response.context["page"]
+    assert response.status_code == 200 and page.paginator.count == len(page.object_list)
