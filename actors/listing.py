@@ -3,14 +3,31 @@ the list's filters in its page links, and filter forms whose <select>s render qu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 from django.forms import Select
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
+
+# How counts that depend on the registry are kept between requests: rollout registers its
+# versioned cache of counted figures (rollout.selectors.cached_figures, a new version with
+# every committed change of organisations or statuses); without it they are counted.
+_counts_cache: Callable | None = None
+
+
+def register_counts_cache(cached: Callable) -> None:
+    """`cached(name, parts, compute)`: compute()'s answer for these parts, from a cache
+    that forgets it when the registry changes."""
+    global _counts_cache
+    _counts_cache = cached
+
+
+def counted(name: str, parts, compute: Callable):
+    return compute() if _counts_cache is None else _counts_cache(name, parts, compute)
 
 
 def page_of(request, rows, size: int, param: str = "page", count: int | None = None) -> Page:
@@ -98,12 +115,25 @@ class OrderedByGroup:
     "municipality__name" or "-municipality__name"). The rows must not repeat (no join to
     many). For `page_of` (it counts and slices like a queryset)."""
 
-    def __init__(self, rows: QuerySet, ordering: Sequence[str]):
+    def __init__(self, rows: QuerySet, ordering: Sequence[str], sizes: list | None = None):
+        """`sizes`: [(group, rows)] in the list's order, when the caller has them; else
+        they are counted (and kept in the registered counts cache, keyed by the query)."""
         self.rows, self.ordering = rows, ordering
         self.group = ordering[0].removeprefix("-")
-        self.sizes = list(
-            rows.order_by().values_list(self.group).annotate(n=Count("pk")).order_by(ordering[0])
-        )
+        if sizes is None:
+            by_group = (
+                rows.order_by()
+                .values_list(self.group)
+                .annotate(n=Count("pk"))
+                .order_by(ordering[0])
+            )
+            try:
+                parts = by_group.query.sql_with_params()
+            except EmptyResultSet:  # a filter that can match nothing
+                sizes = []
+            else:
+                sizes = counted("group_sizes", parts, lambda: [tuple(r) for r in by_group])
+        self.sizes = sizes
 
     def count(self) -> int:
         return sum(n for _group, n in self.sizes)

@@ -206,7 +206,13 @@ def target_detail(request, code: str):
     }
     if target.unit == TargetUnit.ORGANISATIONS:
         missing = coverage.missing_organisations(target, request.user, chosen)
-        rows = _MissingList(missing, coverage.missing_sizes(target, missing))
+        # Sorted by municipality name first: a page sorts the rows of its municipalities
+        # only; their group sizes come from coverage.missing_sizes (cached).
+        rows = OrderedByGroup(
+            missing,
+            ("municipality__name", "type__sort_order", "name", "pk"),
+            sizes=coverage.missing_sizes(target, missing),
+        )
         page = page_of(request, rows, PAGE_SIZE)
         _mark_waiting(target, page.object_list)
         _link(page.object_list)
@@ -218,18 +224,6 @@ def target_detail(request, code: str):
         _link([o for gap in context["page"] for o in gap.missing])
     context["query"] = query_without(request, "page")
     return render(request, "benefits/target_detail.html", context)
-
-
-class _MissingList(OrderedByGroup):
-    """The organisations not yet counted, sorted by municipality name first: a page sorts
-    the rows of its municipalities only, not every organisation missing in the country.
-    The sizes of the municipalities' groups are given (coverage.missing_sizes: from the
-    cache while nothing changed) instead of counted by OrderedByGroup."""
-
-    def __init__(self, rows, sizes: list[tuple[str, int]]):
-        self.rows, self.sizes = rows, sizes
-        self.ordering = ("municipality__name", "type__sort_order", "name", "pk")
-        self.group = "municipality__name"
 
 
 def _link(organisations) -> None:

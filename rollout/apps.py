@@ -13,3 +13,7 @@ class RolloutConfig(AppConfig):
         pages.register()
         # The cached matrix counts follow every change of statuses and organisations.
         selectors.connect_matrix_signals()
+        # Actors' long lists keep their counts in the same versioned cache.
+        from actors.listing import register_counts_cache
+
+        register_counts_cache(selectors.cached_figures)

@@ -184,7 +184,7 @@ def test_counts_come_from_the_cache_until_a_status_changes(
     client = client_for(make_user("directorate"))
     first, counted = _page(client, code)
     again, cached = _page(client, code)
-    assert cached == counted - 1  # the grouped count is not run again
+    assert cached < counted  # the grouped counts are not run again
     assert again.context["page"].paginator.count == first.context["page"].paginator.count
     # Bergen's missing ones come into use (on commit the version is replaced): the page
     # counts afresh.
@@ -202,7 +202,7 @@ def test_counts_come_from_the_cache_until_a_status_changes(
             override_reason="test",
         )
     after, recounted = _page(client, code)
-    assert recounted == counted
+    assert recounted > cached  # counted again after the change
     if target.unit == "organisations":
         assert after.context["page"].paginator.count == first.context["page"].paginator.count - 3
         assert not {o.pk for o in changed} & {o.pk for o in after.context["page"]}

@@ -189,3 +189,23 @@ def test_the_status_list_counts_its_rows_once_per_version_scope_and_filter(
     response, _counted = _status_list(national, solution="kjernejournal", status="flying")
     page = response.context["page"]
     assert response.status_code == 200 and page.paginator.count == len(page.object_list)
+
+
+def test_the_organisation_list_by_municipality_counts_its_groups_once_per_version(
+    directorate, org_bergen, org_tromso, committing
+):
+    """actors' OrderedByGroup keeps its group sizes in the cache rollout registers."""
+    client = client_for(directorate)
+
+    def grouped():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("actors:organisation_list"), {"ordering": "municipality"})
+        counted = any('COUNT("actors_organisation"."id")' in q["sql"] for q in queries)
+        return response.context["page"].paginator.count, counted
+
+    total, counted = grouped()
+    assert counted and total >= 2
+    assert grouped() == (total, False)
+    with committing():
+        OrganisationFactory(municipality__number="4601")
+    assert grouped() == (total + 1, True)
