@@ -4,6 +4,7 @@ API answer `?as_of=YYYY-MM-DD` from the history, within the user's scope, read-o
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -232,6 +233,7 @@ def test_page_hides_editing_for_a_past_day_and_refuses_a_post(coordinator, histo
 
 def test_page_query_count_does_not_grow_with_the_rows(coordinator):
     client = client_for(coordinator)
+    client.get(PAGE)  # the session's renewal (written at most once a minute) is done
 
     def queries(n):
         orgs = OrganisationFactory.create_batch(n, municipality__number="4601")
@@ -243,6 +245,7 @@ def test_page_query_count_does_not_grow_with_the_rows(coordinator):
             effective_date=D(2024, 3, 1),
         )
         params = {"solution": "kjernejournal", "as_of": "2024-03-02", "status": "planlegging"}
+        cache.delete(selectors.MATRIX_VERSION_KEY)  # cached counts counted again each time
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(PAGE, params)
         assert response.status_code == 200
@@ -254,8 +257,9 @@ def test_page_query_count_does_not_grow_with_the_rows(coordinator):
     many, shown, history = queries(30)
     assert shown == 33
     assert many == few
-    # The first change (validation), the filtered count, the page, and its statuses.
-    assert history <= 4
+    # The first change (validation), the filtered count, the page, its statuses, and the
+    # cache key of counted figures (which names the newest history row).
+    assert history <= 5
 
 
 # --- the API ----------------------------------------------------------------------------
