@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import ForeignKey, Lookup, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import County, Municipality
-from .numbers import MunicipalityNumbers
+from .numbers import resolve_number
 from .structure import StructureOn
 
 # The largest primary key the databases store (a signed 64-bit integer).
@@ -29,6 +29,28 @@ MAX_ID = 2**63 - 1
 # page's `dato`, the API's `date`): a county or municipality number is then also read as
 # it was on that day.
 DAY_PARAMS = ("as_of", "dato", "date")
+
+
+@ForeignKey.register_lookup
+class AnyOf(Lookup):
+    """`organisation__any_of=<queryset of ids>`: the rows whose key is among a subquery's.
+    On PostgreSQL written `= ANY(ARRAY(subquery))`, which the planner cannot turn into a
+    join: it probes each key's rows through their index and sorts the few it finds. A
+    semi-join instead walks a whole history newest first, hoping to meet the keys soon
+    (Bergen's registry changes at 10x: 22 ms walking, 2 ms probing)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -94,10 +116,10 @@ class MunicipalityNumberField(ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        resolved = MunicipalityNumbers(self.queryset).resolve(value)
+        resolved = resolve_number(value, self.queryset)
         if resolved.error and self.day:
             # On a past day its number then counts too (1507 on a day in 2023: Ålesund).
-            then = MunicipalityNumbers(self.queryset, on=self.day).resolve(value)
+            then = resolve_number(value, self.queryset, on=self.day)
             resolved = then if then.municipality else resolved
         if resolved.error:
             raise refusal(resolved.error)

@@ -187,12 +187,8 @@ class OrganisationChangeFilterSet(filters.FilterSet):
         field_name="organisation__orgnr", label=_("Organisation number")
     )
     organisation_id = IdFilter(field_name="organisation_id")
-    municipality = MunicipalityNumberFilter(
-        field_name="organisation__municipality", label=_("Municipality")
-    )
-    health_trust = filters.CharFilter(
-        field_name="organisation__health_trust__code", label=_("Health-trust area")
-    )
+    municipality = MunicipalityNumberFilter(method="of_organisations", label=_("Municipality"))
+    health_trust = filters.CharFilter(method="of_organisations", label=_("Health-trust area"))
     kind = filters.MultipleChoiceFilter(
         distinct=False, choices=OrganisationChange.Kind.choices, label=_("Kind")
     )
@@ -204,6 +200,14 @@ class OrganisationChangeFilterSet(filters.FilterSet):
     changed_before = filters.IsoDateTimeFilter(
         field_name="changed_at", lookup_expr="lt", label=_("Recorded before")
     )
+
+    def of_organisations(self, queryset, name, value):
+        """The changes of the organisations now in a municipality or health-trust area,
+        found through each organisation's own history (actors.filters.AnyOf)."""
+        where = {"municipality": value} if name == "municipality" else {"health_trust__code": value}
+        return queryset.filter(
+            organisation__any_of=Organisation.objects.filter(**where).order_by().values("pk")
+        )
 
     class Meta:
         model = OrganisationChange

@@ -8,6 +8,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -161,5 +162,20 @@ class MunicipalityNumbers:
 
 
 def resolve_number(text, municipalities=None, *, on: datetime.date | None = None) -> Resolved:
-    """One number (a URL, a filter); for many, make one MunicipalityNumbers and reuse it."""
+    """One number (a URL, a filter); for many, make one MunicipalityNumbers and reuse it.
+    A number valid on the day is found with two small queries; anything else (an earlier
+    number, a typo) is read through every number any municipality has had."""
+    number = str(text or "").strip()
+    if re.fullmatch(r"\d{4}", number):
+        day = on or timezone.localdate()
+        version = (
+            MunicipalityVersion.objects.filter(number=number, valid_from__lte=day)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+            .order_by("valid_from")
+            .first()
+        )
+        queryset = Municipality.objects.all() if municipalities is None else municipalities
+        found = version and queryset.filter(pk=version.municipality_id).first()
+        if found:
+            return Resolved(found)
     return MunicipalityNumbers(municipalities, on=on).resolve(text)

@@ -376,6 +376,21 @@ def test_api_change_feed_lists_only_visible_organisations_and_filters(
     national = api_client_for(UserFactory(username="n", role=Role.DIRECTORATE))
     assert len(national.get(url).json()["results"]) == 3
 
+    def orgnrs(**params):
+        response = national.get(url, params)
+        assert response.status_code == 200, response.content
+        return [r["orgnr"] for r in response.json()["results"]]
+
+    # By the organisations now in a place: today's number, an earlier one, a health trust.
+    assert orgnrs(municipality="4601") == [org_bergen.orgnr] * 2
+    assert orgnrs(municipality="5401") == [org_tromso.orgnr]  # Tromsø's number 2020-2023
+    assert orgnrs(health_trust=org_tromso.health_trust.code) == [org_tromso.orgnr]
+    assert orgnrs(municipality="4601", kind="change") == [org_bergen.orgnr]
+    assert orgnrs(health_trust="no-such-trust") == []
+    refused = national.get(url, {"municipality": "9999"})
+    assert refused.status_code == 400 and "9999" in refused.content.decode()
+    assert ids(municipality="5501") == []  # outside the contact's reach
+
 
 # --- pages --------------------------------------------------------------------------------
 
