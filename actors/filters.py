@@ -32,25 +32,23 @@ DAY_PARAMS = ("as_of", "dato", "date")
 
 
 @ForeignKey.register_lookup
-class AnyOf(Lookup):
-    """`organisation__any_of=<queryset of ids>`: the rows whose key is among a subquery's.
-    On PostgreSQL written `= ANY(ARRAY(subquery))`, which the planner cannot turn into a
-    join: it probes each key's rows through their index and sorts the few it finds. A
-    semi-join instead walks a whole history newest first, hoping to meet the keys soon
-    (Bergen's registry changes at 10x: 22 ms walking, 2 ms probing)."""
+class AmongHashed(Lookup):
+    """`organisation__among=<queryset of ids>`: the rows whose key is among a subquery's,
+    for long histories read newest first. PostgreSQL would turn `IN (subquery)` into a
+    join that looks each row's organisation up by its key, or `= ANY(ARRAY(subquery))`
+    into a scan of the whole array per row when it misjudges a cursor's condition (both
+    measured at 10x: 22 ms and 90 ms for Bergen's registry changes). Written
+    `NOT (key NOT IN (subquery))` it stays a subplan whose keys are hashed once, so each
+    row costs one hash lookup wherever the walk starts. Keys are never NULL here, so both
+    spellings mean the same."""
 
-    lookup_name = "any_of"
+    lookup_name = "among"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
-
-    def as_postgresql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+        return f"NOT ({lhs} NOT IN {rhs})", (*lhs_params, *rhs_params)
 
 
 @extend_schema_field(OpenApiTypes.INT)

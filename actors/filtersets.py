@@ -203,10 +203,10 @@ class OrganisationChangeFilterSet(filters.FilterSet):
 
     def of_organisations(self, queryset, name, value):
         """The changes of the organisations now in a municipality or health-trust area,
-        found through each organisation's own history (actors.filters.AnyOf)."""
+        found through each organisation's own history (actors.filters.AmongHashed)."""
         where = {"municipality": value} if name == "municipality" else {"health_trust__code": value}
         return queryset.filter(
-            organisation__any_of=Organisation.objects.filter(**where).order_by().values("pk")
+            organisation__among=Organisation.objects.filter(**where).order_by().values("pk")
         )
 
     class Meta:
