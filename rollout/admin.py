@@ -15,6 +15,7 @@ from .models import (
 
 class PrerequisiteInline(admin.TabularInline):
     model = Prerequisite
+    fk_name = "solution"  # follows_from names a solution too
     extra = 0
 
 

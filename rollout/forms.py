@@ -119,36 +119,36 @@ class ReportCreateForm(forms.Form):
 
 
 class ReportAnswersForm(forms.Form):
-    """One select, comment and expected date per answer row; field names carry its id."""
+    """The answer, expected date and comment of the rows posted: a group's page, or only
+    the answers changed when saved in the background. Field names carry the answer's id;
+    rows answered from a status have no fields, and a field not sent keeps its value."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    PARTS = {"answer": "answer", "comment": "comment", "date": "expected_date"}
 
-    def __init__(self, *args, answers, **kwargs):
+    def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
-        self.answers = list(answers)
-        for a in self.answers:
-            self.fields[f"a{a.pk}_answer"] = forms.ChoiceField(
-                choices=[("", "–"), *Answer.choices], required=False, initial=a.answer
+        self.rows = [
+            r
+            for r in rows
+            if r.asked and any(f"a{r.id}_{part}" in self.data for part in self.PARTS)
+        ]
+        for r in self.rows:
+            self.fields[f"a{r.id}_answer"] = forms.ChoiceField(
+                choices=[("", "–"), *Answer.choices], required=False
             )
-            self.fields[f"a{a.pk}_comment"] = forms.CharField(
-                required=False, max_length=500, initial=a.comment
-            )
-            self.fields[f"a{a.pk}_date"] = forms.DateField(
-                required=False, widget=DateInput, initial=a.expected_date
-            )
-
-    def rows(self):
-        for a in self.answers:
-            yield a, self[f"a{a.pk}_answer"], self[f"a{a.pk}_comment"], self[f"a{a.pk}_date"]
+            self.fields[f"a{r.id}_comment"] = forms.CharField(required=False, max_length=500)
+            self.fields[f"a{r.id}_date"] = forms.DateField(required=False, widget=DateInput)
 
     def values(self) -> dict[int, dict]:
+        """{answer id: the values sent for it}, for services.report_save_answers."""
         return {
-            a.pk: {
-                "answer": self.cleaned_data[f"a{a.pk}_answer"],
-                "comment": self.cleaned_data[f"a{a.pk}_comment"],
-                "expected_date": self.cleaned_data[f"a{a.pk}_date"],
+            r.id: {
+                key: self.cleaned_data[f"a{r.id}_{part}"]
+                for part, key in self.PARTS.items()
+                if f"a{r.id}_{part}" in self.data
             }
-            for a in self.answers
+            for r in self.rows
         }
 
 

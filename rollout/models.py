@@ -282,6 +282,22 @@ class Prerequisite(models.Model):
     text = models.CharField(_("prerequisite"), max_length=250)
     scope = models.CharField(_("about"), max_length=20, choices=PrerequisiteScope)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+    follows_from = models.ForeignKey(
+        Solution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered from the status of"),
+        help_text=_(
+            "For items about the organisation: the solution whose status answers the item. "
+            "In use there: ready; the solution does not apply to the organisation's type: "
+            "not relevant; otherwise the municipality is asked."
+        ),
+    )
+
+    # The one place that says which statuses answer an item that follows from a status.
+    READY_WHEN = frozenset({Status.IN_USE})
 
     class Meta:
         ordering = ["solution", "sort_order", "id"]
@@ -290,6 +306,15 @@ class Prerequisite(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    def answer_from(self, status: str, applies: bool) -> str:
+        """The answer that follows from the organisation's status for `follows_from`
+        (`applies`: that solution applies to its type), or "" when it must be asked."""
+        if self.follows_from_id is None:
+            return ""
+        if not applies:
+            return Answer.NOT_RELEVANT
+        return Answer.READY if status in self.READY_WHEN else ""
 
 
 class RecordSystemSupport(models.Model):
@@ -374,6 +399,13 @@ class ReadinessAnswer(models.Model):
     answer = models.CharField(_("answer"), max_length=20, choices=Answer, blank=True)
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     expected_date = models.DateField(_("expected date"), null=True, blank=True)
+    from_status = models.CharField(
+        _("answered from status"),
+        max_length=20,
+        choices=Status,
+        blank=True,
+        help_text=_("The organisation's status the answer follows from; the item is not asked."),
+    )
 
     class Meta:
         verbose_name = _("readiness answer")

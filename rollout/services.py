@@ -20,11 +20,11 @@ from actors.models import HealthTrust, Organisation, User
 from actors.review import ReviewWorkflow, area_coordinators
 from actors.services import coverage_changed
 
+from . import readiness
 from .choices import (
     NEEDS_PREREQUISITES,
     REASON_REQUIRED,
     TRANSITIONS,
-    Answer,
     Phase,
     PrerequisiteScope,
     Source,
@@ -535,6 +535,7 @@ def report_create(*, user, solution: Solution, municipality) -> ReadinessReport:
                     for o in organisations
                 )
         ReadinessAnswer.objects.bulk_create(answers)
+        readiness.sync_derived(report)
     return report
 
 
@@ -553,7 +554,9 @@ def report_save_answers(
     *, user, report_id: int, expected_version: int | None, answers: dict[int, dict]
 ) -> ReadinessReport:
     """Save answers {answer id: {answer, comment, expected_date}} of a draft or returned
-    report. Saving a draft never refuses incomplete answers."""
+    report. Saving a draft never refuses incomplete answers. Items that follow from a
+    status the application knows are answered from it (rollout/readiness.py): what is
+    sent for them is left aside, and they are asked again when the status changes back."""
     with transaction.atomic():
         report = _editable_report(user, report_id, expected_version)
         if not report.is_editable:
@@ -561,12 +564,15 @@ def report_save_answers(
                 _("The report is %(s)s and can no longer be changed.")
                 % {"s": report.get_status_display().lower()}
             )
-        rows = {a.pk: a for a in report.answers.all()}
+        readiness.sync_derived(report)
+        rows = {a.pk: a for a in report.answers.filter(pk__in=[int(k) for k in answers])}
         changed = []
         for answer_id, values in answers.items():
             row = rows.get(int(answer_id))
             if row is None:
                 raise ValidationError(_("An answer does not belong to this report."))
+            if row.from_status:  # answered from the organisation's status
+                continue
             # Only what is sent changes; the rest keeps its saved value.
             if "answer" in values:
                 row.answer = values["answer"] or ""
@@ -581,22 +587,9 @@ def report_save_answers(
     return report
 
 
-def report_problems(report: ReadinessReport) -> list[str]:
-    """What must be filled in before the report can be submitted."""
-    problems = []
-    for a in report.answers.select_related("prerequisite", "organisation"):
-        where = a.organisation.name if a.organisation else _("the area")
-        if not a.answer:
-            problems.append(
-                _("%(where)s: “%(item)s” is not answered.")
-                % {"where": where, "item": a.prerequisite.text}
-            )
-        elif a.answer == Answer.NOT_READY and not a.expected_date:
-            problems.append(
-                _("%(where)s: “%(item)s” is not ready – give the date you expect it to be.")
-                % {"where": where, "item": a.prerequisite.text}
-            )
-    return problems
+# What must be filled in before a report can be submitted, in table order, with the
+# items that follow from a status answered from it.
+report_problems = readiness.report_problems
 
 
 class ReadinessReview(ReviewWorkflow):
@@ -610,6 +603,16 @@ class ReadinessReview(ReviewWorkflow):
 
     def problems(self, report):
         return report_problems(report)
+
+    def submit(self, *, user, report_id: int, expected_version: int | None):
+        """Submit (ReviewWorkflow.submit) and keep the answers that followed from the
+        statuses at that moment: a submitted report no longer follows them."""
+        with transaction.atomic():
+            report = super().submit(
+                user=user, report_id=report_id, expected_version=expected_version
+            )
+            readiness.sync_derived(report)
+        return report
 
     def reviewers(self, report):
         return area_coordinators(report.municipality)

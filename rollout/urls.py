@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import area_views, integrity_views, views
+from . import area_views, integrity_views, report_views, views
 
 app_name = "rollout"
 
@@ -11,7 +11,8 @@ urlpatterns = [
     path("status/<int:pk>/<slug:code>/", views.status_change, name="status_change"),
     path("beredskap/", views.report_list, name="report_list"),
     path("beredskap/ny/", views.report_create, name="report_create"),
-    path("beredskap/<int:pk>/", views.report_detail, name="report_detail"),
+    path("beredskap/<int:pk>/", report_views.report_detail, name="report_detail"),
+    path("beredskap/<int:pk>/svar/", report_views.report_answers_save, name="report_answers_save"),
     path("beredskap/<int:pk>/vurdering/", views.report_review, name="report_review"),
     path("integritet/", integrity_views.integrity_page, name="integrity"),
     path("integritet/reparer/", integrity_views.integrity_repair, name="integrity_repair"),

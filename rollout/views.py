@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +21,6 @@ from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, So
 from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
 from .forms import (
     BulkStatusForm,
-    ReportAnswersForm,
     ReportCreateForm,
     ReviewForm,
     StatusChangeForm,
@@ -300,75 +299,6 @@ def report_create(request):
         messages.success(request, _("Report opened. Answer every item, save, then submit."))
         return redirect(report)
     return render(request, "rollout/report_create.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_detail(request, pk):
-    report = get_object_or_404(
-        ReadinessReport.objects.visible_to(request.user).select_related(
-            "solution", "municipality", "reviewed_by", "submitted_by"
-        ),
-        pk=pk,
-    )
-    answers = report.answers.select_related("prerequisite", "organisation__type").order_by(
-        "organisation__type__sort_order", "organisation__name", "prerequisite__sort_order"
-    )
-    editable = (
-        report.is_editable
-        and ReadinessReport.objects.editable_by(request.user).filter(pk=pk).exists()
-    )
-    form = ReportAnswersForm(
-        request.POST if request.method == "POST" and editable else None,
-        answers=answers,
-        initial={"version": report.version},
-    )
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        if form.is_valid():
-            submit = "submit" in request.POST
-
-            def save():
-                saved = services.report_save_answers(
-                    user=request.user,
-                    report_id=pk,
-                    expected_version=form.cleaned_data["version"],
-                    answers=form.values(),
-                )
-                if submit:
-                    services.report_submit(
-                        user=request.user, report_id=pk, expected_version=saved.version
-                    )
-                return saved
-
-            ok, outcome = save_to_form(form, save)
-            if ok:
-                if submit:
-                    messages.success(request, _("Report submitted to the area's coordinator."))
-                else:
-                    messages.success(request, _("Draft saved."))
-                return redirect(outcome)
-            if isinstance(outcome, ValidationError):
-                # Keep what was typed: the draft is saved, only the submission was refused.
-                form.data = form.data.copy()
-                form.data["version"] = ReadinessReport.objects.get(pk=pk).version
-    can_review, review_refused = services.READINESS_REVIEW.review_state(request.user, report)
-    answered = report.answers.exclude(answer="").count()
-    return render(
-        request,
-        "rollout/report_detail.html",
-        {
-            "report": report,
-            "form": form,
-            "editable": editable,
-            "can_review": can_review,
-            "review_refused": review_refused,
-            "review_form": ReviewForm(initial={"version": report.version}),
-            "answered": answered,
-            "total": len(form.answers),
-        },
-    )
 
 
 @login_required

@@ -14,6 +14,7 @@ from actors.api.serializers import absolute_url, request_user
 from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
+from .. import readiness
 from ..choices import Answer, Phase, PrerequisiteScope, Source, Status
 from ..models import (
     AreaRollout,
@@ -375,6 +376,15 @@ class ReadinessAnswerSerializer(serializers.ModelSerializer):
     organisation_name = serializers.CharField(
         source="organisation.name", read_only=True, allow_null=True, default=None
     )
+    from_status = EnumChoiceField(
+        Status,
+        allow_blank=True,
+        read_only=True,
+        help_text=_(
+            "The organisation's status the answer follows from (the item is not asked); "
+            "empty when the municipality answers it."
+        ),
+    )
 
     class Meta:
         model = ReadinessAnswer
@@ -388,6 +398,7 @@ class ReadinessAnswerSerializer(serializers.ModelSerializer):
             "answer",
             "comment",
             "expected_date",
+            "from_status",
         ]
         read_only_fields = fields
 
@@ -420,6 +431,21 @@ class ReadinessReportSerializer(ReviewedReportSerializer, serializers.ModelSeria
             "answers",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "answers" in data and instance.is_editable:
+            # While it can be changed, the items that follow from a status follow the
+            # statuses as they stand now (rollout/readiness.py), as on the page.
+            rows = {r.id: r for r in readiness.report_rows(instance, live=True)}
+            for answer in data["answers"]:
+                row = rows.get(answer["id"])
+                if row is not None:
+                    answer["answer"], answer["from_status"] = row.answer, row.from_status
+                    answer["expected_date"] = (
+                        row.expected_date.isoformat() if row.expected_date else None
+                    )
+        return data
 
 
 class AnswerCountsSerializer(serializers.Serializer):

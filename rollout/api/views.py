@@ -573,7 +573,9 @@ class ReadinessReportViewSet(ReviewActions, RolloutViewSet):
     )
     def partial_update(self, request, *args, **kwargs):
         """Save answers of a draft or returned report (incomplete answers are fine until
-        it is submitted). Fields left out of an answer keep their saved value."""
+        it is submitted). Fields left out of an answer keep their saved value. Items that
+        follow from a status (`from_status` set) are answered from it; what is sent for
+        them is left aside."""
         version = expected_version(request)
         report = self.get_object()
         data = validated(serializers.ReadinessAnswersSerializer, request)

@@ -92,7 +92,7 @@ def test_contact_fills_in_and_submits_a_readiness_report(contact, bergen_organis
     # "Set every unanswered item to Ready", then the one exception with its date and comment.
     nursing_home = bergen_organisations[2]
     page.select_option(answer_field(report, nursing_home, "EPJ"), Answer.NOT_READY)
-    page.select_option("select[data-fill-answers]", Answer.READY)
+    page.select_option("select[data-fill-unanswered]", Answer.READY)
     assert page.locator("td.answer select").evaluate_all(
         "selects => selects.map(s => s.value)"
     ).count(Answer.READY) == 2 * len(bergen_organisations)
@@ -106,7 +106,7 @@ def test_contact_fills_in_and_submits_a_readiness_report(contact, bergen_organis
     assert "sendt til innføringskoordinatoren" in journey.message()
     assert "Innsendt" in page.locator(".page-head").inner_text()
     assert page.locator("td.answer select").count() == 0  # read-only once submitted
-    assert "Venter på ny EPJ-versjon" in page.locator("table.list").inner_text()
+    assert "Venter på ny EPJ-versjon" in page.locator("#report-groups").inner_text()
     journey.shot("04-contact-report-submitted")
 
     report.refresh_from_db()
