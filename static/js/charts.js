@@ -46,11 +46,44 @@
       });
     }
   };
+  // A vertical axis gets at most half the chart's width from Chart.js, which cuts a longer
+  // label off at the left edge. Names are wrapped onto two lines that fit and end in "…"
+  // when even that is too short (the tooltip names them in full).
+  var measure = document.createElement("canvas").getContext("2d");
+  function fitted(text, width) {
+    var lines = [], line = "";
+    String(text).split(/\s+/).forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && measure.measureText(next).width > width) { lines.push(line); line = word; } else { line = next; }
+    });
+    if (line) lines.push(line);
+    if (lines.length > 2) lines = [lines[0], lines.slice(1).join(" ")];
+    return lines.map(function (l) {
+      if (measure.measureText(l).width <= width) return l;
+      while (l.length > 1 && measure.measureText(l + "…").width > width) l = l.slice(0, -1);
+      return l + "…";
+    });
+  }
+  function wrappedLabel(value) {
+    var ticks = this.options.ticks;
+    measure.font = Chart.helpers.toFont(ticks.font).string;
+    return fitted(this.getLabelForValue(value), this.chart.width / 2 - ticks.padding - 8);
+  }
+  // A horizontal chart's box grows when its wrapped names need more height than it has
+  // (about 14 px a line and 8 between bars, plus the axis and the legend).
+  function roomForLabels(box, spec) {
+    if (!box.clientWidth) return; // not shown (a closed <details>): its own size stands
+    measure.font = Chart.helpers.toFont(Chart.defaults.font).string;
+    var width = box.clientWidth / 2 - 11, needed = 60 + (spec.datasets ? 40 : 0);
+    (spec.labels || []).forEach(function (label) { needed += fitted(label, width).length * 14 + 8; });
+    if (needed > box.clientHeight) box.style.height = needed + "px";
+  }
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);
     if (!source || typeof Chart === "undefined") return;
     var spec = JSON.parse(source.textContent);
     var stacked = !!spec.stacked;
+    if (spec.horizontal) roomForLabels(canvas.parentNode, spec);
     new Chart(canvas, {
       type: spec.type || "bar",
       data: { labels: spec.labels, datasets: datasets(spec) },
@@ -65,10 +98,11 @@
           markers: { list: spec.markers || [] }
         },
         scales: {
-          x: { stacked: stacked, beginAtZero: true, ticks: { precision: counts(spec) ? 0 : undefined } },
+          // Dates along the bottom stay level; those that do not fit are skipped.
+          x: { stacked: stacked, beginAtZero: true, ticks: { precision: counts(spec) ? 0 : undefined, autoSkip: true, maxRotation: 0 } },
           y: {
             stacked: stacked, beginAtZero: true, max: spec.percent ? 100 : undefined,
-            ticks: { precision: counts(spec) ? 0 : undefined }
+            ticks: { precision: counts(spec) ? 0 : undefined, autoSkip: !spec.horizontal, callback: spec.horizontal ? wrappedLabel : undefined }
           }
         }
       }
