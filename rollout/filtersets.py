@@ -1,6 +1,7 @@
 """FilterSets for rollout, shared by the HTML lists and the API."""
 
 import django_filters as filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -48,8 +49,13 @@ class OrganisationStatusFilterSet(OrganisationFilterSet):
     `status` and `changed_since` apply to the status of that day, read from the history
     in one subquery each (`selectors.latest_changes_as_of`), not row by row."""
 
+    # Checkboxes, not a <select multiple> that takes ctrl-click to choose more than one.
     status = filters.MultipleChoiceFilter(
-        distinct=False, choices=Status.choices, method="filter_status", label=_("Status")
+        distinct=False,
+        choices=Status.choices,
+        method="filter_status",
+        label=_("Status"),
+        widget=forms.CheckboxSelectMultiple,
     )
     changed_since = filters.DateFilter(
         method="filter_changed_since", label=_("Status changed since")

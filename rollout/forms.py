@@ -92,6 +92,30 @@ class BulkStatusForm(StatusChangeForm):
         )
 
 
+class BulkPreviewForm(BulkStatusForm):
+    """A bulk change to preview (rollout.bulk_views): the ticked organisations, or with
+    `everything` all that the list's filter (`filter`, its query string) matches."""
+
+    everything = forms.BooleanField(required=False)
+    filter = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisations"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("everything") and not data.get("organisations"):
+            self.add_error(
+                "organisations",
+                _(
+                    "Tick at least one organisation in the list, or choose all that match "
+                    "the filter."
+                ),
+            )
+        return data
+
+
 class AreaRolloutForm(VersionedForm):
     class Meta:
         model = AreaRollout

@@ -45,17 +45,17 @@ def _parse_date(value: str) -> datetime.date:
     raise ValueError(value)
 
 
-class _FileFacts(services.ChangeFacts):
-    """The facts every row of one file is checked against, read once with the touched rows
-    locked; each accepted row's change is kept here, so later rows see it (file order)."""
+class BatchFacts(services.ChangeFacts):
+    """The facts every change of a batch (the rows of one file, a bulk change) is checked
+    against, read once with the touched rows locked (`lock=False`: read only, for a
+    preview); each accepted change is kept here, so later ones see it (file order)."""
 
-    def __init__(self, organisation_ids: set[int], solutions: list[Solution]):
+    def __init__(self, organisation_ids: set[int], solutions: list[Solution], lock=True):
         self.types = {s.pk: {t.pk for t in s.organisation_types.all()} for s in solutions}
+        rows = RolloutStatus.objects.filter(organisation_id__in=organisation_ids)
         self.rows = {
             (r.organisation_id, r.solution_id): r
-            for r in RolloutStatus.objects.select_for_update().filter(
-                organisation_id__in=organisation_ids
-            )
+            for r in (rows.select_for_update() if lock else rows)
         }
         self.last = {}
         history = (
@@ -145,7 +145,7 @@ def import_statuses(*, raw: bytes, user, dry_run: bool = False, progress=None) -
             .filter(pk__in=ids)
             .select_for_update()
         }
-        facts = _FileFacts(ids, list(set(solutions.values())))
+        facts = BatchFacts(ids, list(set(solutions.values())))
         context = (user, scope, solutions, statuses, numbers, organisations, editable, facts)
         total = report.rows + (0 if dry_run else 1)  # the rows, then writing them
         for count, (line, row) in enumerate(rows, 1):

@@ -338,17 +338,6 @@ def _check_transition(row: RolloutStatus, to_status, reason, effective_date) -> 
         raise ValidationError(errors)
 
 
-@dataclass
-class BulkResult:
-    changed: int = 0
-    unchanged: int = 0
-    errors: list[tuple[Organisation, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 def statuses_bulk_change(
     *,
     user,
@@ -360,38 +349,26 @@ def statuses_bulk_change(
     override_reason: str = "",
     source: str = Source.UI,
     dry_run: bool = False,
-) -> BulkResult:
-    """Change many organisations in one step: every change goes through status_change and
-    writes its own history row; if any is refused, none is kept."""
-    result = BulkResult()
-    organisations = list(
-        Organisation.objects.editable_by(user).filter(pk__in=organisation_ids).order_by("name")
+    allowed_only: bool = False,
+):
+    """Change many organisations in one step (rollout/bulk.py): every change is checked by
+    the rules of status_change and writes its own history row. If any is refused, none is
+    kept, unless `allowed_only`: then the allowed ones are. `dry_run` only checks. Returns
+    the plan: `changed`, `unchanged`, `errors` ([(organisation, message)]), `ok`."""
+    from .bulk import bulk_change
+
+    return bulk_change(
+        user=user,
+        organisation_ids=organisation_ids,
+        solution=solution,
+        to_status=to_status,
+        reason=reason,
+        effective_date=effective_date,
+        override_reason=override_reason,
+        source=source,
+        apply=not dry_run,
+        allowed_only=allowed_only,
     )
-    if len(organisations) != len(set(organisation_ids)):
-        raise Organisation.DoesNotExist(_("Some organisations are outside your scope."))
-    with transaction.atomic():
-        for organisation in organisations:
-            if current_status(organisation, solution).status == to_status:
-                result.unchanged += 1
-                continue
-            try:
-                with transaction.atomic():
-                    status_change(
-                        user=user,
-                        organisation=organisation,
-                        solution=solution,
-                        to_status=to_status,
-                        reason=reason,
-                        effective_date=effective_date,
-                        override_reason=override_reason,
-                        source=source,
-                    )
-                result.changed += 1
-            except ValidationError as exc:
-                result.errors.append((organisation, " ".join(exc.messages)))
-        if result.errors or dry_run:
-            transaction.set_rollback(True)
-    return result
 
 
 # --- phases and areas -----------------------------------------------------------------

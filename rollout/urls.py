@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import area_views, integrity_views, report_views, views
+from . import area_views, bulk_views, integrity_views, report_views, views
 
 app_name = "rollout"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.matrix, name="matrix"),
     path("status/", views.status_list, name="status_list"),
     path("status/import/", views.status_import, name="status_import"),
+    path("status/endre/", bulk_views.bulk_preview, name="bulk_preview"),
+    path("status/endre/bruk/", bulk_views.bulk_apply, name="bulk_apply"),
+    path("status/endre/resultat/", bulk_views.bulk_result, name="bulk_result"),
     path("status/<int:pk>/<slug:code>/", views.status_change, name="status_change"),
     path("beredskap/", views.report_list, name="report_list"),
     path("beredskap/ny/", views.report_create, name="report_create"),

@@ -16,7 +16,7 @@ from actors.listing import page_of, query_without, quick_selects
 from actors.models import HealthTrust, Organisation
 from actors.review import SelfReview
 
-from . import selectors, services
+from . import bulk_views, selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
 from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
 from .forms import (
@@ -122,6 +122,8 @@ def status_list(request):
         raise PermissionDenied
     if request.method == "POST" and as_of:
         raise BadRequest(_("The list shows a past day, which cannot be changed."))
+    if request.method == "POST" and request.POST.get("everything"):
+        return bulk_views.bulk_preview(request)  # all that match the filter: preview first
     if scope.can_edit and not as_of:
         bulk_form = BulkStatusForm(request.POST or None, initial={"solution": solution.code})
         if request.method == "POST" and bulk_form.is_valid():

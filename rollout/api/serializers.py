@@ -15,6 +15,7 @@ from actors.choices import OrganisationTypeCode
 from actors.models import HealthTrust, Municipality, Organisation
 
 from .. import readiness
+from ..bulk import WHY
 from ..choices import Answer, Phase, PrerequisiteScope, Source, Status
 from ..models import (
     AreaRollout,
@@ -310,12 +311,44 @@ class StatusBulkSerializer(StatusChangeInputSerializer):
         default=False,
         help_text=_("Check every change and report the outcome without saving anything."),
     )
+    allowed_only = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Save the allowed changes and leave the refused ones as they are, instead of all "
+            "or nothing; the answer lists both (`changes`, `refused`). With `dry_run`: a "
+            "preview of what would change and what would be refused, and why."
+        ),
+    )
+
+
+class StatusBulkChangeSerializer(serializers.Serializer):
+    orgnr = serializers.CharField()
+    name = serializers.CharField()
+    from_status = EnumChoiceField(Status)
+
+
+class StatusBulkRefusalSerializer(StatusBulkChangeSerializer):
+    reason_code = serializers.ChoiceField(
+        choices=list(WHY), help_text=_("Which rule refused the change.")
+    )
+    message = serializers.CharField()
 
 
 class StatusBulkResultSerializer(serializers.Serializer):
+    """How many changed (with `dry_run`: would change) and how many had the status already;
+    with `allowed_only` also each change and each refusal."""
+
     changed = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     dry_run = serializers.BooleanField()
+    allowed_only = serializers.BooleanField(required=False, help_text=_("With allowed_only."))
+    changes = StatusBulkChangeSerializer(
+        many=True, required=False, help_text=_("With allowed_only: the changes (to be) saved.")
+    )
+    refused = StatusBulkRefusalSerializer(
+        many=True, required=False, help_text=_("With allowed_only: the changes refused.")
+    )
 
 
 class StatusBulkErrorSerializer(serializers.Serializer):

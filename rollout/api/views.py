@@ -457,15 +457,18 @@ class RolloutStatusViewSet(RolloutViewSet):
             400: OpenApiResponse(
                 serializers.StatusBulkErrorsSerializer,
                 description="Nothing was saved: the changes refused, organisation by "
-                "organisation (or unknown organisation numbers).",
+                "organisation (all or nothing, without `allowed_only`), or unknown "
+                "organisation numbers.",
             ),
             403: REFUSED[403],
         },
     )
     @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
     def bulk(self, request):
-        """Change many organisations in one step: all or nothing. With `dry_run` every
-        change is checked and nothing is saved."""
+        """Change many organisations in one step: all or nothing, or with `allowed_only`
+        the allowed changes (the refused ones are left as they are and listed). With
+        `dry_run` every change is checked and nothing is saved: with `allowed_only` too, a
+        preview of each change and each refusal with its reason."""
         data = validated(serializers.StatusBulkSerializer, request)
         orgnrs = list(dict.fromkeys(data["organisations"]))
         found = dict(
@@ -495,6 +498,21 @@ class RolloutStatusViewSet(RolloutViewSet):
                 override_reason=data["override_reason"],
                 source=Source.API,
                 dry_run=data["dry_run"],
+                allowed_only=data["allowed_only"],
+            )
+        if data["allowed_only"]:
+            return Response(
+                {
+                    "changed": result.changed,
+                    "unchanged": result.unchanged,
+                    "dry_run": data["dry_run"],
+                    "allowed_only": True,
+                    "changes": [_bulk_item(o) for o in result.changes],
+                    "refused": [
+                        {**_bulk_item(o), "reason_code": o.why, "message": o.message}
+                        for o in result.refused
+                    ],
+                }
             )
         if not result.ok:
             errors = [
@@ -505,6 +523,15 @@ class RolloutStatusViewSet(RolloutViewSet):
         return Response(
             {"changed": result.changed, "unchanged": result.unchanged, "dry_run": data["dry_run"]}
         )
+
+
+def _bulk_item(outcome) -> dict:
+    organisation = outcome.organisation
+    return {
+        "orgnr": organisation.orgnr,
+        "name": organisation.name,
+        "from_status": outcome.from_status,
+    }
 
 
 class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):

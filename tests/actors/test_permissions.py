@@ -242,6 +242,8 @@ WRITES_REPORTS = dict(
 )
 BULK_IN = dict(norole=403, contact=302, coord_area=302, coord_nat=302, directorate=403, admin=302)
 BULK_OUT = dict(norole=403, contact=404, coord_area=404, coord_nat=302, directorate=403, admin=302)
+PREVIEW_IN = {**BULK_IN, "contact": 200, "coord_area": 200, "coord_nat": 200, "admin": 200}
+PREVIEW_OUT = {**BULK_OUT, "coord_nat": 200, "admin": 200}
 
 
 def status_page(rel):
@@ -279,6 +281,12 @@ CASES += [
         id="post-out",
     ),
     Case("rollout:status_import", by_role(**CAN_EDIT)),
+    # The bulk change's preview (scoped like the bulk change), apply and result; without a
+    # preview in the session, apply and result send the user back to the list.
+    Case("rollout:bulk_preview", by_role(**PREVIEW_IN), method="post", data=bulk("in"), id="in"),
+    Case("rollout:bulk_preview", by_role(**PREVIEW_OUT), method="post", data=bulk("out"), id="out"),
+    Case("rollout:bulk_apply", by_role(**BULK_IN), method="post", data=lambda o: {"token": "x"}),
+    Case("rollout:bulk_result", by_role(**BULK_IN)),
     Case(
         "rollout:area_detail", by_role(**SCOPED_IN), args=lambda o: ["pll", "helse-bergen"], id="in"
     ),
