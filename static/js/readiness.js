@@ -196,7 +196,9 @@
           }
           submitting = true;
           submitForm.querySelector("input[name=version]").value = version;
-          submitForm.requestSubmit(button);
+          // Not in this task: while the first submit event is being dispatched (a promise
+          // already settled resolves then), the browser ignores another submission.
+          setTimeout(function () { submitForm.requestSubmit(button); }, 0);
         });
       });
     }

@@ -101,8 +101,9 @@ def test_contact_fills_in_and_submits_a_readiness_report(contact, bergen_organis
     page.fill(answer_field(report, nursing_home, "EPJ", "comment"), "Venter på ny EPJ-versjon")
     journey.shot("03-contact-report-filled")
 
-    page.click("button[name=submit]")
-    page.wait_for_load_state()
+    # The answers still being saved in the background go first, then the submission.
+    with page.expect_navigation():
+        page.click("button[name=submit]")
     assert "sendt til innføringskoordinatoren" in journey.message()
     assert "Innsendt" in page.locator(".page-head").inner_text()
     assert page.locator("td.answer select").count() == 0  # read-only once submitted

@@ -89,6 +89,7 @@ def test_contact_answers_a_group_in_the_background_and_lands_on_the_first_gap(
     bergen, people, report, journey
 ):
     page = journey.page
+    page.on("dialog", lambda d: journey.problems.append(f"dialog: {d.message}") or d.dismiss())
     journey.login("kommunekontakt")
     journey.goto(report.get_absolute_url())
     groups = page.locator("details.report-group")
