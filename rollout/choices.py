@@ -46,6 +46,19 @@ TRANSITIONS: dict[str, set[str]] = {
     S.NOT_RELEVANT: {S.NOT_STARTED, S.PLANNING},
     S.STOPPED: {S.PLANNING, S.TECHNICALLY_READY, S.TRIAL, S.IN_USE},
 }  # fmt: skip
+# The usual road, one step at a time. A change forward along it that skips a step (ikke
+# startet → i bruk) is allowed, but the person making it confirms it and its date.
+PROGRESSION = [S.NOT_STARTED, S.PLANNING, S.TECHNICALLY_READY, S.TRIAL, S.IN_USE]
+
+
+def skipped_steps(from_status: str, to_status: str) -> list[str]:
+    """The steps of PROGRESSION a change jumps over ([]: a single step, a step back, or a
+    change to or from a status off the road such as blocked)."""
+    if from_status not in PROGRESSION or to_status not in PROGRESSION:
+        return []
+    return PROGRESSION[PROGRESSION.index(from_status) + 1 : PROGRESSION.index(to_status)]
+
+
 # A reason is required when moving to these.
 REASON_REQUIRED = {S.BLOCKED, S.NOT_RELEVANT, S.STOPPED}
 # Entering these needs the solution's prerequisites (e.g. kjernejournal in use).

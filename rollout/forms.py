@@ -63,11 +63,48 @@ class StatusChangeForm(forms.Form):
         help_text=_("Only if a prerequisite is unmet and the change must still go through: why."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Shown when the service refuses a change that skips steps (choices.skipped_steps).
+    confirm_jump = forms.BooleanField(
+        label=_(
+            "I confirm that the status went straight to the new one, skipping the steps "
+            "between, on the date given."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args, allowed=None, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(v, label) for v, label in Status.choices if allowed is None or v in allowed]
         self.fields["to_status"].choices = [("", _("– choose –")), *choices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("confirm_jump") and not data.get("effective_date"):
+            self.add_error("effective_date", _("Give the date the status went to the new one."))
+        return data
+
+
+class StatusCorrectionForm(forms.Form):
+    """A coordinator's correction of a wrong status (rollout.corrections.status_correct)."""
+
+    to_status = forms.ChoiceField(label=_("Correct status"), choices=Status.choices)
+    effective_date = forms.DateField(
+        label=_("Holds from"),
+        required=False,
+        widget=DateInput,
+        help_text=_("The date of the wrong entry, or later. Empty means the wrong entry's date."),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the correction"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required. Kept in the history with the correction."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [("", _("– choose –")), *Status.choices]
 
 
 class IdListField(forms.TypedMultipleChoiceField):

@@ -243,7 +243,21 @@ class StatusChange(models.Model):
         max_length=20,
         choices=StatusChangeKind,
         default=StatusChangeKind.CHANGE,
-        help_text=_("A correction records drift found by the integrity check; it changes nothing."),
+        help_text=_(
+            "A correction either records drift found by the integrity check (it changes "
+            "nothing) or corrects a wrong entry (see “corrects”)."
+        ),
+    )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+        help_text=_(
+            "The wrong entry this correction replaces from its date on (rollout/corrections.py)."
+        ),
     )
     prerequisite_override = models.TextField(
         _("prerequisite override"),
@@ -265,6 +279,13 @@ class StatusChange(models.Model):
                 fields=["organisation", "solution", "effective_date", "id"],
                 name="statuschange_chain",
             ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(corrects__isnull=True)
+                | models.Q(kind=StatusChangeKind.CORRECTION),
+                name="statuschange_corrects_is_a_correction",
+            )
         ]
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")

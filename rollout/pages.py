@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from actors import pages
 
-from . import selectors
+from . import corrections, selectors
 
 
 def municipality_detail(request, *, municipality, **_objects) -> dict:
@@ -15,7 +15,9 @@ def municipality_detail(request, *, municipality, **_objects) -> dict:
 
 
 def organisation_detail(request, *, organisation, **_objects) -> dict:
-    return selectors.organisation_rollout(request.user, organisation)
+    context = selectors.organisation_rollout(request.user, organisation)
+    # Corrected entries are marked in the history (“rettet … av …”).
+    return {**context, "history": corrections.with_corrections(context["history"])}
 
 
 def register() -> None:

@@ -30,6 +30,7 @@ from .choices import (
     Source,
     Status,
     StatusChangeKind,
+    skipped_steps,
 )
 from .models import (
     AreaRollout,
@@ -168,6 +169,7 @@ def plan_status_change(
     expected_version: int | None = None,
     override_reason: str = "",
     source: str = Source.UI,
+    confirm_jump: bool | None = None,
 ) -> tuple[RolloutStatus, list[StatusChange]]:
     """Check one change against every rule and apply it to the current row in memory.
 
@@ -190,6 +192,7 @@ def plan_status_change(
         else []
     )
     override_reason = _override_to_record(to_status, missing, override_reason, scope)
+    _check_jump(row.status, to_status, confirm_jump)
     changed_by = user if getattr(user, "pk", None) else None
     last_to, last_date = facts.last_change(row.organisation_id, row.solution_id)
     correction = _drift_correction(
@@ -230,8 +233,13 @@ def status_change(
     expected_version: int | None = None,
     override_reason: str = "",
     source: str = Source.UI,
+    confirm_jump: bool | None = None,
 ) -> RolloutStatus:
     """Change one organisation's status for one solution and write its history row.
+
+    `confirm_jump`: what the person answered when asked to confirm a change that skips
+    steps (ikke startet → i bruk; choices.skipped_steps); the status form and the API
+    ask, and False refuses such a change. None: the caller asks no one (imports, tasks).
 
     Raises ValidationError (with the rule that failed), VersionConflict (someone changed it
     since `expected_version`) or Organisation.DoesNotExist (outside the user's scope).
@@ -257,6 +265,7 @@ def status_change(
             expected_version=expected_version,
             override_reason=override_reason,
             source=source,
+            confirm_jump=confirm_jump,
         )
         for change in changes[:-1]:
             change.save()
@@ -309,6 +318,26 @@ def _drift_correction(
         changed_by=changed_by,
         source=Source.SYSTEM,
         kind=StatusChangeKind.CORRECTION,
+    )
+
+
+def _check_jump(from_status: str, to_status: str, confirm_jump: bool | None) -> None:
+    """Refuse a change that skips steps unless the person confirmed it (None: not asked)."""
+    skipped = skipped_steps(from_status, to_status)
+    if not skipped or confirm_jump is not False:
+        return
+    raise ValidationError(
+        {
+            "confirm_jump": _(
+                "“%(from)s” → “%(to)s” skips %(skipped)s. Confirm that the status really "
+                "went straight to “%(to)s”, and give the date it did."
+            )
+            % {
+                "from": Status(from_status).label,
+                "to": Status(to_status).label,
+                "skipped": ", ".join(str(Status(s).label) for s in skipped),
+            }
+        }
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import area_views, bulk_views, integrity_views, report_views, views
+from . import area_views, bulk_views, correction_views, integrity_views, report_views, views
 
 app_name = "rollout"
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("status/endre/bruk/", bulk_views.bulk_apply, name="bulk_apply"),
     path("status/endre/resultat/", bulk_views.bulk_result, name="bulk_result"),
     path("status/<int:pk>/<slug:code>/", views.status_change, name="status_change"),
+    path(
+        "status/<int:pk>/<slug:code>/rett/",
+        correction_views.status_correct,
+        name="status_correct",
+    ),
     path("beredskap/", views.report_list, name="report_list"),
     path("beredskap/ny/", views.report_create, name="report_create"),
     path("beredskap/<int:pk>/", report_views.report_detail, name="report_detail"),

@@ -16,7 +16,7 @@ from actors.listing import page_of, query_without, quick_selects
 from actors.models import HealthTrust, Organisation
 from actors.review import SelfReview
 
-from . import bulk_views, selectors, services
+from . import bulk_views, corrections, selectors, services
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
 from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
 from .forms import (
@@ -198,6 +198,7 @@ def status_change(request, pk, code):
                 override_reason=data["override_reason"],
                 expected_version=data["version"],
                 source=Source.UI,
+                confirm_jump=data["confirm_jump"],
             ),
         )
         if ok:
@@ -215,6 +216,7 @@ def status_change(request, pk, code):
             "form": form,
             "conflict": conflict,
             "missing": services.missing_prerequisites(organisation, solution),
+            **corrections.status_page_context(request.user, organisation, solution),
         },
     )
 

@@ -16,7 +16,7 @@ from actors.models import HealthTrust, Municipality, Organisation
 
 from .. import readiness
 from ..bulk import WHY
-from ..choices import Answer, Phase, PrerequisiteScope, Source, Status
+from ..choices import Answer, Phase, PrerequisiteScope, Source, Status, StatusChangeKind
 from ..models import (
     AreaRollout,
     PhaseChange,
@@ -281,6 +281,36 @@ class StatusChangeInputSerializer(serializers.Serializer):
             "(e.g. kjernejournal in use) is unmet."
         ),
     )
+    confirm_jump = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Must be true for a change forward that skips steps (e.g. ikke_startet → i_bruk, "
+            "skipping planlegging, teknisk_klar and i_utproving): it confirms that the "
+            "status really went straight to the new one, on `effective_date`. Without it "
+            "such a change answers 400 under `confirm_jump`."
+        ),
+    )
+
+
+class StatusCorrectionSerializer(serializers.Serializer):
+    """A coordinator's correction of a wrong status: the latest history entry is replaced
+    by `status` from `effective_date` on (any status, whatever transitions allow); the
+    history keeps both entries and marks the first as corrected."""
+
+    status = EnumChoiceField(Status)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Required: why.")
+    )
+    effective_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "The day the corrected status holds from: the corrected entry's date (when "
+            "omitted) or later, not in the future."
+        ),
+    )
 
 
 class RolloutStatusCreateSerializer(StatusChangeInputSerializer):
@@ -300,6 +330,7 @@ class RolloutStatusCreateSerializer(StatusChangeInputSerializer):
 
 
 class StatusBulkSerializer(StatusChangeInputSerializer):
+    confirm_jump = None  # bulk changes do not ask for it (yet)
     solution = serializers.SlugRelatedField(slug_field="code", queryset=Solution.objects.all())
     organisations = serializers.ListField(
         child=serializers.CharField(max_length=9),
@@ -376,6 +407,19 @@ class StatusChangeSerializer(serializers.ModelSerializer):
     to_status_label = ChoiceLabelField(source="to_status")
     source = EnumChoiceField(Source, read_only=True)
     changed_by = UserField()
+    kind = EnumChoiceField(StatusChangeKind, read_only=True)
+    corrects = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("A correction: the wrong entry it replaces (null: none, or drift recorded)."),
+    )
+    corrected_by = serializers.IntegerField(
+        source="first_correction",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text=_("The first correction of this entry (null: not corrected)."),
+    )
 
     class Meta:
         model = StatusChange
@@ -395,6 +439,9 @@ class StatusChangeSerializer(serializers.ModelSerializer):
             "changed_by",
             "source",
             "prerequisite_override",
+            "kind",
+            "corrects",
+            "corrected_by",
         ]
         read_only_fields = fields
 

@@ -33,7 +33,7 @@ from actors.api.review import ReviewActions
 from actors.api.views import ScopeCanEdit
 from actors.models import HealthTrust, Organisation
 
-from .. import selectors, services
+from .. import corrections, selectors, services
 from ..choices import Phase, Source
 from ..filtersets import (
     ReadinessReportFilterSet,
@@ -335,7 +335,7 @@ class RolloutStatusViewSet(RolloutViewSet):
     serializer_class = serializers.RolloutStatusSerializer
     filterset_class = RolloutStatusFilterSet
     pagination_class = StatusPagination
-    write_actions = frozenset({"partial_update"})
+    write_actions = frozenset({"partial_update", "correct"})
 
     @cached_property
     def as_of(self):
@@ -424,6 +424,7 @@ class RolloutStatusViewSet(RolloutViewSet):
                 override_reason=data["override_reason"],
                 expected_version=0,
                 source=Source.API,
+                confirm_jump=data["confirm_jump"],
             )
         return self.respond(row, status_code=status.HTTP_201_CREATED)
 
@@ -445,6 +446,35 @@ class RolloutStatusViewSet(RolloutViewSet):
                 reason=data["reason"],
                 effective_date=data["effective_date"],
                 override_reason=data["override_reason"],
+                expected_version=version,
+                source=Source.API,
+                confirm_jump=data["confirm_jump"],
+            )
+        return self.respond(row)
+
+    @extend_schema(
+        request=serializers.StatusCorrectionSerializer,
+        responses={200: serializers.RolloutStatusSerializer, **REFUSED, **STALE},
+        parameters=[IF_MATCH],
+    )
+    @action(detail=True, methods=["post"], url_path="correct", url_name="correct")
+    def correct(self, request, pk=None):
+        """Correct a wrong status (rollout coordinators and administrators, within their
+        scope): the latest history entry is replaced by `status` from `effective_date`
+        on, with a required `reason`. Nothing is rewritten: correction entries (kind
+        `korreksjon`, `corrects` = the wrong entry) are added, and coverage figures are
+        recomputed from the wrong entry's date. Needs If-Match like PATCH."""
+        version = expected_version(request)
+        row = self.get_object()
+        data = validated(serializers.StatusCorrectionSerializer, request)
+        with service_errors(to_status="status"):
+            row = corrections.status_correct(
+                user=request.user,
+                organisation=row.organisation,
+                solution=row.solution,
+                to_status=data["status"],
+                reason=data["reason"],
+                effective_date=data["effective_date"],
                 expected_version=version,
                 source=Source.API,
             )
@@ -536,7 +566,9 @@ def _bulk_item(outcome) -> dict:
 
 class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
     """The append-only status history of the organisations you can see, newest recorded
-    first, with cursor pagination (follow `next`)."""
+    first, with cursor pagination (follow `next`). A correction of a wrong status is an
+    entry of kind `korreksjon` whose `corrects` names the wrong entry; the wrong entry's
+    `corrected_by` names its first correction."""
 
     serializer_class = serializers.StatusChangeSerializer
     filterset_class = StatusChangeFilterSet
@@ -546,6 +578,7 @@ class StatusChangeViewSet(viewsets.ReadOnlyModelViewSet):
         return (
             StatusChange.objects.visible_to(self.request.user)
             .select_related("organisation", "solution", "changed_by")
+            .annotate(first_correction=corrections.first_correction_id())
             .order_by("-changed_at", "-id")
         )
 

@@ -20,7 +20,7 @@ from tests.benefits import matrix_decisions, matrix_dependencies
 from tests.conftest import ROLE_USERS, api_client_for, client_for
 from tests.factories import OrganisationFactory, valid_orgnr
 from tests.pdfs import clean_pdf
-from tests.rollout import matrix_readiness
+from tests.rollout import matrix_corrections, matrix_readiness
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
 LOGIN = 302  # an anonymous browser is sent to the login page; an API call gets 401
@@ -895,6 +895,7 @@ CASES += [
 # Governance routes: each part of benefits.governance keeps its cases next to its tests.
 CASES += matrix_decisions.cases(sys.modules[__name__])
 CASES += matrix_dependencies.cases(sys.modules[__name__])
+CASES += matrix_corrections.cases(sys.modules[__name__])
 CASES += matrix_readiness.cases(sys.modules[__name__])
 
 # Routes outside the matrix, and why.

@@ -175,6 +175,7 @@ def test_prerequisite_refused_then_coordinator_overrides(contact, coordinator, o
         "dokumentdeling",
         Status.TRIAL,
         override_reason="Pilot avtalt med Norsk helsenett",
+        confirm_jump=True,  # not started → in trial skips two steps
     )
     assert overridden.status_code == 201, overridden.content
     change = StatusChange.objects.get(solution__code="dokumentdeling")
@@ -184,7 +185,9 @@ def test_prerequisite_refused_then_coordinator_overrides(contact, coordinator, o
 
 def test_prerequisite_met_needs_no_override(contact, org_bergen):
     set_status(org_bergen, "kjernejournal", Status.IN_USE)
-    response = create_status(api_client_for(contact), org_bergen, "dokumentdeling", Status.TRIAL)
+    response = create_status(
+        api_client_for(contact), org_bergen, "dokumentdeling", Status.TRIAL, confirm_jump=True
+    )
     assert response.status_code == 201, response.content
     assert StatusChange.objects.get(solution__code="dokumentdeling").prerequisite_override == ""
 
