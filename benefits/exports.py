@@ -11,6 +11,7 @@ and numbers).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -23,8 +24,9 @@ from actors.exports import DATE, DECIMAL, INTEGER, TEXT, Column, table_response,
 from actors.models import Municipality
 from rollout.models import Solution
 
+from . import reports as status_reports
 from .models import Benefit, IntentAgreement
-from .selectors import benefit_summary
+from .selectors import benefit_summaries
 
 
 def _label(model, field_name: str) -> str:
@@ -87,8 +89,24 @@ def export_agreements(user, fmt: str, queryset=None) -> HttpResponse:
 # --- benefit register -----------------------------------------------------------------
 
 
+# The figures' kinds (benefits.reports.Column) as this writer's; a share is written in
+# per cent (12.3 under "Reporting coverage (%)"), as the register's readers count.
+FIGURE_KINDS = {"text": TEXT, "int": INTEGER, "number": DECIMAL, "percent": DECIMAL}
+FIGURE_WIDTHS = {"text": 30, "int": 10, "number": 14, "percent": 12}
+
+
 def benefit_columns() -> list[Column]:
+    """The register's reference columns, then every figure of the benefit as the register
+    page, the benefit's page and the status report show them (reports.benefit_columns)."""
     b = Benefit
+    figures = [
+        Column(
+            f"{c.label} (%)" if c.kind == "percent" else c.label,
+            FIGURE_KINDS[c.kind],
+            FIGURE_WIDTHS[c.kind],
+        )
+        for c in status_reports.benefit_columns()[1:]  # the name is the register's own
+    ]
     return [
         Column(_label(b, "goal"), TEXT, 40),
         Column(_label(b, "name"), TEXT, 40),
@@ -100,21 +118,24 @@ def benefit_columns() -> list[Column]:
         Column(_label(b, "baseline_required"), TEXT, 14),
         Column(_label(b, "target_value"), DECIMAL, 12),
         Column(_label(b, "target_date"), DATE, 12),
-        Column(_("Reported"), INTEGER, 10),
-        Column(_("Expected"), INTEGER, 10),
-        # The status report's figures and labels (benefits.reports.benefit_columns).
-        Column(_("Sum of improvements"), DECIMAL, 14),
-        Column(_("Mean improvement per reporter"), DECIMAL, 14),
-        Column(_("Median improvement"), DECIMAL, 14),
-        Column(_("Unit of the change"), TEXT, 16),
-        Column(_("How it is counted"), TEXT, 40),
-        Column(_("Of which municipalities"), INTEGER, 12),
+        *figures,
     ]
 
 
+def _figure(value, kind: str):
+    if kind == "percent" and value is not None:
+        return Decimal(str(round(value * 100, 1)))
+    return value
+
+
 def benefit_rows(benefits, user) -> Iterable[list]:
-    for b in benefits:
-        summary = benefit_summary(b, user)  # counts only reports and organisations in scope
+    benefits = list(benefits)
+    if not benefits:
+        return
+    kinds = [c.kind for c in status_reports.benefit_columns()]
+    summaries = benefit_summaries(benefits, user)  # counts only reports and organisations in scope
+    for b, summary in zip(benefits, summaries, strict=True):
+        figures = status_reports.benefit_row(summary)
         yield [
             b.goal.name,
             b.name,
@@ -126,14 +147,7 @@ def benefit_rows(benefits, user) -> Iterable[list]:
             yes_no(b.baseline_required),
             b.target_value,
             b.target_date,
-            summary.reported,
-            summary.expected,
-            summary.total_improvement,  # None for shares and rates: never summed
-            summary.mean_improvement,
-            summary.median_improvement,
-            summary.change_unit,
-            summary.kind_label,
-            summary.reported_municipalities,
+            *[_figure(v, k) for v, k in zip(figures[1:], kinds[1:], strict=True)],
         ]
 
 

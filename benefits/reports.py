@@ -539,7 +539,12 @@ def _agreement_coverage() -> Table:
 
 
 def benefit_columns() -> list[Column]:
-    """The columns of a benefit's figures: the report's table and the benefit's page."""
+    """THE figures of a benefit, as every output shows them: the benefit register and a
+    benefit's page, this report's table (preview, XLSX, CSV, PDF) and the register's export
+    (benefits.exports). Each value is computed in benefits.selectors.BenefitSummary; the
+    changes are per reporter (mean, median) or over all reporters (sum), the averages are
+    levels of the indicator in its unit. Nobody reported: no figure and no percentage,
+    the note says why."""
     return [
         Column(_("Benefit")),
         Column(_("Unit of the change")),
@@ -551,11 +556,17 @@ def benefit_columns() -> list[Column]:
         Column(_("Of which municipalities"), "int"),
         Column(_("Expected"), "int"),
         Column(_("Reporting coverage"), "percent"),
+        Column(_("Average at baseline"), "number"),
+        Column(_("Average now"), "number"),
+        Column(_("Unit of the averages")),
+        Column(_("Of the way to the target"), "percent"),
+        Column(_("Note")),
     ]
 
 
-def benefit_row(s) -> list:
-    """One benefit's figures as the report's row (benefits.selectors.benefit_summary)."""
+def benefit_row(s: selectors.BenefitSummary) -> list:
+    """One benefit's figures (benefit_columns) from its summary
+    (benefits.selectors.benefit_summary or benefit_summaries)."""
     return [
         s.benefit.name,
         s.change_unit,
@@ -566,7 +577,12 @@ def benefit_row(s) -> list:
         s.reported,
         s.reported_municipalities,
         s.expected,
-        s.coverage if s.expected else None,
+        s.coverage,
+        s.mean_baseline,
+        s.mean_latest,
+        s.benefit.unit,
+        s.progress,
+        s.note,
     ]
 
 
@@ -579,7 +595,9 @@ def _benefits(user, in_use: list[selectors.InUse] | None = None) -> Table:
             "Realised: each reporter's latest approved follow-up against its own approved "
             "baseline, positive when better. Shares and rates are never added up: their "
             "mean and median are shown; a sum only for amounts. Reporters are "
-            "organisations and municipalities reporting as a whole."
+            "organisations and municipalities reporting as a whole. The averages are "
+            "levels of the indicator in its unit. Where nobody has reported there is no "
+            "figure and no percentage; the note says so."
         ),
     )
     benefits = Benefit.objects.select_related("goal").order_by("goal__sort_order", "name")

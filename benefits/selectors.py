@@ -486,8 +486,20 @@ class BenefitSummary:
         return self.expected_organisations + self.expected_municipalities
 
     @property
-    def coverage(self) -> float:
-        return self.reported / self.expected if self.expected else 0.0
+    def coverage(self) -> float | None:
+        """Reported of expected, as a share; None while nobody has reported (no
+        percentage is shown for nobody: "0 of 5 713" says it, the note says why)."""
+        return self.reported / self.expected if self.reported and self.expected else None
+
+    @property
+    def note(self) -> str:
+        """Why the realised figures are empty, where they are (shown beside them)."""
+        if self.reported:
+            return ""
+        return _(
+            "Nobody reported yet: a realised change needs an approved baseline and an "
+            "approved follow-up from the same reporter."
+        )
 
     @property
     def is_summable(self) -> bool:

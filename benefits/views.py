@@ -441,7 +441,10 @@ def overview(request):
             },
             {
                 "label": _("Reporters of those expected (%)"),
-                "data": [round(c["summary"].coverage * 100, 1) for c in cards],
+                "data": [
+                    None if c["summary"].coverage is None else round(c["summary"].coverage * 100, 1)
+                    for c in cards
+                ],
                 "color": COLOUR_COVERED,
             },
         ],

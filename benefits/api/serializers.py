@@ -364,7 +364,12 @@ class BenefitSummarySerializer(serializers.Serializer):
         )
     )
     reported_municipalities = serializers.IntegerField()
-    coverage = serializers.FloatField(help_text=_("reported / expected"))
+    coverage = serializers.FloatField(
+        allow_null=True, help_text=_("reported / expected; null while nobody has reported")
+    )
+    note = serializers.CharField(
+        help_text=_("Why the realised figures are null, when they are; else empty.")
+    )
     by_area = AreaRealisationSerializer(many=True)
     by_county = CountyRealisationSerializer(many=True)
     realisations = RealisationSerializer(many=True)

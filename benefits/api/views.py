@@ -360,6 +360,7 @@ class BenefitViewSet(ReferenceViewSet):
             "reported": summary.reported,
             "reported_municipalities": summary.reported_municipalities,
             "coverage": summary.coverage,
+            "note": summary.note,
             "by_area": summary.by_area,
             "by_county": summary.by_county,
             "realisations": realisations,

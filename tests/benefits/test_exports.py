@@ -1,7 +1,6 @@
 import csv
 import datetime
 import io
-from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -12,7 +11,7 @@ from django.utils.translation import gettext
 from actors import exports as files
 from actors.models import Municipality
 from actors.scoping import SYSTEM_USER
-from benefits import exports, services
+from benefits import exports, selectors, services
 from benefits.choices import AgreementStatus, MeasurementKind
 from rollout import services as rollout_services
 from rollout.choices import Status
@@ -198,33 +197,36 @@ def test_benefit_register_export(contact, org_bergen, org_tromso):
         f"gevinstregister-{timezone.localdate().isoformat()}.xlsx"
         in response["Content-Disposition"]
     )
-    assert len(header(sheet)) == 18 and all(c.font.b for c in sheet[1])
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:R3"
+    # The register's columns, then the figures of reports.benefit_columns (its name aside).
+    assert len(header(sheet)) == 24 and all(c.font.b for c in sheet[1])
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:X3"
     rows = {r[1].value: r for r in sheet.iter_rows(min_row=2)}
     row = rows[benefit.name]
     goal, name, indicator, unit, direction, solutions, owner, baseline, *rest = row
-    target_value, target_date, reported, expected, realised, mean, median, *_ = rest
+    target_value, target_date, _change_unit, _counted, mean, median, realised, *rest = rest
+    reported, _municipalities, expected, coverage, *_ = rest
     assert goal.value == benefit.goal.name and unit.value == "minutter"
     assert solutions.value == "Kjernejournal, Pasientens legemiddelliste (PLL)"
     assert baseline.value == "Ja"
     assert target_value.data_type == "n" and target_value.value == 5.5
     assert isinstance(target_date.value, datetime.datetime) and target_date.is_date
     # Only the contact's scope counts: Bergen reported, Tromsø is not theirs.
-    assert (reported.value, expected.value) == (1, 1)
+    assert (reported.value, expected.value, coverage.value) == (1, 1, 100)
     assert realised.data_type == "n" and realised.value == 2.5
     assert mean.value == 2.5 and median.value == 2.5
-    empty = rows["Færre feil"]  # nobody reported: no figure, not 0
-    assert empty[8].value is None and empty[9].value is None and empty[11].value == 0
-    assert empty[12].value is None and empty[13].value is None
+    empty = rows["Færre feil"]  # nobody reported: no figure, not 0, and a note why
+    assert empty[8].value is None and empty[9].value is None and empty[17].value == 0
+    assert empty[12].value is None and empty[14].value is None and empty[18].value is None
+    assert empty[23].value == selectors.BenefitSummary(None, [], 0, 0, [], []).note != ""
 
     national = UserFactory(username="dir", role="directorate")
     text = api_client_for(national).get(reverse("benefit-export"), {"format": "csv"}).content
     assert text.startswith(b"\xef\xbb\xbf")
     rows = read_csv(text.decode("utf-8-sig"))
-    assert len(rows) == 3 and len(rows[0]) == 18
+    assert len(rows) == 3 and len(rows[0]) == 24
     row = next(r for r in rows if r[1] == benefit.name)
-    assert row[8:15] == ["5,50", "2027-12-31", "2", "2", "5,00", "2,50", "2,50"]  # decimal comma
-    assert Decimal(row[12].replace(",", ".")) == 5 and row[17] == "0"
+    assert row[8:10] == ["5,50", "2027-12-31"]
+    assert row[12:19] == ["2,50", "2,50", "5,00", "2", "0", "2", "100,0"]  # decimal comma
     filtered = api_client_for(national).get(
         reverse("benefit-export"), {"format": "csv", "solution": "sfm"}
     )
