@@ -8,6 +8,7 @@ test-artifacts/browser/)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import pages
 from tests.browser.conftest import PASSWORD, artifacts_dir
@@ -93,6 +94,10 @@ CUT_LABELS = """() => typeof Chart === "undefined" ? [] : Object.values(Chart.in
   })"""
 
 
+CHARTS_FIT = """() => [...document.querySelectorAll("canvas")]
+  .every(c => c.getBoundingClientRect().width <= c.parentElement.clientWidth + 1)"""
+
+
 def shot(journey, kind: str, name: str, size: dict) -> None:
     folder = artifacts_dir() / "screenshots"
     folder.mkdir(exist_ok=True)
@@ -125,7 +130,10 @@ def test_every_page_fits_a_phone_and_keeps_its_cards_whole_on_a_laptop(demo, jou
             if kind in SHOT_ROLES:
                 shot(journey, kind, name, LAPTOP)
             page.set_viewport_size(PHONE)  # the page reflows as on a phone's first load
-            page.wait_for_timeout(50)  # a frame for the resize handlers
+            try:  # charts follow their box when the window narrows
+                page.wait_for_function(CHARTS_FIT, timeout=3000)
+            except PlaywrightTimeout:
+                problems.append(f"{where} at 390 px: a chart did not shrink with its box")
             if sideways := page.evaluate(SIDEWAYS):
                 problems.append(f"{where} at 390 px: {sideways}")
             problems += [f"{where} at 390 px: name cut: {c}" for c in page.evaluate(CUT_LABELS)]
