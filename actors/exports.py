@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import xlsxwriter
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -72,6 +72,30 @@ def table_response(stem: str, columns: Sequence[Column], rows: Iterable[Sequence
     rows = list(rows)
     body = csv_bytes([c.header for c in columns], rows) if fmt == CSV else _xlsx(columns, rows)
     return attachment(body, CONTENT_TYPES[fmt], file_name(stem, fmt))
+
+
+def table_stream_response(
+    stem: str, columns: Sequence[Column], rows: Iterable[Sequence], fmt: str
+) -> HttpResponse:
+    """`table_response` for long tables (a list's every matching row): the rows are read
+    as they are written, never all held at once. CSV is streamed line by line; XLSX is
+    written row by row (XlsxWriter's constant_memory) and sent when complete."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format: {fmt}")
+    if fmt == XLSX:
+        body = _xlsx(columns, rows, constant_memory=True)
+        return attachment(body, CONTENT_TYPES[fmt], file_name(stem, fmt))
+
+    def lines():
+        yield "\ufeff" + csv_line([c.header for c in columns])
+        for row in rows:
+            yield csv_line(row)
+
+    response = StreamingHttpResponse(
+        (line.encode("utf-8") for line in lines()), content_type=CONTENT_TYPES[fmt]
+    )
+    response["Content-Disposition"] = content_disposition_header(True, file_name(stem, fmt))
+    return response
 
 
 # --- responses ------------------------------------------------------------------------
@@ -151,9 +175,11 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 # --- XLSX -----------------------------------------------------------------------------
 
 
-def _xlsx(columns: Sequence[Column], rows: list[Sequence]) -> bytes:
+def _xlsx(columns: Sequence[Column], rows: Iterable[Sequence], constant_memory=False) -> bytes:
+    """`constant_memory`: each row is flushed to a temporary file as it is written."""
     out = io.BytesIO()
-    workbook = xlsxwriter.Workbook(out, {"in_memory": True})
+    options = {"constant_memory": True} if constant_memory else {"in_memory": True}
+    workbook = xlsxwriter.Workbook(out, options)
     sheet = workbook.add_worksheet()
     formats = {
         TEXT: workbook.add_format({"text_wrap": False}),
@@ -165,6 +191,7 @@ def _xlsx(columns: Sequence[Column], rows: list[Sequence]) -> bytes:
     for col, column in enumerate(columns):
         sheet.set_column(col, col, column.width, formats[column.kind])
         sheet.write_string(0, col, column.header, header)
+    r = 0
     for r, row in enumerate(rows, start=1):
         for col, (column, value) in enumerate(zip(columns, row, strict=True)):
             cell = formats[column.kind]
@@ -179,6 +206,6 @@ def _xlsx(columns: Sequence[Column], rows: list[Sequence]) -> bytes:
                 # write_string, never write(): a title starting with "=" stays text.
                 sheet.write_string(r, col, str(value), cell)
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+    sheet.autofilter(0, 0, max(r, 1), len(columns) - 1)
     workbook.close()
     return out.getvalue()

@@ -32,12 +32,16 @@ def counted(name: str, parts, compute: Callable):
 
 def page_of(request, rows, size: int, param: str = "page", count: int | None = None) -> Page:
     """The page of `rows` the query's `param` asks for: the first when it names none or
-    no number, the last when it is past the end. `count`: how many `rows` there are, when
+    no number, the last when it is past the end; `page.numbers` are the page numbers to
+    link to (templates/actors/_pagination.html). `count`: how many `rows` there are, when
     the caller knows (e.g. from a cache), so the paginator does not count them."""
     paginator = Paginator(rows, size)
     if count is not None:
         paginator.count = count  # a cached_property: set, it is not computed
-    return paginator.get_page(request.GET.get(param))
+    page = paginator.get_page(request.GET.get(param))
+    # The numbers the page links to (first, last and those around it; "…" between).
+    page.numbers = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    return page
 
 
 def query_without(request, *names: str) -> str:
@@ -115,17 +119,30 @@ class OrderedByGroup:
     "municipality__name" or "-municipality__name"). The rows must not repeat (no join to
     many). For `page_of` (it counts and slices like a queryset)."""
 
-    def __init__(self, rows: QuerySet, ordering: Sequence[str], sizes: list | None = None):
+    def __init__(
+        self,
+        rows: QuerySet,
+        ordering: Sequence[str],
+        sizes: list | None = None,
+        key: str | None = None,
+    ):
         """`sizes`: [(group, rows)] in the list's order, when the caller has them; else
-        they are counted (and kept in the registered counts cache, keyed by the query)."""
-        self.rows, self.ordering = rows, ordering
-        self.group = ordering[0].removeprefix("-")
+        they are counted (and kept in the registered counts cache, keyed by the query).
+        `key`: the rows' own column naming their group (e.g. "type_id" when ordered by
+        "type__sort_order"), then ties of the group's order are broken by it, and a page
+        within one group is read through the index on (key, rest of the ordering)."""
+        self.rows, self.key = rows, key
+        if key:
+            sign = "-" if ordering[0].startswith("-") else ""
+            ordering = (ordering[0], sign + key, *ordering[1:])
+        self.ordering = ordering
+        self.group = key or ordering[0].removeprefix("-")
         if sizes is None:
             by_group = (
                 rows.order_by()
                 .values_list(self.group)
                 .annotate(n=Count("pk"))
-                .order_by(ordering[0])
+                .order_by(*ordering[: 2 if key else 1])
             )
             try:
                 parts = by_group.query.sql_with_params()
@@ -152,5 +169,9 @@ class OrderedByGroup:
             seen += n
         if not chosen:
             return []
-        rows = self.rows.filter(**{f"{self.group}__in": chosen}).order_by(*self.ordering)
+        if self.key and len(chosen) == 1:
+            # One group: its rows in their order, through its index (no sort).
+            rows = self.rows.filter(**{self.key: chosen[0]}).order_by(*self.ordering[2:])
+        else:
+            rows = self.rows.filter(**{f"{self.group}__in": chosen}).order_by(*self.ordering)
         return list(rows[skip : skip + stop - start])

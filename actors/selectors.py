@@ -3,7 +3,8 @@ the scoped querysets."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from .models import (
     Catchment,
@@ -64,21 +65,43 @@ def municipalities_with_counts(queryset):
     )
 
 
-def municipality_type_grid(user, municipality: Municipality) -> list[dict]:
-    """Organisations of one municipality grouped by type, for its page."""
-    organisations = (
+def municipality_types(user, municipality: Municipality) -> list[tuple[OrganisationType, int]]:
+    """[(type, organisations)] of the municipality's organisations the user sees, in the
+    types' order (two queries)."""
+    counts = dict(
         Organisation.objects.visible_to(user)
         .filter(municipality=municipality)
-        .select_related("type", "health_trust", "record_system__vendor")
-        .order_by("type__sort_order", "name")
+        .order_by()
+        .values_list("type_id")
+        .annotate(n=Count("pk"))
     )
-    groups: dict[int, dict] = {}
-    for organisation in organisations:
-        group = groups.setdefault(
-            organisation.type_id, {"type": organisation.type, "organisations": []}
-        )
-        group["organisations"].append(organisation)
-    return list(groups.values())
+    return [(t, counts[t.pk]) for t in OrganisationType.objects.filter(pk__in=list(counts))]
+
+
+def municipality_type_rows(
+    user, municipality: Municipality, skip: dict[int, int], size: int
+) -> dict[int, list[Organisation]]:
+    """{type id: its organisations in the municipality, by name, after the first
+    `skip[type id]`, at most `size`}: a page of each type in `skip`, in one query (each
+    row numbered within its type)."""
+    if not skip:
+        return {}
+    offset = Case(
+        *(When(type_id=pk, then=Value(n)) for pk, n in skip.items()), output_field=IntegerField()
+    )
+    position = Window(RowNumber(), partition_by=F("type_id"), order_by=[F("name"), F("pk")])
+    rows = (
+        Organisation.objects.visible_to(user)
+        .filter(municipality=municipality, type_id__in=list(skip))
+        .select_related("type", "health_trust", "record_system__vendor")
+        .annotate(position=position - offset)
+        .filter(position__gt=0, position__lte=size)
+        .order_by("type_id", "name", "pk")
+    )
+    result: dict[int, list[Organisation]] = {}
+    for organisation in rows:
+        result.setdefault(organisation.type_id, []).append(organisation)
+    return result
 
 
 def reference_data_stored() -> ReferenceData:

@@ -8,15 +8,16 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import exports, pages, scoping, selectors, services
+from . import exports, list_controls, list_export, pages, scoping, selectors, services
 from .choices import Role
 from .concurrency import VersionConflict
 from .filtersets import MunicipalityPageFilterSet, OrganisationFilterSet
 from .forms import OrganisationForm, OrganisationImportForm, save_to_form
 from .imports import ImportFileError, import_organisations
-from .listing import OrderedByGroup, page_of, query_without, quick_selects
+from .listing import page_of, query_without, quick_selects
 from .models import (
     Catchment,
     County,
@@ -30,6 +31,8 @@ from .numbers import resolve_number
 from .structure import StructureOn, population_year_for
 
 PAGE_SIZE = 50
+TYPE_PAGE_SIZE = 50  # organisations of one type on a municipality's page
+OPEN_UP_TO = 15  # a type with no more organisations shows them open on the page
 REGISTRY_HISTORY_PAGE = 20
 
 
@@ -139,7 +142,12 @@ def municipality_detail(request, number):
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
     ).order_by("last_name", "first_name")
-    groups = selectors.municipality_type_grid(request.user, municipality)
+    groups = _type_pages(request, municipality)
+    shown = [o for g in groups for o in g["page"].object_list]
+    extra = pages.contributions(
+        "municipality_detail", request, municipality=municipality, organisations=shown
+    )
+    _with_cells(groups, extra.get("solutions", []), extra.pop("grid", []))
     return render(
         request,
         "actors/municipality_detail.html",
@@ -148,13 +156,54 @@ def municipality_detail(request, number):
             "catchments": catchments,
             "contacts": contacts,
             "groups": groups,
+            "type_page_size": TYPE_PAGE_SIZE,
             **_history(municipality),
-            **pages.contributions("municipality_detail", request, municipality=municipality),
-            "chart": _type_chart(
-                [{"type": g["type"], "count": len(g["organisations"])} for g in groups]
-            ),
+            **extra,
+            "chart": _type_chart([{"type": g["type"], "count": g["count"]} for g in groups]),
         },
     )
+
+
+def _type_pages(request, municipality: Municipality) -> list[dict]:
+    """A group per organisation type of the municipality: how many, and the page of them
+    its own parameter asks for (`?page_<type code>=N`, TYPE_PAGE_SIZE a page), so a large
+    municipality's page stays short. Three queries whatever the number of rows."""
+    groups = []
+    for kind, count in selectors.municipality_types(request.user, municipality):
+        param = f"page_{kind.code}"
+        # The page of positions; its rows are read below for every type at once.
+        page = page_of(request, range(count), TYPE_PAGE_SIZE, param)
+        groups.append(
+            {
+                "type": kind,
+                "count": count,
+                "page": page,
+                "param": param,
+                "query": query_without(request, param),
+                "anchor": f"#type-{kind.code}",
+                "open": count <= OPEN_UP_TO or param in request.GET,
+            }
+        )
+    skip = {g["type"].pk: g["page"].start_index() - 1 for g in groups}
+    rows = selectors.municipality_type_rows(request.user, municipality, skip, TYPE_PAGE_SIZE)
+    for g in groups:
+        g["page"].object_list = rows.get(g["type"].pk, [])
+    return groups
+
+
+def _with_cells(groups: list[dict], columns: list, grid: list[dict]) -> None:
+    """Give each shown organisation the cells the apps above contributed for it (`grid`:
+    [{organisation, cells}], a cell per column, None where the column does not apply to
+    its type), and each group the columns that apply to its type."""
+    cells = {row["organisation"].pk: row["cells"] for row in grid}
+    for g in groups:
+        rows = g["page"].object_list
+        first = cells.get(rows[0].pk, []) if rows else []
+        keep = [i for i, cell in enumerate(first) if cell is not None]
+        g["columns"] = [columns[i] for i in keep]
+        for o in rows:
+            own = cells.get(o.pk, [])
+            o.cells = [own[i] for i in keep if i < len(own)]
 
 
 def _as_on(rows, structure: StructureOn) -> None:
@@ -251,6 +300,15 @@ def healthtrust_detail(request, code):
     )
 
 
+ORGANISATION_COLUMNS = (
+    list_controls.Col(gettext_lazy("Name"), "name"),
+    list_controls.Col(gettext_lazy("Type"), "type"),
+    list_controls.Col(gettext_lazy("Organisation number"), "orgnr"),
+    list_controls.Col(gettext_lazy("Municipality"), "municipality"),
+    list_controls.Col(gettext_lazy("Health-trust area"), "health_trust"),
+)
+
+
 @login_required
 def organisation_list(request):
     queryset = Organisation.objects.visible_to(request.user).select_related(
@@ -259,18 +317,26 @@ def organisation_list(request):
     filterset = OrganisationFilterSet(request.GET, queryset=queryset, request=request)
     quick_selects(filterset.form)
     rows = filterset.qs
-    ordering = request.GET.get("ordering")
-    if ordering in ("municipality", "-municipality") and filterset.is_valid():
-        # By municipality name: a page sorts the organisations of its municipalities only.
-        sign = ordering.removesuffix("municipality")
-        rows = OrderedByGroup(rows, (f"{sign}municipality__name", "name", "pk"))
+    ordering = list_controls.chosen_ordering(filterset)
+    if fmt := list_controls.export_format(request):
+        fields = [
+            *list_export.organisation_fields(),
+            list_export.Field(exports.Column(_("County"), width=20), "municipality__county__name"),
+            list_export.Field(exports.Column(_("Record system"), width=25), "record_system__name"),
+            list_export.Field(exports.Column(_("Active")), "is_active", exports.yes_no),
+        ]
+        return list_export.queryset_response(fmt, "virksomheter", fields, rows)
+    if ordering:
+        # By type, municipality or area: a page sorts the rows of its groups only.
+        rows = list_controls.in_order(rows, ordering)
+    size = list_controls.page_size(request, PAGE_SIZE)
     return render(
         request,
         "actors/organisation_list.html",
         {
             "filterset": filterset,
-            "page": page_of(request, rows, PAGE_SIZE),
-            "query": query_without(request, "page"),
+            "page": page_of(request, rows, size),
+            **list_controls.controls(request, ORGANISATION_COLUMNS, ordering, size, "name"),
             "can_create": scoping.scope_for(request.user).can_edit,
             "can_import": scoping.can_import_organisations(request.user),
         },

@@ -18,13 +18,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from actors import scoping
+from actors import exports, list_controls, scoping
+from actors.filtersets import OrganisationFilterSet
 from actors.forms import save_or_message
-from actors.listing import OrderedByGroup, QuickSelectWidget, page_of, query_without
+from actors.listing import QuickSelectWidget, page_of, query_without, quick_selects
 from actors.models import Job
 from benefits.governance.dependencies import upcoming_deadlines
+from rollout import status_lists
 from rollout.choices import Status
 from rollout.models import RolloutStatus
 
@@ -35,6 +38,11 @@ from .models import CoverageTarget
 
 PAGE_SIZE = 100  # organisations not yet counted, per page
 MUNICIPALITY_PAGE_SIZE = 25  # municipalities not yet counted (each with its organisations)
+# Who is missing: sortable as the status list, by the API's ordering names.
+MISSING_COLUMNS = (
+    *status_lists.COLUMNS[:4],
+    list_controls.Col(gettext_lazy("Blocking reason")),
+)
 COLOUR_ACTUAL, COLOUR_FORECAST, COLOUR_THRESHOLD = "#12639e", "#5fb98a", "#7a4a00"
 
 
@@ -206,24 +214,71 @@ def target_detail(request, code: str):
     }
     if target.unit == TargetUnit.ORGANISATIONS:
         missing = coverage.missing_organisations(target, request.user, chosen)
-        # Sorted by municipality name first: a page sorts the rows of its municipalities
-        # only; their group sizes come from coverage.missing_sizes (cached).
-        rows = OrderedByGroup(
-            missing,
-            ("municipality__name", "type__sort_order", "name", "pk"),
-            sizes=coverage.missing_sizes(target, missing),
-        )
-        page = page_of(request, rows, PAGE_SIZE)
+        filterset = OrganisationFilterSet(request.GET, queryset=missing, request=request)
+        quick_selects(filterset.form)
+        missing = filterset.qs
+        ordering = list_controls.chosen_ordering(filterset)
+        if fmt := list_controls.export_format(request):
+            if not ordering:  # the page's order
+                missing = missing.order_by("municipality__name", "name", "orgnr")
+            return status_lists.export(fmt, _missing_stem(target, chosen), missing, target.solution)
+        # Sorted by municipality name first (unless asked otherwise): a page sorts the
+        # rows of its municipalities only; their group sizes come from
+        # coverage.missing_sizes (cached).
+        sizes = None
+        if ordering in ("", "municipality", "-municipality"):
+            sizes = coverage.missing_sizes(target, missing)
+            sizes = sizes[::-1] if ordering.startswith("-") else sizes
+        size = list_controls.page_size(request, PAGE_SIZE)
+        rows = list_controls.in_order(missing, ordering or "municipality", sizes=sizes)
+        page = page_of(request, rows, size)
         _mark_waiting(target, page.object_list)
         _link(page.object_list)
         context["page"] = page
+        context["filterset"] = filterset
+        context.update(
+            list_controls.controls(
+                request, MISSING_COLUMNS, ordering, size, "municipality", "#missing"
+            )
+        )
     else:
         gaps = coverage.missing_municipalities(target, request.user, chosen)
+        if fmt := list_controls.export_format(request):
+            return _gaps_file(fmt, target, request.user, chosen, gaps)
         context["page"] = page_of(request, gaps, MUNICIPALITY_PAGE_SIZE)
         coverage.attach_missing(target, request.user, list(context["page"]))
         _link([o for gap in context["page"] for o in gap.missing])
-    context["query"] = query_without(request, "page")
+        context["query"] = query_without(request, "page", "format")
+        context["export_query"] = context["query"]
     return render(request, "benefits/target_detail.html", context)
+
+
+def _missing_stem(target: CoverageTarget, place: coverage.ScopeRef) -> str:
+    return f"mangler-{target.code}-{place.key.replace(':', '-')}"
+
+
+def _gaps_file(fmt: str, target: CoverageTarget, user, place, gaps):
+    """The municipalities of a municipality target that do not count, with how many of
+    their organisations count and how many are missing, as a file."""
+    coverage.attach_missing(target, user, gaps)
+    columns = [
+        exports.Column(_("Municipality number"), width=10),
+        exports.Column(_("Municipality"), width=20),
+        exports.Column(_("Achieved"), exports.INTEGER),
+        exports.Column(_("Relevant"), exports.INTEGER),
+        exports.Column(_("Organisations still missing"), exports.INTEGER, width=20),
+    ]
+    rows = [
+        (
+            g.municipality.number,
+            g.municipality.name,
+            g.cell.achieved,
+            g.cell.relevant,
+            g.missing_count,
+        )
+        for g in gaps
+    ]
+    return exports.table_response(_missing_stem(target, place), columns, rows, fmt)
 
 
 def _link(organisations) -> None:

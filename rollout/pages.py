@@ -9,8 +9,10 @@ from actors import pages
 from . import corrections, selectors
 
 
-def municipality_detail(request, *, municipality, **_objects) -> dict:
-    solutions, grid = selectors.municipality_grid(request.user, municipality)
+def municipality_detail(request, *, municipality, organisations=None, **_objects) -> dict:
+    """The statuses of the organisations the page shows (all of the municipality's when
+    it names none)."""
+    solutions, grid = selectors.municipality_grid(request.user, municipality, organisations)
     return {"solutions": solutions, "grid": grid}
 
 

@@ -383,16 +383,18 @@ def month_ends(start: datetime.date, end: datetime.date) -> list[datetime.date]:
         year, month = nxt.year, nxt.month
 
 
-def municipality_grid(user, municipality) -> tuple[list[Solution], list[dict]]:
+def municipality_grid(user, municipality, organisations=None) -> tuple[list[Solution], list[dict]]:
     """Organisations of a municipality × solutions, with the status in each cell
-    (None where the solution does not apply). Four queries."""
+    (None where the solution does not apply). Four queries; three when the caller gives
+    the `organisations` (e.g. those its page shows)."""
     solutions = list(Solution.objects.prefetch_related("organisation_types"))
-    organisations = list(
-        Organisation.objects.visible_to(user)
-        .filter(municipality=municipality)
-        .select_related("type")
-        .order_by("type__sort_order", "name")
-    )
+    if organisations is None:
+        organisations = list(
+            Organisation.objects.visible_to(user)
+            .filter(municipality=municipality)
+            .select_related("type")
+            .order_by("type__sort_order", "name")
+        )
     statuses = {
         (r.organisation_id, r.solution_id): r
         for r in RolloutStatus.objects.filter(organisation__in=[o.pk for o in organisations])

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from actors import pages, scoping
+from actors import list_controls, pages, scoping
 from actors.choices import Role
 from actors.concurrency import VersionConflict
 from actors.forms import ImportForm, save_or_message, save_to_form
@@ -16,7 +16,7 @@ from actors.listing import page_of, query_without, quick_selects
 from actors.models import HealthTrust, Organisation
 from actors.review import SelfReview
 
-from . import bulk_views, corrections, selectors, services
+from . import bulk_views, corrections, selectors, services, status_lists
 from .choices import STATUS_COLOURS, STATUS_ORDER, TRANSITIONS, ReportStatus, Source, Status
 from .filtersets import OrganisationStatusFilterSet, ReadinessReportFilterSet
 from .forms import (
@@ -105,10 +105,16 @@ def status_list(request):
     quick_selects(filterset.form)
     as_of = filterset.as_of_day
     rows = filterset.qs
+    ordering = list_controls.chosen_ordering(filterset)
+    if request.method == "GET" and (fmt := list_controls.export_format(request)):
+        stem = f"status-{solution.code}" + (f"-{as_of.isoformat()}" if as_of else "")
+        return status_lists.export(fmt, stem, rows, solution, as_of)
     # Counting the rows was a third of a page at 10x: the count is cached like the matrix
     # (a new version with every committed change of statuses, history or organisations),
     # keyed by the list's SQL, so by scope, solution and filters.
-    page = page_of(request, rows, 50, count=selectors.cached_count("status_list", rows))
+    count = selectors.cached_count("status_list", rows)
+    size = list_controls.page_size(request)
+    page = page_of(request, list_controls.in_order(rows, ordering), size, count=count)
     if as_of:
         changes = selectors.changes_as_of(solution, as_of, [o.pk for o in page])
         for o in page:
@@ -159,7 +165,7 @@ def status_list(request):
             "solutions": Solution.objects.all(),
             "filterset": filterset,
             "page": page,
-            "query": query_without(request, "page"),
+            **list_controls.controls(request, status_lists.COLUMNS, ordering, size, "name"),
             "as_of": as_of,
             "today_query": query_without(request, "page", "as_of"),
             "bulk_form": bulk_form,
