@@ -40,6 +40,7 @@ from actors.registry import organisations_on
 from actors.structure import StructureOn, population_year_for
 from rollout.choices import Status
 from rollout.conditions import AreaFacts, Condition, share_condition
+from rollout.corrections import standing
 from rollout.models import RolloutStatus, Solution, StatusChange
 from rollout.selectors import cached_figures
 from rollout.templatetags.rollout_tags import percent
@@ -321,9 +322,12 @@ def agreement_condition(facts: AreaFacts) -> Condition:
 
 
 def solution_start_dates(benefit: Benefit, organisation_ids=None) -> dict[int, datetime.date]:
-    """When each organisation first tried or used one of the benefit's solutions."""
-    changes = StatusChange.objects.filter(
-        solution__in=benefit.solutions.all(), to_status__in=[Status.TRIAL, Status.IN_USE]
+    """When each organisation first tried or used one of the benefit's solutions (an
+    entry a coordinator corrected does not count: rollout/corrections.py)."""
+    changes = standing(
+        StatusChange.objects.filter(
+            solution__in=benefit.solutions.all(), to_status__in=[Status.TRIAL, Status.IN_USE]
+        )
     )
     if organisation_ids is not None:
         changes = changes.filter(organisation_id__in=organisation_ids)
@@ -349,10 +353,12 @@ def late_baseline_warnings(reports) -> dict[int, str]:
         solutions[benefit_id].add(solution_id)
     starts = {
         (organisation_id, solution_id): start
-        for organisation_id, solution_id, start in StatusChange.objects.filter(
-            organisation_id__in={r.organisation_id for r in baselines},
-            solution_id__in=set().union(*solutions.values()),
-            to_status__in=[Status.TRIAL, Status.IN_USE],
+        for organisation_id, solution_id, start in standing(
+            StatusChange.objects.filter(
+                organisation_id__in={r.organisation_id for r in baselines},
+                solution_id__in=set().union(*solutions.values()),
+                to_status__in=[Status.TRIAL, Status.IN_USE],
+            )
         )
         .values_list("organisation_id", "solution_id")
         .annotate(start=Min("effective_date"))
@@ -898,8 +904,8 @@ def missing_baseline_groups(user, shown: int, benefits=None) -> list[dict]:
         .order_by()
     ):
         baselines[benefit_id][organisation_id] = first
-    changes = StatusChange.objects.visible_to(user).filter(
-        to_status__in=[Status.TRIAL, Status.IN_USE]
+    changes = standing(
+        StatusChange.objects.visible_to(user).filter(to_status__in=[Status.TRIAL, Status.IN_USE])
     )
     try:
         sql, params = changes.query.sql_with_params()

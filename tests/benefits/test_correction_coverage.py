@@ -90,3 +90,33 @@ def test_a_correction_from_a_later_date_counts_the_new_status_from_then(users):
     assert on(WRONG_DAY) == (0, 1)
     assert on(WRONG_DAY + 9 * DAY) == (0, 1)
     assert on(WRONG_DAY + 10 * DAY) == (1, 1)
+
+
+def test_a_corrected_entry_is_not_a_first_day_of_use(users):
+    """Readers that pick entries instead of replaying the history (the first day an
+    organisation used a benefit's solution, for late baselines) leave it out."""
+    from benefits.models import Benefit, BenefitGoal
+    from benefits.selectors import solution_start_dates
+
+    benefit = Benefit.objects.create(
+        goal=BenefitGoal.objects.first(), name="Gevinst", indicator="Minutter", unit="min",
+        direction="lower", owner="Kommunen",
+    )  # fmt: skip
+    multidose = Solution.objects.get(code="e-multidose")
+    benefit.solutions.add(multidose)
+    mistaken = org("4601", name="Feil")
+    status_change(
+        user=users["contact"], organisation=mistaken, solution=multidose, to_status="i_bruk",
+        effective_date=WRONG_DAY, confirm_jump=True,
+    )  # fmt: skip
+    assert solution_start_dates(benefit) == {mistaken.pk: WRONG_DAY}
+    status_correct(
+        user=users["coord_area"], organisation=mistaken, solution=multidose,
+        to_status="i_bruk", effective_date=WRONG_DAY + 10 * DAY, reason="Feil dato",
+    )  # fmt: skip
+    assert solution_start_dates(benefit) == {mistaken.pk: WRONG_DAY + 10 * DAY}
+    status_correct(
+        user=users["coord_area"], organisation=mistaken, solution=multidose,
+        to_status="planlegging", reason="Ikke i bruk likevel",
+    )  # fmt: skip
+    assert solution_start_dates(benefit) == {}
