@@ -37,7 +37,11 @@ from .test_report_pdf_layout import outside, text_runs
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo-figures")]
 D = datetime.date
-NOBODY = "Nobody reported yet"  # the start of BenefitSummary.note's msgid
+# BenefitSummary.note's msgid (translated whole: a piece of it is no msgid of its own).
+NOBODY = (
+    "Nobody reported yet: a realised change needs an approved baseline and an "
+    "approved follow-up from the same reporter."
+)
 
 
 @pytest.fixture(scope="module")
