@@ -642,6 +642,16 @@ class User(AbstractUser):
         help_text=_("For municipality contacts: the municipalities they report for."),
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Sign-in through the identity provider (actors/oidc.py): the provider's stable subject,
+    # the organisation number it vouches for, and the provider group a role came from
+    # (blank when the role was granted in the application; see actors/access.py).
+    oidc_subject = models.CharField(
+        _("identity-provider subject"), max_length=255, unique=True, null=True, blank=True
+    )
+    orgnr = models.CharField(_("organisation number"), max_length=9, blank=True)
+    role_from_group = models.CharField(
+        _("role from identity-provider group"), max_length=200, blank=True
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -649,6 +659,128 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+@append_only
+class AccessChange(models.Model):
+    """Append-only log of who may do what (tilgangslogg): one row per granted, changed or
+    removed role, national scope, area or municipality of a user, written by actors.access
+    in the same transaction as the change, whatever the path (pages, API, admin, sign-in).
+    The database refuses UPDATE, DELETE and TRUNCATE (migration 0021)."""
+
+    class Kind(models.TextChoices):
+        ROLE = "role", _("Role")
+        NATIONAL_SCOPE = "national_scope", _("National scope")
+        AREA_ADDED = "area_added", _("Area added")
+        AREA_REMOVED = "area_removed", _("Area removed")
+        MUNICIPALITY_ADDED = "municipality_added", _("Municipality added")
+        MUNICIPALITY_REMOVED = "municipality_removed", _("Municipality removed")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        TOKENS_REVOKED = "tokens_revoked", _("API keys revoked")
+        ACTIVE = "active", _("Account active")
+
+    class Source(models.TextChoices):
+        UI = "ui", _("User interface")
+        API = "api", _("API")
+        ADMIN = "admin", _("Administration")
+        IDP = "idp", _("Identity provider")
+        INVITATION = "invitation", _("Invitation")
+        SYSTEM = "system", _("System")
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="access_changes", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind)
+    old_value = models.CharField(_("from"), max_length=200, blank=True)
+    new_value = models.CharField(_("to"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source)
+    changed_at = models.DateTimeField(_("recorded"), default=timezone.now, db_index=True)
+    changed_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["user", "changed_at", "id"])]
+        verbose_name = _("access change")
+        verbose_name_plural = _("access changes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.old_value} → {self.new_value}"
+
+
+class Invitation(models.Model):
+    """Access waiting for a person: sent by e-mail with a link that expires, and, with
+    sign-in through the identity provider, granted when that e-mail address signs in.
+    Only the token's SHA-256 is stored. Rules and effects: actors.access."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Withdrawn")
+
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=30, choices=Role)
+    national_scope = models.BooleanField(_("national scope"), default=False)
+    health_trusts = models.ManyToManyField(
+        HealthTrust, blank=True, related_name="+", verbose_name=_("health-trust areas")
+    )
+    municipalities = models.ManyToManyField(
+        Municipality, blank=True, related_name="invitations", verbose_name=_("municipalities")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("invited by")
+    )
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accepted_invitations",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()})"
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+    def get_state_display(self) -> str:
+        return self.State(self.state).label
 
 
 class Notification(models.Model):

@@ -8,6 +8,7 @@ Production hardening lives in config/settings_production.py.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "actors",
     "rollout",
     "benefits",
@@ -65,10 +68,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "actors.access_middleware.AccessMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -128,7 +133,10 @@ else:
 AUTH_USER_MODEL = "actors.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Local accounts (demo, break-glass administrators), limited by LOCAL_LOGIN.
+    "actors.oidc.LocalBackend",
+    # Sign-in through the identity provider; inert while OIDC_ISSUER is unset.
+    "actors.oidc.OIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -160,6 +168,42 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# Sign-in through an OpenID Connect provider (HelseID, Entra ID, ...): on when OIDC_ISSUER
+# is set. Endpoints come from the issuer's discovery document unless given one by one
+# (OIDC_OP_*_ENDPOINT). Claim names say where the person's name, e-mail, organisation
+# number and groups are. Roles are granted in the application (actors/access.py); only
+# OIDC_GROUP_ROLES maps provider groups to the directorate and national-coordinator roles,
+# "group=role@orgnr;..." where role is `directorate` or `national_coordinator` and the
+# optional orgnr must equal the person's organisation-number claim. See README, Deploying.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "HelseID")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+for _endpoint in ("AUTHORIZATION", "TOKEN", "USER", "JWKS", "END_SESSION"):
+    if os.environ.get(f"OIDC_OP_{_endpoint}_ENDPOINT"):
+        globals()[f"OIDC_OP_{_endpoint}_ENDPOINT"] = os.environ[f"OIDC_OP_{_endpoint}_ENDPOINT"]
+OIDC_CLAIM_NAME = os.environ.get("OIDC_CLAIM_NAME", "name")
+OIDC_CLAIM_EMAIL = os.environ.get("OIDC_CLAIM_EMAIL", "email")
+OIDC_CLAIM_ORGNR = os.environ.get("OIDC_CLAIM_ORGNR", "")
+OIDC_CLAIM_GROUPS = os.environ.get("OIDC_CLAIM_GROUPS", "groups")
+OIDC_GROUP_ROLES = os.environ.get("OIDC_GROUP_ROLES", "")
+OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for ending the provider's session at logout
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?innlogging=feilet"
+# The local username/password form: "on" (beside the provider's button) or "admins" (only
+# administrators' break-glass accounts may use it). Always on while OIDC_ISSUER is unset.
+LOCAL_LOGIN = os.environ.get("LOCAL_LOGIN", "on").strip().lower()
+# Administrators who sign in with a local password must also give a TOTP code (django-otp).
+ADMIN_REQUIRE_2FA = env_bool("ADMIN_REQUIRE_2FA", False)
+# Days an invitation link stays valid; days without a sign-in before a user is flagged.
+INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", "14"))
+USER_INACTIVE_DAYS = int(os.environ.get("USER_INACTIVE_DAYS", "90"))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(60 * 60 * 24)))
+
 LANGUAGE_CODE = "nb"
 LANGUAGES = [("nb", _("Norwegian Bokmål"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -187,6 +231,7 @@ IMPORT_MAX_BYTES = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20_000
 
 # Strict Content-Security-Policy: everything is served from our own origin.
+_oidc_origin = "{0.scheme}://{0.netloc}".format(urlsplit(OIDC_ISSUER))
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -198,7 +243,8 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
-        "form-action": [SELF],
+        # Logging out of the identity provider is a form post redirected to its origin.
+        "form-action": [SELF, *([_oidc_origin] if OIDC_ISSUER else [])],
     }
 }
 
@@ -301,7 +347,14 @@ COVERAGE_RECOMPUTE_DELAY = int(os.environ.get("COVERAGE_RECOMPUTE_DELAY", "60"))
 # week, month ends for month); the default is five years of daily points.
 COVERAGE_BACKFILL_MAX_DAYS = int(os.environ.get("COVERAGE_BACKFILL_MAX_DAYS", "1827"))
 
+# Notifications, invitations and password resets. Unset: printed to the console (make run).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "innforing@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 LOGGING = {
     "version": 1,

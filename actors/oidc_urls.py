@@ -1,0 +1,3 @@
+"""The identity provider's sign-in: start and callback (actors/oidc.py)."""
+
+urlpatterns: list = []
