@@ -577,6 +577,21 @@ def accept_waiting_for(user) -> list:
     return done
 
 
+# An invitation link followed before signing in with the identity provider waits here.
+SESSION_INVITATION = "invitation_token"
+
+
+def accept_from_session(request, user) -> list:
+    """After a sign-in: grant the invitation whose link the person followed before, if
+    any (the token is removed from the session either way). Returns the log rows, or
+    raises ValidationError with the reason the invitation could not be used."""
+    token = request.session.pop(SESSION_INVITATION, "")
+    invitation = invitation_for_token(token) if token else None
+    if invitation is None:
+        return []
+    return accept(invitation, user)
+
+
 @transaction.atomic
 def withdraw(actor, invitation) -> None:
     from .models import Invitation

@@ -190,6 +190,8 @@ OIDC_CLAIM_ORGNR = os.environ.get("OIDC_CLAIM_ORGNR", "")
 OIDC_CLAIM_GROUPS = os.environ.get("OIDC_CLAIM_GROUPS", "groups")
 OIDC_GROUP_ROLES = os.environ.get("OIDC_GROUP_ROLES", "")
 OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+# Seconds of clock difference allowed when checking a token's expiry and issue time.
+OIDC_CLOCK_SKEW = int(os.environ.get("OIDC_CLOCK_SKEW", "60"))
 OIDC_USE_PKCE = True
 OIDC_STORE_ID_TOKEN = True  # for ending the provider's session at logout
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
