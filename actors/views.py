@@ -139,6 +139,9 @@ def municipality_detail(request, number):
     if municipality is None:
         return _earlier_number(request, number)
     catchments = Catchment.objects.filter(municipality=municipality).select_related("health_trust")
+    # Who reports for the municipality, shown to all who see it; those who give access
+    # (can_manage_users, from the context) open each one's user page: a coordinator for
+    # areas sees the municipalities whose contacts they manage (actors.access).
     contacts = User.objects.filter(
         role=Role.MUNICIPALITY_CONTACT, municipalities=municipality, is_active=True
     ).order_by("last_name", "first_name")
