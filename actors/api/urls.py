@@ -1,4 +1,4 @@
-from . import views
+from . import users, views
 
 
 def register(router) -> None:
@@ -14,3 +14,5 @@ def register(router) -> None:
         "organisation-changes", views.OrganisationChangeViewSet, basename="organisationchange"
     )
     router.register("jobs", views.JobViewSet, basename="job")
+    router.register("users", users.UserViewSet, basename="user")
+    router.register("invitations", users.InvitationViewSet, basename="invitation")
