@@ -1,12 +1,11 @@
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from actors.api.urls import register as register_actors_api
-from actors.forms import LoginForm
+from actors import oidc
 from benefits.api.urls import register as register_benefits_api
 from config import health
 from rollout.api.urls import register as register_rollout_api
@@ -23,14 +22,8 @@ swagger_view = csp_update({"style-src": [SWAGGER_STYLE]})(
 )
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", oidc.LoginView.as_view(), name="login"),
+    path("logout/", oidc.LogoutView.as_view(), name="logout"),
     path("", include("actors.account_urls")),
     path("oidc/", include("actors.oidc_urls")),
     path("", include("actors.user_urls")),

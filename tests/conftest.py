@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from actors.append_only import ALLOW_TRUNCATE
 from actors.choices import Role
 from tests.factories import OrganisationFactory, UserFactory
+from tests.oidc_provider import oidc, oidc_provider, oidc_provider_expiring  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
