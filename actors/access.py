@@ -201,7 +201,11 @@ def check(actor, current: Access, wanted: Access) -> Access:
             )
         kept = current.municipality_ids - reach.municipality_ids
         final = kept | wanted.municipality_ids
-        wanted = Access(Role.MUNICIPALITY_CONTACT, municipality_ids=final) if final else Access()
+        if final:
+            wanted = Access(Role.MUNICIPALITY_CONTACT, municipality_ids=final)
+        elif not wanted.role:
+            wanted = Access()  # removing: nothing of theirs is left
+        # else: a contact asked for without a municipality is refused below
     if reach.trust_ids is not None and wanted.trust_ids - reach.trust_ids:
         raise _error("health_trusts", _("You cannot give access to these areas."))
     if wanted.role == Role.MUNICIPALITY_CONTACT and not wanted.municipality_ids:
@@ -422,6 +426,8 @@ def invite(actor, *, email: str, name: str, wanted: Access, source: str) -> Invi
         changes = apply(actor, existing, merged, source=source)
         return Invited(user=existing, changes=changes)
     final = check(actor, Access(), wanted)
+    if not final.role:
+        raise _error("role", _("Choose the role to invite them to."))
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation = Invitation.objects.create(

@@ -465,3 +465,20 @@ def test_with_a_provider_the_link_offers_it_and_remembers_the_invitation(people,
     response = client.post(url, {"provider": "1"})
     assert response.status_code == 302 and response["Location"] == provider
     assert client.session[access.SESSION_INVITATION] == url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_a_contact_without_a_municipality_is_refused_not_removed(people):
+    """An area coordinator who ticks none of the contact's municipalities is asked to
+    choose one (removing is the remove page's); inviting without one is refused too."""
+    client = client_for(people["coord_area"])
+    target = people["in"]
+    response = client.post(
+        reverse("users:edit", args=[target.pk]), {"role": Role.MUNICIPALITY_CONTACT}
+    )
+    assert response.context["form"].errors.get("municipalities")
+    assert access_of(target).role == Role.MUNICIPALITY_CONTACT and log_count(target) == 0
+    invited = client.post(
+        reverse("users:invite"), {"email": "ny@example.no", "role": Role.MUNICIPALITY_CONTACT}
+    )
+    assert invited.context["form"].errors.get("municipalities")
+    assert not Invitation.objects.exists()
