@@ -189,7 +189,9 @@ def check(actor, current: Access, wanted: Access) -> Access:
     if wanted.national_scope and not reach.national_scope:
         raise _error("national_scope", _("You cannot give anyone national scope."))
     if reach.municipality_ids is not None:
-        outside = wanted.municipality_ids - reach.municipality_ids
+        # Municipalities the contact has already (another area's) are kept, not refused:
+        # accepting an invitation asks for them along with the new ones.
+        outside = wanted.municipality_ids - reach.municipality_ids - current.municipality_ids
         if outside:
             names = ", ".join(
                 f"{m.number} {m.name}" for m in Municipality.objects.filter(pk__in=outside)

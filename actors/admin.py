@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import access
 from .models import (
+    AccessChange,
     Catchment,
     County,
     HealthTrust,
     IndustryCode,
+    Invitation,
     Job,
     Municipality,
     Organisation,
@@ -86,10 +89,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class OrganisationChangeInline(admin.TabularInline):
-    model = OrganisationChange
-    fields = ["changed_at", "kind", "field", "old_value", "new_value", "reason", "source"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """An append-only history shown under its record, newest first."""
+
     extra = 0
     ordering = ["-changed_at", "-id"]
 
@@ -101,6 +103,12 @@ class OrganisationChangeInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OrganisationChangeInline(ReadOnlyInline):
+    model = OrganisationChange
+    fields = ["changed_at", "kind", "field", "old_value", "new_value", "reason", "source"]
+    readonly_fields = fields
 
 
 @admin.register(Organisation)
@@ -122,8 +130,19 @@ class OrganisationChangeAdmin(ReadOnlyAdmin):
     list_select_related = ["organisation", "changed_by"]
 
 
+class AccessChangeInline(ReadOnlyInline):
+    model = AccessChange
+    fk_name = "user"
+    fields = ["changed_at", "kind", "old_value", "new_value", "reason", "source", "changed_by"]
+    readonly_fields = fields
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """A change of role, national scope, areas or municipalities made here is written to the
+    user's access log (source "admin") like any other, and a user who loses their role loses
+    their API keys (actors.access.record)."""
+
     list_display = ["username", "first_name", "last_name", "role", "national_scope", "is_active"]
     list_filter = ["role", "is_active", "national_scope"]
     fieldsets = BaseUserAdmin.fieldsets + (
@@ -131,8 +150,53 @@ class UserAdmin(BaseUserAdmin):
             _("Role and scope"),
             {"fields": ["role", "national_scope", "health_trusts", "municipalities", "phone"]},
         ),
+        (
+            _("Identity provider"),
+            {"fields": ["oidc_subject", "orgnr", "role_from_group"]},
+        ),
     )
+    readonly_fields = ["role_from_group"]
     filter_horizontal = ["health_trusts", "municipalities", "groups", "user_permissions"]
+    inlines = [AccessChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        # The access as it was, read before the form's values and assignments are saved.
+        before = access.Access.of(User.objects.get(pk=obj.pk)) if obj.pk else access.Access()
+        request._access_before = before
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(request, "_access_before", access.Access())
+        after = access.Access.of(user)
+        if after != before:
+            access.record(user, before, after, by=request.user, source=AccessChange.Source.ADMIN)
+
+
+@admin.register(AccessChange)
+class AccessChangeAdmin(ReadOnlyAdmin):
+    """The append-only access log: read only here as everywhere."""
+
+    list_display = ["changed_at", "user", "kind", "old_value", "new_value", "source", "changed_by"]
+    list_filter = ["kind", "source"]
+    search_fields = ["user__username", "user__email", "old_value", "new_value"]
+    list_select_related = ["user", "changed_by"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations are sent and withdrawn in the application (actors.access)."""
+
+    list_display = ["email", "name", "role", "created_by", "created_at", "expires_at", "state"]
+    list_filter = ["role"]
+    search_fields = ["email", "name"]
+    list_select_related = ["created_by"]
+    exclude = ["token_hash"]
+
+    @admin.display(description=_("state"))
+    def state(self, invitation):
+        return invitation.get_state_display()
 
 
 @admin.register(Job)

@@ -51,6 +51,7 @@ def _expected(table: str) -> set[str]:
 
 def test_the_registry_names_the_history_tables():
     assert TABLES == [
+        "actors_accesschange",
         "actors_organisationchange",
         "actors_organisationversion",
         "actors_remindersent",
