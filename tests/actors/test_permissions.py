@@ -6,6 +6,11 @@ Roles (tests/conftest.py): anon, norole, contact (kommunekontakt for Bergen 4601
 coord_area (koordinator for Helse Bergen), coord_nat (national koordinator),
 directorate, admin. "in" objects are in Bergen / Helse Bergen; "out" objects are in
 Tromsø / UNN, outside both the contact's and the area coordinator's reach.
+
+A signed-in user without a role is sent from every HTML page to /ingen-tilgang/
+(actors.access_middleware), except the pages anyone reaches (sign-in, invitations, health):
+the test applies that rule to every HTML case, so the cases' "norole" entries decide the
+API's answers and those open pages only.
 """
 
 import datetime
@@ -15,6 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from actors.access_middleware import OPEN_PREFIXES
 from actors.models import HealthTrust, Municipality
 from tests.benefits import matrix_decisions, matrix_dependencies
 from tests.conftest import ROLE_USERS, api_client_for, client_for
@@ -24,6 +30,7 @@ from tests.rollout import matrix_corrections, matrix_readiness
 
 ROLES = ["anon", "norole", "contact", "coord_area", "coord_nat", "directorate", "admin"]
 LOGIN = 302  # an anonymous browser is sent to the login page; an API call gets 401
+NO_ROLE = 302  # a signed-in browser without a role is sent to /ingen-tilgang/
 
 
 def everyone(status, anon=LOGIN):
@@ -892,6 +899,230 @@ CASES += [
     api("job-download", {**OWNER_ONLY, "norole": 403}, args=pk_of("report_job")),
 ]
 
+# Sign-in and one's own account (issue 19): open to everyone, whatever their access. The
+# identity provider's views answer 404 while it is not configured (as in the tests); the
+# second-factor page sends everyone home while ADMIN_REQUIRE_2FA is off.
+CASES += [
+    Case("no_access", by_role(**{**dict.fromkeys(ROLES[1:], 302), "norole": 403})),
+    Case("two_factor", everyone(302)),
+    Case("oidc_authentication_init", everyone(404, anon=404)),
+    Case("oidc_authentication_callback", everyone(404, anon=404)),
+    Case("password_reset", everyone(200, anon=200)),
+    Case("password_reset_done", everyone(200, anon=200)),
+    Case("password_reset_complete", everyone(200, anon=200)),
+    # A link that is not valid says so on the page.
+    Case("password_reset_confirm", everyone(200, anon=200), args=lambda o: ["MQ", "x-y"]),
+]
+
+# User administration (issue 19, actors.access): administrators and national coordinators
+# manage everyone, but only administrators make administrators or change them; a coordinator
+# for areas manages the contacts of the municipalities in their areas ("in": Bergen), gives
+# only those municipalities and no other role ("out": a contact in Tromsø answers 404);
+# contacts, the directorate and users without a role manage nobody (403). Every change a
+# role may not make is refused (HTML: the form again, 200; API: 400 with the field).
+MANAGES = dict(norole=403, contact=403, coord_area=200, coord_nat=200, directorate=403, admin=200)
+MANAGES_OUT = {**MANAGES, "coord_area": 404}
+CHANGES = {**MANAGES, **dict.fromkeys(["coord_area", "coord_nat", "admin"], 302)}
+CHANGES_OUT = {**CHANGES, "coord_area": 404}
+REFUSED_TO_AREA = {**CHANGES, "coord_area": 200}  # the form again, with the refusal
+REFUSED_BELOW_ADMIN = {**REFUSED_TO_AREA, "coord_nat": 200}
+API_CHANGES = MANAGES
+API_REFUSED_TO_AREA = {**MANAGES, "coord_area": 400}
+API_REFUSED_BELOW_ADMIN = {**API_REFUSED_TO_AREA, "coord_nat": 400}
+CREATES = {**MANAGES, **dict.fromkeys(["coord_area", "coord_nat", "admin"], 201)}
+CREATE_REFUSED_TO_AREA = {**CREATES, "coord_area": 400}
+CREATE_REFUSED_BELOW_ADMIN = {**CREATE_REFUSED_TO_AREA, "coord_nat": 400}
+
+
+def person(rel):
+    return lambda o: [o[f"person_{rel}"].pk]
+
+
+def invitation(rel):
+    return lambda o: [o[f"invitation_{rel}"].pk]
+
+
+def grant(*numbers, role="municipality_contact", **extra):
+    """The access asked for: `numbers` are municipality numbers (ids in the request)."""
+
+    def data(o):
+        ids = [m.pk for m in Municipality.objects.filter(number__in=numbers)]
+        return {"role": role, "municipalities": ids, "reason": "Matrix", **extra}
+
+    return data
+
+
+def neighbour():
+    """A municipality in Helse Bergen's catchment other than Bergen (as a number)."""
+    return (
+        Municipality.objects.filter(catchments__health_trust__code="helse-bergen")
+        .exclude(number="4601")
+        .order_by("number")
+        .values_list("number", flat=True)[0]
+    )
+
+
+def grant_in_area(o):
+    return grant("4601", neighbour())(o)
+
+
+def invite(*numbers, role="municipality_contact", **extra):
+    def data(o):
+        return {**grant(*numbers, role=role, **extra)(o), "email": "ny@kommune.no", "name": "Ny"}
+
+    return data
+
+
+NATIONAL = {"national_scope": True}
+ROLE_REFUSALS = [
+    # (id, the access asked for, HTML outcome, API outcome, invitation outcome)
+    ("coordinator", grant(role="coordinator", **NATIONAL), REFUSED_TO_AREA, API_REFUSED_TO_AREA,
+     CREATE_REFUSED_TO_AREA),
+    ("directorate", grant(role="directorate"), REFUSED_TO_AREA, API_REFUSED_TO_AREA,
+     CREATE_REFUSED_TO_AREA),
+    ("admin", grant(role="admin"), REFUSED_BELOW_ADMIN, API_REFUSED_BELOW_ADMIN,
+     CREATE_REFUSED_BELOW_ADMIN),
+]  # fmt: skip
+
+CASES += [
+    Case("users:list", by_role(**MANAGES)),
+    Case("users:me", everyone(200)),
+    Case("users:detail", by_role(**MANAGES), args=person("in"), id="in"),
+    Case("users:detail", by_role(**MANAGES_OUT), args=person("out"), id="out"),
+    Case("users:edit", by_role(**MANAGES), args=person("in"), id="in"),
+    Case("users:edit", by_role(**MANAGES_OUT), args=person("out"), id="out"),
+    Case(
+        "users:edit",
+        by_role(**CHANGES),
+        method="post",
+        args=person("in"),
+        data=grant_in_area,
+        id="post-in",
+    ),
+    Case(
+        "users:edit",
+        by_role(**CHANGES_OUT),
+        method="post",
+        args=person("out"),
+        data=grant("5501", "4601"),
+        id="post-out",
+    ),
+    Case(
+        "users:edit",
+        by_role(**REFUSED_TO_AREA),
+        method="post",
+        args=person("in"),
+        data=grant("4601", "5501"),
+        id="post-municipality-outside",
+    ),
+    *(
+        Case(
+            "users:edit",
+            by_role(**html),
+            method="post",
+            args=person("in"),
+            data=data,
+            id=f"post-make-{name}",
+        )
+        for name, data, html, _api, _invite in ROLE_REFUSALS
+    ),
+    Case("users:remove", by_role(**MANAGES), args=person("in"), id="in"),
+    Case(
+        "users:remove",
+        by_role(**CHANGES),
+        method="post",
+        args=person("in"),
+        data=lambda o: {"reason": "Matrix"},
+        id="post-in",
+    ),
+    Case(
+        "users:remove",
+        by_role(**CHANGES_OUT),
+        method="post",
+        args=person("out"),
+        data=lambda o: {"reason": "Matrix"},
+        id="post-out",
+    ),
+    Case("users:invite", by_role(**MANAGES)),
+    Case("users:invite", by_role(**CHANGES), method="post", data=invite("4601"), id="post-in"),
+    Case(
+        "users:invite",
+        by_role(**REFUSED_TO_AREA),
+        method="post",
+        data=invite("5501"),
+        id="post-municipality-outside",
+    ),
+    *(
+        Case(
+            "users:invite",
+            by_role(**html),
+            method="post",
+            data=lambda o, data=data: {**data(o), "email": "ny@kommune.no"},
+            id=f"post-make-{name}",
+        )
+        for name, data, html, _api, _invite in ROLE_REFUSALS
+    ),
+    Case("users:invitations", by_role(**MANAGES)),
+    Case("users:withdraw", by_role(**CHANGES), method="post", args=invitation("in"), id="in"),
+    Case("users:withdraw", by_role(**CHANGES_OUT), method="post", args=invitation("out"), id="out"),
+    # The invitation's link is for anyone; an unknown token answers 404.
+    Case("users:accept", everyone(200, anon=200), args=lambda o: [o["invitation_token"]]),
+    Case("users:accept", everyone(404, anon=404), args=lambda o: ["unknown"], id="unknown"),
+    # The API: the same rules; users/me/ for everyone signed in.
+    api("user-list", MANAGES),
+    Case("user-me", API_READ, api=True),
+    api("user-detail", MANAGES, args=person("in"), id="in"),
+    api("user-detail", MANAGES_OUT, args=person("out"), id="out"),
+    api("user-access-log", MANAGES, args=person("in"), id="in"),
+    api("user-access-log", MANAGES_OUT, args=person("out"), id="out"),
+    api("user-access", API_CHANGES, method="put", args=person("in"), data=grant_in_area, id="in"),
+    api(
+        "user-access",
+        MANAGES_OUT,
+        method="put",
+        args=person("out"),
+        data=grant("5501", "4601"),
+        id="out",
+    ),
+    api(
+        "user-access",
+        API_REFUSED_TO_AREA,
+        method="put",
+        args=person("in"),
+        data=grant("4601", "5501"),
+        id="municipality-outside",
+    ),
+    *(
+        api("user-access", api_, method="put", args=person("in"), data=data, id=f"make-{name}")
+        for name, data, _html, api_, _invite in ROLE_REFUSALS
+    ),
+    api("user-remove", API_CHANGES, method="post", args=person("in"), id="in"),
+    api("user-remove", MANAGES_OUT, method="post", args=person("out"), id="out"),
+    api("invitation-list", MANAGES),
+    api("invitation-list", CREATES, method="post", data=invite("4601"), id="create-in"),
+    api(
+        "invitation-list",
+        CREATE_REFUSED_TO_AREA,
+        method="post",
+        data=invite("5501"),
+        id="create-municipality-outside",
+    ),
+    *(
+        api(
+            "invitation-list",
+            invite_,
+            method="post",
+            data=lambda o, data=data: {**data(o), "email": "ny@kommune.no"},
+            id=f"create-{name}",
+        )
+        for name, data, _html, _api, invite_ in ROLE_REFUSALS
+    ),
+    api("invitation-detail", MANAGES, args=invitation("in"), id="in"),
+    api("invitation-detail", MANAGES_OUT, args=invitation("out"), id="out"),
+    api("invitation-withdraw", MANAGES, method="post", args=invitation("in"), id="in"),
+    api("invitation-withdraw", MANAGES_OUT, method="post", args=invitation("out"), id="out"),
+]
+
 # Governance routes: each part of benefits.governance keeps its cases next to its tests.
 CASES += matrix_decisions.cases(sys.modules[__name__])
 CASES += matrix_dependencies.cases(sys.modules[__name__])
@@ -1044,7 +1275,36 @@ def objects(db, settings, tmp_path):
             )
         return report
 
+    from actors import access
+
+    inviter = UserFactory(username="inviter", role=Role.ADMIN)
+
+    def invitation_for(number):
+        return access.invite(
+            inviter,
+            email=f"invitert-{number}@kommune.no",
+            name="",
+            wanted=access.Access(
+                Role.MUNICIPALITY_CONTACT,
+                municipality_ids=frozenset(
+                    Municipality.objects.filter(number=number).values_list("pk", flat=True)
+                ),
+            ),
+            source="ui",
+        )
+
+    invited_in = invitation_for("4601")
+
     return {
+        "person_in": UserFactory(
+            username="kari", role=Role.MUNICIPALITY_CONTACT, municipalities=["4601"]
+        ),
+        "person_out": UserFactory(
+            username="nils", role=Role.MUNICIPALITY_CONTACT, municipalities=["5501"]
+        ),
+        "invitation_in": invited_in.invitation,
+        "invitation_token": invited_in.token,
+        "invitation_out": invitation_for("5501").invitation,
         "agreement_in": agreement("4601"),
         "agreement_out": agreement("5501"),
         "agreement_shared": agreement("4601", "5501"),
@@ -1102,10 +1362,15 @@ def test_permission_matrix(case, role, objects, make_user):
     if case.if_match:
         kwargs["HTTP_IF_MATCH"] = f'"{case.if_match(objects)}"'
     response = getattr(client, case.method)(url, **kwargs)
-    assert response.status_code == case.expected[role], (
-        f"{role} {case.method.upper()} {url}: expected {case.expected[role]}, "
-        f"got {response.status_code}"
+    expected = case.expected[role]
+    no_role_redirect = role == "norole" and not case.api and not url.startswith(OPEN_PREFIXES)
+    if no_role_redirect:
+        expected = NO_ROLE
+    assert response.status_code == expected, (
+        f"{role} {case.method.upper()} {url}: expected {expected}, got {response.status_code}"
     )
+    if no_role_redirect:
+        assert response["Location"] == reverse("no_access")
     if response.status_code == 401:
         assert response.has_header("WWW-Authenticate")
 
@@ -1137,5 +1402,7 @@ def test_every_case_decides_every_role():
 def test_admin_is_for_staff_only(make_user):
     for role in ["norole", "contact", "coord_area", "coord_nat", "directorate"]:
         response = client_for(make_user(role)).get("/admin/")
-        assert response.status_code == 302 and "/admin/login/" in response["Location"], role
+        # Without a role, every page sends the user to /ingen-tilgang/ first.
+        login = reverse("no_access") if role == "norole" else "/admin/login/"
+        assert response.status_code == 302 and login in response["Location"], role
     assert client_for(make_user("admin")).get("/admin/").status_code == 200
