@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access
@@ -147,7 +148,12 @@ def _saved_message(request, rows: list) -> None:
     if rows:
         messages.success(
             request,
-            _("Access saved; %(n)s change(s) recorded in the access log.") % {"n": len(rows)},
+            ngettext(
+                "Access saved; %(n)s change recorded in the access log.",
+                "Access saved; %(n)s changes recorded in the access log.",
+                len(rows),
+            )
+            % {"n": len(rows)},
         )
     else:
         messages.info(request, _("Nothing changed."))

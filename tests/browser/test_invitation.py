@@ -72,6 +72,7 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     page.click("main form button[type=submit]")
     page.wait_for_url("**/brukere/invitasjoner/")
     assert page.locator("tr[data-state=pending]").count() == 1
+    journey.shot("invitation-02-invitations")
     invitation = Invitation.objects.get()
     assert invitation.email == EMAIL
 
@@ -82,7 +83,7 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     page.goto(link)
     assert page.input_value("input[name=username]") == "kari.nordmann"
     assert page.input_value("input[name=first_name]") == "Kari"
-    journey.shot("invitation-02-accept-page")
+    journey.shot("invitation-03-accept-page")
     page.fill("input[name=password1]", "fjell-og-fjord-2026")
     page.fill("input[name=password2]", "fjell-og-fjord-2026")
     page.click("main form.stacked button[type=submit]")
@@ -93,18 +94,22 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     journey.goto("/kommuner/")
     rows = page.locator("table.list tbody tr td:first-child").all_inner_texts()
     assert rows == ["4601"]
-    journey.shot("invitation-03-contact-sees-their-municipality")
+    journey.shot("invitation-04-contact-sees-their-municipality")
 
     # The coordinator sees the new contact in the list, with the log on their page.
     page.context.clear_cookies()
     journey.login("koordinator")
     journey.goto("/brukere/")
     assert page.locator(f"tr[data-user='{user.pk}']").count() == 1
-    journey.shot("invitation-04-user-list")
+    journey.shot("invitation-05-user-list")
     page.click(f"tr[data-user='{user.pk}'] a")
     page.wait_for_url(f"**/brukere/{user.pk}/")
     kinds = page.locator("table.access-log tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.kind)"
     )
     assert sorted(kinds) == ["invitation_accepted", "municipality_added", "role"]
-    journey.shot("invitation-05-user-page-with-log")
+    journey.shot("invitation-06-user-page-with-log")
+    page.click(f"a[href='/brukere/{user.pk}/tilgang/']")
+    page.wait_for_url(f"**/brukere/{user.pk}/tilgang/")
+    assert page.is_checked(f"input[name=municipalities][value='{bergen.pk}']")
+    journey.shot("invitation-07-change-access")
