@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -46,11 +46,11 @@ class CodeForm(forms.Form):
 def device_for(user) -> TOTPDevice:
     """The administrator's confirmed device, or the unconfirmed one being set up (made on
     the first visit and kept, so reloading the page shows the same QR code)."""
-    device = TOTPDevice.objects.filter(user=user).order_by(
-        "-confirmed", "id"
-    ).first() or TOTPDevice.objects.create(
-        user=user, name=gettext("Authenticator app"), confirmed=False
-    )
+    device = TOTPDevice.objects.filter(user=user).order_by("-confirmed", "id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name=gettext("Authenticator app"), confirmed=False
+        )
     return device
 
 
@@ -91,9 +91,12 @@ def check_code(request, device: TOTPDevice, code: str) -> str | None:
     django-otp does it); return an error message, or None after verifying the session."""
     allowed, why = device.verify_is_allowed()
     if not allowed:
-        wait = max(1, int((why["locked_until"] - timezone.now()).total_seconds()) + 1)
-        return gettext(
-            "Too many wrong codes. Wait %(seconds)s seconds and try again with a new code."
+        until = (why or {}).get("locked_until") or timezone.now()
+        wait = max(1, int((until - timezone.now()).total_seconds()) + 1)
+        return ngettext(
+            "Too many wrong codes. Wait %(seconds)s second and try again with a new code.",
+            "Too many wrong codes. Wait %(seconds)s seconds and try again with a new code.",
+            wait,
         ) % {"seconds": wait}
     verified = django_otp.verify_token(request.user, device.persistent_id, code)
     if verified is None:
