@@ -19,6 +19,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth, messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
@@ -95,9 +96,9 @@ def oidc_setting(attr: str, default=_MISSING):
         value = discovery().get(DISCOVERED[attr]) if oidc_enabled() else None
         if value:
             return value
-        if default is _MISSING and attr != "OIDC_OP_END_SESSION_ENDPOINT":
+        if default is _MISSING:
             raise SuspiciousOperation(f"The identity provider does not give {attr}.")
-        return None if default is _MISSING else default
+        return default
     if default is _MISSING:
         return import_from_settings(attr)
     return import_from_settings(attr, default)
@@ -187,8 +188,6 @@ class OIDCBackend(OIDCAuthenticationBackend):
     def __init__(self, *args, **kwargs):
         # mozilla's __init__ reads the endpoints at once (a request to the provider for
         # every authenticate(), local logins too); here they are properties.
-        from django.contrib.auth import get_user_model
-
         self.UserModel = get_user_model()
 
     @staticmethod

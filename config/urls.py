@@ -4,8 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from actors.api.urls import register as register_actors_api
 from actors import oidc
+from actors.api.urls import register as register_actors_api
 from benefits.api.urls import register as register_benefits_api
 from config import health
 from rollout.api.urls import register as register_rollout_api

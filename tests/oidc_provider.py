@@ -82,41 +82,44 @@ def _free_port() -> int:
 
 def run_provider(*args: str):
     """Start the provider, wait until its discovery document answers, yield it, stop it."""
-    stderr = tempfile.TemporaryFile()
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
     url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--port", str(port), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
-    def output() -> str:
-        stderr.seek(0)
-        return stderr.read().decode(errors="replace")[-4000:]
+        def output() -> str:
+            stderr.seek(0)
+            return stderr.read().decode(errors="replace")[-4000:]
 
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"oidc-provider-mock exited ({process.returncode}):\n{output()}")
-            try:
-                if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"oidc-provider-mock did not answer in {START_TIMEOUT} s:\n{output()}")
-            time.sleep(0.1)
-        yield Provider(url)
-    finally:
-        process.terminate()
         try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        stderr.close()
+            _wait_for(url, process, output)
+            yield Provider(url)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for(url: str, process: subprocess.Popen, output) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"oidc-provider-mock exited ({process.returncode}):\n{output()}")
+        try:
+            if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"oidc-provider-mock did not answer in {START_TIMEOUT} s:\n{output()}")
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from actors.choices import Role
 from actors.models import AccessChange, Invitation, Municipality, Organisation, User
 from actors.oidc import OIDCBackend, claimed_groups, normalised_orgnr
 from actors.scoping import scope_for
-from tests.oidc_provider import CLIENT_ID, configure
+from tests.oidc_provider import configure
 
 pytestmark = pytest.mark.django_db
 

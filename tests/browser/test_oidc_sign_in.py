@@ -91,9 +91,7 @@ def test_a_coordinator_signs_in_with_the_provider_and_out_again(
     assert page.locator("#oidc-login").is_visible()
 
 
-def test_a_person_without_access_sees_only_the_no_access_page(
-    provider, settings, journey_offline
-):
+def test_a_person_without_access_sees_only_the_no_access_page(provider, settings, journey_offline):
     journey, page = journey_offline, journey_offline.page
     settings.LOCAL_LOGIN = "admins"
     provider.set_user("helseid-ny", email="ny.person@bergen.kommune.no", name="Ny Person")
