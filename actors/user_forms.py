@@ -22,6 +22,11 @@ from .models import HealthTrust, Municipality, User
 NO_ROLE = "none"  # the role filter's value for people waiting for access
 
 
+def waiting_q() -> Q:
+    """People who signed in and wait for access: no role (superusers have all)."""
+    return Q(role="", is_superuser=False, is_active=True)
+
+
 class UserFilterForm(forms.Form):
     q = forms.CharField(label=_("Search name or e-mail"), required=False)
     role = forms.ChoiceField(label=_("Role"), required=False)
@@ -48,7 +53,7 @@ class UserFilterForm(forms.Form):
                     | Q(email__icontains=word)
                 )
         if data["role"] == NO_ROLE:
-            qs = qs.filter(role="")
+            qs = qs.filter(waiting_q())
         elif data["role"]:
             qs = qs.filter(role=data["role"])
         if data["inactive"]:

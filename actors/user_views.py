@@ -28,7 +28,14 @@ from .choices import Role
 from .forms import save_or_message, save_to_form
 from .listing import page_of, query_without
 from .models import AccessChange, Invitation, User
-from .user_forms import AcceptForm, AccessForm, InviteForm, RemoveForm, UserFilterForm
+from .user_forms import (
+    AcceptForm,
+    AccessForm,
+    InviteForm,
+    RemoveForm,
+    UserFilterForm,
+    waiting_q,
+)
 
 PAGE_SIZE = 50
 LOG_PAGE_SIZE = 25
@@ -77,9 +84,10 @@ def user_list(request):
     for u in page.object_list:
         u.places, u.more_places = _places(u, reach)
         u.inactive = access.is_inactive(u)
+        u.role_label = role_label(u)
     waiting = 0
     if reach.manages_all_users:
-        waiting = access.manageable_users(request.user).filter(role="", is_active=True).count()
+        waiting = access.manageable_users(request.user).filter(waiting_q()).count()
     return render(
         request,
         "users/user_list.html",
@@ -93,6 +101,13 @@ def user_list(request):
     )
 
 
+def role_label(user) -> str:
+    """The user's role as shown; a superuser without one is an administrator (scoping)."""
+    if user.role:
+        return user.get_role_display()
+    return str(Role.ADMIN.label) if user.is_superuser else ""
+
+
 def _user_page(request, user, *, reach, can_change: bool, own: bool):
     places, more = _places(user, reach)
     log = user.access_changes.select_related("changed_by")
@@ -101,6 +116,7 @@ def _user_page(request, user, *, reach, can_change: bool, own: bool):
         "users/user_detail.html",
         {
             "person": user,
+            "role_label": role_label(user),
             "places": places,
             "more_places": more,
             "inactive": access.is_inactive(user),

@@ -88,6 +88,7 @@ def test_area_coordinator_lists_only_contacts_in_their_areas(people):
 
 
 def test_national_coordinator_lists_everyone_and_who_waits(people):
+    UserFactory(username="root", is_superuser=True)  # no role, but an administrator
     response = client_for(people["coord_nat"]).get(reverse("users:list"))
     assert listed(response) == set(User.objects.values_list("pk", flat=True))
     assert response.context["waiting"] == 1  # norole
