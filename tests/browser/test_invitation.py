@@ -12,6 +12,7 @@ import pytest
 
 from actors.models import Invitation, Municipality, User
 from tests.browser import test_journeys
+from tests.browser.test_accessibility import axe_violations
 from tests.factories import UserFactory
 
 # Three Bergen organisations (and the reference data after a flush), the coordinator.
@@ -24,6 +25,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 EMAIL = "kari.nordmann@bergen.kommune.no"
+
+
+def accessible(page) -> bool:
+    """axe finds no serious or critical violation on the page (test_accessibility.py)."""
+    found = axe_violations(page)
+    assert not found, [(v["id"], v["nodes"][0]["target"]) for v in found]
+    return True
 
 
 @pytest.fixture
@@ -68,11 +76,13 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     assert page.locator("#municipalities .errorlist").count() == 1
     assert page.input_value("input[name=email]") == EMAIL
     journey.shot("invitation-01-invite-form-error")
+    assert accessible(page)
     page.check(f"input[name=municipalities][value='{bergen.pk}']")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/brukere/invitasjoner/")
     assert page.locator("tr[data-state=pending]").count() == 1
     journey.shot("invitation-02-invitations")
+    assert accessible(page)
     invitation = Invitation.objects.get()
     assert invitation.email == EMAIL
 
@@ -84,6 +94,7 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     assert page.input_value("input[name=username]") == "kari.nordmann"
     assert page.input_value("input[name=first_name]") == "Kari"
     journey.shot("invitation-03-accept-page")
+    assert accessible(page)
     page.fill("input[name=password1]", "fjell-og-fjord-2026")
     page.fill("input[name=password2]", "fjell-og-fjord-2026")
     page.click("main form.stacked button[type=submit]")
@@ -102,6 +113,7 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     journey.goto("/brukere/")
     assert page.locator(f"tr[data-user='{user.pk}']").count() == 1
     journey.shot("invitation-05-user-list")
+    assert accessible(page)
     page.click(f"tr[data-user='{user.pk}'] a")
     page.wait_for_url(f"**/brukere/{user.pk}/")
     kinds = page.locator("table.access-log tbody tr").evaluate_all(
@@ -109,7 +121,9 @@ def test_a_coordinator_invites_a_contact_who_creates_their_account(
     )
     assert sorted(kinds) == ["invitation_accepted", "municipality_added", "role"]
     journey.shot("invitation-06-user-page-with-log")
+    assert accessible(page)
     page.click(f"a[href='/brukere/{user.pk}/tilgang/']")
     page.wait_for_url(f"**/brukere/{user.pk}/tilgang/")
     assert page.is_checked(f"input[name=municipalities][value='{bergen.pk}']")
     journey.shot("invitation-07-change-access")
+    assert accessible(page)
