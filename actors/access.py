@@ -300,7 +300,9 @@ def record(user, before: Access, after: Access, *, by, source: str, reason: str 
     AccessChange.objects.bulk_create(rows + extra)
     user.role = after.role
     user.national_scope = after.national_scope
-    if not after.role:
+    if not after.role or source != AccessChange.Source.IDP:
+        # A role changed in the application is the application's from now on: the
+        # provider's groups no longer move it.
         user.role_from_group = ""
     user.save(update_fields=["role", "national_scope", "role_from_group"])
     if before.trust_ids != after.trust_ids:

@@ -49,3 +49,10 @@ class SessionRenewalMiddleware:
             if now - session.get(SESSION_RENEWED, 0) >= settings.SESSION_RENEW_SECONDS:
                 session[SESSION_RENEWED] = now
         return response
+
+
+def not_a_password_attempt(request, credentials) -> bool:
+    """django-axes counts password guesses. A sign-in through the identity provider (the
+    callback's credentials are its nonce and PKCE verifier, no username) guesses nothing:
+    a token refused there must not lock out everyone behind the same address."""
+    return credentials is not None and "nonce" in credentials and not credentials.get("username")

@@ -167,6 +167,8 @@ AXES_CLIENT_IP_CALLABLE = "actors.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Provider sign-ins are not password guesses (actors/security.py).
+AXES_WHITELIST_CALLABLE = "actors.security.not_a_password_attempt"
 
 # Sign-in through an OpenID Connect provider (HelseID, Entra ID, ...): on when OIDC_ISSUER
 # is set. Endpoints come from the issuer's discovery document unless given one by one

@@ -168,6 +168,20 @@ def test_a_group_never_overrides_a_role_granted_in_the_application(groups, make_
     assert not AccessChange.objects.filter(user=user, source=AccessChange.Source.IDP).exists()
 
 
+def test_a_group_role_changed_in_the_application_no_longer_follows_the_group(groups, make_user):
+    groups.set_user("hdir-3", email="e@helsedir.no", orgnr="983544622", groups=["hdir"])
+    sign_in(Client(), groups, "hdir-3")
+    user = user_with_sub("hdir-3")
+    assert user.role_from_group == "hdir"
+    bergen = Municipality.objects.get(number="4601")
+    contact = Access(Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({bergen.pk}))
+    access.apply(make_user("coord_nat"), user, contact, source=AccessChange.Source.UI)
+    groups.set_user("hdir-3", email="e@helsedir.no", orgnr="983544622", groups=[])
+    sign_in(Client(), groups, "hdir-3")
+    user.refresh_from_db()
+    assert (user.role, user.role_from_group) == (Role.MUNICIPALITY_CONTACT, "")
+
+
 # Invitations -----------------------------------------------------------------------------
 
 
@@ -267,6 +281,23 @@ def test_an_expired_id_token_is_refused(settings, oidc_provider_expiring, caplog
     with translation.override("en"):
         page = client.get(response["Location"]).content.decode()
     assert 'id="oidc-failed"' in page and "could not be confirmed" in page
+
+
+def test_refused_provider_sign_ins_do_not_lock_out_the_next_from_that_address(oidc, settings):
+    """Login throttling counts password guesses: a token the provider's side got wrong
+    (here: issued to another client) must not lock everyone behind one address out."""
+    settings.AXES_FAILURE_LIMIT = 2
+    oidc.set_user("nat-9", email="nat9@example.no")
+    client_id = settings.OIDC_RP_CLIENT_ID
+    for _attempt in range(3):
+        client = Client()
+        start = client.get(reverse("oidc_authentication_init"))
+        back = urlsplit(oidc.authorize(start["Location"], "nat-9"))
+        settings.OIDC_RP_CLIENT_ID = "another-client"  # the token's audience is now wrong
+        query = {k: v[0] for k, v in parse_qs(back.query).items()}
+        assert client.get(back.path, query)["Location"] == FAILED
+        settings.OIDC_RP_CLIENT_ID = client_id
+    assert sign_in(Client(), oidc, "nat-9")["Location"] == reverse("actors:home")
 
 
 def test_a_callback_this_session_did_not_start_is_refused(oidc):
