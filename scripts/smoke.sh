@@ -60,6 +60,11 @@ export STATIC_ROOT="$work/static"
 export HOST=127.0.0.1 PORT
 export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
 export PYTHONUNBUFFERED=1
+# Sign-in through a real OpenID Connect provider (oidc-provider-mock, its own process).
+OIDC_PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT" OIDC_CLIENT_ID=innforing-smoke
+export OIDC_CLIENT_SECRET=smoke-secret OIDC_PROVIDER_NAME=Testleverandør OIDC_CLAIM_ORGNR=orgnr
+export OIDC_GROUP_ROLES="hdir-innforing=directorate@983544622"
 
 # --- processes: started in their own process group, all stopped on exit ---------------
 pids=()
@@ -72,7 +77,7 @@ start() {  # NAME COMMAND… : background, output to $work/NAME.log
 }
 alive() { kill -0 "$(cat "$work/$1.pid")" 2>/dev/null; }
 tails() {
-  for name in gunicorn worker beat; do
+  for name in gunicorn worker beat oidc; do
     [ -f "$work/$name.log" ] || continue
     printf '\n----- last lines of %s.log -----\n' "$name" >&2
     tail -n 40 "$work/$name.log" >&2
@@ -124,7 +129,14 @@ manage seed_demo --seed 1 --no-coverage-history
 manage create_demo_users >/dev/null
 
 # --- 3. the stack: gunicorn, worker, beat ---------------------------------------------
-log "Starting gunicorn on 127.0.0.1:$PORT, a Celery worker and beat"
+log "Starting the OpenID Connect provider on 127.0.0.1:$OIDC_PORT, gunicorn on 127.0.0.1:$PORT, a Celery worker and beat"
+# (uvicorn would read WEB_CONCURRENCY, meant for gunicorn, as its own worker count)
+start oidc env -u WEB_CONCURRENCY "$PY" -m oidc_provider_mock --port "$OIDC_PORT"
+oidc_up() {
+  "$PY" -c 'import sys, requests; sys.exit(requests.get(sys.argv[1], timeout=5).status_code != 200)' \
+    "$OIDC_ISSUER/.well-known/openid-configuration"
+}
+wait_for oidc 60 oidc_up
 if [ -f config/gunicorn.conf.py ]; then
   start gunicorn .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 else
@@ -151,7 +163,7 @@ worker_ping 10 >/dev/null || fail "the worker does not answer a ping through the
 
 # --- 4. over HTTP ----------------------------------------------------------------------
 log "Over HTTP: health, logins with static files, status change -> worker, national report"
-"$PY" scripts/smoke_client.py "http://127.0.0.1:$PORT" "$work/worker.log" | tee "$work/client.out"
+"$PY" scripts/smoke_client.py "http://127.0.0.1:$PORT" "$work/worker.log" "$OIDC_ISSUER" | tee "$work/client.out"
 job="$(sed -n 's/^COVERAGE_JOB=//p' "$work/client.out")"
 [ -n "$job" ] || fail "the client did not report its coverage job"
 manage shell -v 0 -c "
@@ -166,7 +178,7 @@ today = CoverageSnapshot.objects.filter(day=timezone.localdate()).count()
 assert job.result.get('snapshots') and today, 'no coverage figures for today from job %s' % job.pk
 print('    job %s counted %s figures; %s stored for today' % (job.pk, job.result['snapshots'], today))
 "
-for name in gunicorn worker beat; do alive "$name" || fail "$name is no longer running"; done
+for name in gunicorn worker beat oidc; do alive "$name" || fail "$name is no longer running"; done
 
 # --- 5. backup: dump, restore into a fresh database, check it --------------------------
 log "Backup: pg_dump -Fc $SMOKE_DB, pg_restore into $RESTORED_DB"

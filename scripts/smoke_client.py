@@ -1,7 +1,7 @@
 """The HTTP half of scripts/smoke.sh: talks to the running production stack (gunicorn,
 Celery worker) the way a browser behind a TLS-terminating proxy and an API client would.
 
-    smoke_client.py BASE_URL WORKER_LOG
+    smoke_client.py BASE_URL WORKER_LOG OIDC_ISSUER
 
 Every request says `X-Forwarded-Proto: https` (production redirects plain http). The
 session and CSRF cookies are Secure, which `requests` will not send over http, so cookies
@@ -250,7 +250,72 @@ def check_national_report(client: Client, worker_log: str) -> None:
     print(f"    {len(response.content)} bytes, sheets: {', '.join(workbook.sheetnames)}")
 
 
-def main(base: str, worker_log: str) -> int:
+def provider_sign_in(client: Client, issuer: str, sub: str) -> requests.Response:
+    """The authorization-code flow as a browser makes it: our start URL, the provider's
+    form (it signs in `sub`), back to our callback; returns the callback's answer."""
+    page = client.get("/login/")
+    check("/oidc/authenticate/" in page.text, "the login page offers no provider sign-in")
+    start = client.get("/oidc/authenticate/")
+    check(start.status_code == 302, f"/oidc/authenticate/ answered {start.status_code}")
+    authorize = start.headers["Location"]
+    check(authorize.startswith(issuer), f"sign-in went to {authorize}, not to {issuer}")
+    granted = requests.post(authorize, data={"sub": sub}, allow_redirects=False, timeout=30)
+    check(granted.status_code == 302, f"the provider answered {granted.status_code}")
+    callback = granted.headers["Location"]
+    check(
+        callback.startswith(client.origin + "/oidc/callback/"),
+        f"the provider sent the browser to {callback}",
+    )
+    return client.get(urlsplit(callback).path + _query(callback))
+
+
+def check_provider_sign_in(base: str, issuer: str) -> None:
+    """Production settings with a real provider: a directorate member through the group
+    mapping, a stranger to the no-access page, and logout at the provider."""
+    step("sign-in through the OpenID Connect provider: group mapping and no access")
+    claims = {
+        "smoke-hdir": {
+            "email": "hilde@example.no",
+            "name": "Hilde Direktorat",
+            "orgnr": "983544622",
+            "groups": ["hdir-innforing"],
+        },
+        "smoke-ny": {"email": "ny@example.no", "name": "Ny Person", "orgnr": "974760673"},
+    }
+    for sub, values in claims.items():
+        r = requests.put(f"{issuer}/users/{sub}", json=values, timeout=30)
+        check(r.status_code == 204, f"the provider refused the user {sub}: {r.status_code}")
+    client = Client(base)
+    answer = provider_sign_in(client, issuer, "smoke-hdir")
+    check(
+        answer.status_code == 302 and "innlogging=feilet" not in answer.headers["Location"],
+        f"the callback answered {answer.status_code} {answer.headers.get('Location')}",
+    )
+    me = client.json("GET", "/api/v1/users/me/", 200)
+    check(me.get("role") == "directorate", f"the group gave the role {me.get('role')!r}")
+    start = client.follow("/")
+    check(start.status_code == 200, f"the directorate's start page answered {start.status_code}")
+    print("    hdir-innforing with orgnr 983544622 signed in as directorate")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', start.text)
+    check(token, "the start page has no logout form")
+    out = client.request("POST", "/logout/", data={"csrfmiddlewaretoken": token[1]})
+    check(
+        out.status_code == 302 and out.headers["Location"].startswith(issuer),
+        f"logout answered {out.status_code} {out.headers.get('Location')}, not the provider",
+    )
+    print("    logout ends the provider's session too")
+    stranger = Client(base)
+    provider_sign_in(stranger, issuer, "smoke-ny")
+    page = stranger.get("/virksomheter/")
+    check(
+        page.status_code == 302 and page.headers["Location"].endswith("/ingen-tilgang/"),
+        f"a person without a role got {page.status_code} on /virksomheter/",
+    )
+    check(stranger.get("/ingen-tilgang/").status_code == 403, "no no-access page")
+    print("    a person without a role sees only the no-access page")
+
+
+def main(base: str, worker_log: str, issuer: str) -> int:
     check_health(Client(base))
     clients, seen = {}, set()
     for username, password in DEMO_USERS.items():
@@ -262,15 +327,16 @@ def main(base: str, worker_log: str) -> int:
         clients[username] = client
     job_id = check_status_change(clients["koordinator"], worker_log)
     check_national_report(clients["direktorat"], worker_log)
+    check_provider_sign_in(base, issuer)
     print(f"COVERAGE_JOB={job_id}")
     return 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         sys.exit(__doc__)
     try:
-        sys.exit(main(sys.argv[1], sys.argv[2]))
+        sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3].rstrip("/")))
     except (SmokeFailure, requests.RequestException) as exc:
         print(f"SMOKE FAILED: {exc}", file=sys.stderr)
         sys.exit(1)
