@@ -648,9 +648,17 @@ class User(AbstractUser):
     oidc_subject = models.CharField(
         _("identity-provider subject"), max_length=255, unique=True, null=True, blank=True
     )
-    orgnr = models.CharField(_("organisation number"), max_length=9, blank=True)
+    # Defaults in the database too, so rows written by code that predates the columns
+    # (older migrations' states, raw inserts) stay valid.
+    orgnr = models.CharField(
+        _("organisation number"), max_length=9, blank=True, default="", db_default=""
+    )
     role_from_group = models.CharField(
-        _("role from identity-provider group"), max_length=200, blank=True
+        _("role from identity-provider group"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
     )
 
     class Meta:

@@ -276,9 +276,15 @@ def queries(client, url) -> tuple[int, int]:
 def test_no_list_endpoint_needs_more_queries_for_more_rows(make_user, kind):
     client = api_client_for(make_user(kind))
     grow(3, 0)
-    small = {url: queries(client, url) for url in list_urls()}
+    # A municipality contact manages no users (403 there, by the permission matrix).
+    urls = [
+        url
+        for url in list_urls()
+        if kind != "contact" or url not in (reverse("user-list"), reverse("invitation-list"))
+    ]
+    small = {url: queries(client, url) for url in urls}
     grow(12, 3)
-    large = {url: queries(client, url) for url in list_urls()}
+    large = {url: queries(client, url) for url in urls}
     for url, ((first, following), (first_large, following_large)) in zip(
         small, zip(small.values(), large.values(), strict=True), strict=True
     ):

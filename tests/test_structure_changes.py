@@ -250,14 +250,23 @@ def test_invalid_files_are_refused_line_by_line_and_write_nothing(scene):
 
 def test_the_page_is_for_administrators_only(scene, users):
     url = reverse("actors:structure_changes")
-    for kind in ("contact", "coord_nat", "directorate", "norole"):
+    apply_url = reverse("actors:structure_change_apply")
+    for kind in ("contact", "coord_nat", "directorate"):
         assert client_for(users[kind]).get(url).status_code == 403
-        apply_url = reverse("actors:structure_change_apply")
         assert client_for(users[kind]).post(apply_url, {}).status_code == 403
+    # Without a role, every page sends one to the no-access page first.
+    for answer in (
+        client_for(users["norole"]).get(url),
+        client_for(users["norole"]).post(apply_url),
+    ):
+        assert answer.status_code == 302 and answer["Location"] == reverse("no_access")
     assert client_for(scene["stays"]).get(url).status_code == 403  # a kommunekontakt
     assert client_for(None).get(url).status_code == 302  # to the login
     # Staff without the administrator role cannot change the agreements it touches.
-    assert client_for(UserFactory(username="staff", is_staff=True)).get(url).status_code == 403
+    staff = client_for(UserFactory(username="staff", is_staff=True)).get(url)  # and no role
+    assert staff.status_code == 302 and staff["Location"] == reverse("no_access")
+    staff_coordinator = UserFactory(username="staff2", is_staff=True, role=Role.COORDINATOR)
+    assert client_for(staff_coordinator).get(url).status_code == 403
     assert client_for(UserFactory(username="adm", role=Role.ADMIN)).get(url).status_code == 200
     with pytest.raises(PermissionDenied):
         structure_changes.apply(plan_of(), user=scene["stays"])

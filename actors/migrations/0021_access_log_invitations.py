@@ -45,13 +45,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="orgnr",
-            field=models.CharField(blank=True, max_length=9, verbose_name="organisation number"),
+            field=models.CharField(
+                blank=True,
+                default="",
+                db_default="",
+                max_length=9,
+                verbose_name="organisation number",
+            ),
         ),
         migrations.AddField(
             model_name="user",
             name="role_from_group",
             field=models.CharField(
-                blank=True, max_length=200, verbose_name="role from identity-provider group"
+                blank=True,
+                default="",
+                db_default="",
+                max_length=200,
+                verbose_name="role from identity-provider group",
             ),
         ),
         migrations.CreateModel(

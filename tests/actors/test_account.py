@@ -188,9 +188,9 @@ def test_a_used_code_and_a_malformed_one_are_refused(admin_user, require_2fa):
     client = log_in("sjef")
     response = client.post(TWO_FACTOR, {"code": code})
     assert response.context["error"] and client.get("/").status_code == 302
-    with translation.override("en"):
-        response = client.post(TWO_FACTOR, {"code": "12ab"})
-    assert response.context["error"] == "The code is six digits."
+    response = client.post(TWO_FACTOR, {"code": "12ab"})
+    with translation.override("nb"):  # the language of every page
+        assert response.context["error"] == translation.gettext("The code is six digits.")
 
 
 def test_too_many_wrong_codes_tell_the_user_to_wait(admin_user, require_2fa, settings):
@@ -198,9 +198,14 @@ def test_too_many_wrong_codes_tell_the_user_to_wait(admin_user, require_2fa, set
     device = TOTPDevice.objects.create(user=admin_user, name="app", confirmed=True)
     client = log_in("sjef")
     client.post(TWO_FACTOR, {"code": "000000"})
-    with translation.override("en"):
-        response = client.post(TWO_FACTOR, {"code": code_for(device)})  # right, but too soon
-    assert "Wait" in response.context["error"]
+    response = client.post(TWO_FACTOR, {"code": code_for(device)})  # right, but too soon
+    with translation.override("nb"):  # the language of every page
+        wait = translation.ngettext(
+            "Too many wrong codes. Wait %(seconds)s second and try again with a new code.",
+            "Too many wrong codes. Wait %(seconds)s seconds and try again with a new code.",
+            60,
+        )
+    assert response.context["error"] == wait % {"seconds": 60}
     assert client.get("/").status_code == 302
 
 

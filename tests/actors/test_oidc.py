@@ -261,7 +261,7 @@ def test_an_unusable_invitation_link_is_a_message_not_an_error(oidc, make_user):
 
 
 def test_an_expired_id_token_is_refused(settings, oidc_provider_expiring, caplog, monkeypatch):
-    configure(settings, oidc_provider_expiring, OIDC_CLOCK_SKEW=0)
+    configure(settings, oidc_provider_expiring, OIDC_CLOCK_SKEW=0, OIDC_PROVIDER_NAME="HelseID")
     get_token = OIDCBackend.get_token
 
     def late(self, payload):  # the token arrives after its second has passed
@@ -278,9 +278,13 @@ def test_an_expired_id_token_is_refused(settings, oidc_provider_expiring, caplog
     assert SESSION_KEY not in client.session
     assert not User.objects.filter(oidc_subject="late-1").exists()
     assert "expired" in caplog.text.lower()
-    with translation.override("en"):
-        page = client.get(response["Location"]).content.decode()
-    assert 'id="oidc-failed"' in page and "could not be confirmed" in page
+    page = client.get(response["Location"]).content.decode()
+    with translation.override("nb"):  # the language of every page
+        failed = translation.gettext(
+            "The sign-in with %(provider)s could not be confirmed. Try again, or contact "
+            "support if it keeps failing."
+        ) % {"provider": "HelseID"}
+    assert 'id="oidc-failed"' in page and failed in page
 
 
 def test_refused_provider_sign_ins_do_not_lock_out_the_next_from_that_address(oidc, settings):
@@ -393,9 +397,10 @@ def test_without_oidc_the_login_page_has_no_provider_and_local_login_works(setti
 
 def test_with_oidc_the_login_page_offers_the_provider_first(oidc, settings):
     settings.OIDC_PROVIDER_NAME = "HelseID"
-    with translation.override("en"):
-        page = Client().get(reverse("login"), {"next": "/kommuner/"}).content.decode()
-    assert 'id="oidc-login"' in page and "Log in with HelseID" in page
+    page = Client().get(reverse("login"), {"next": "/kommuner/"}).content.decode()
+    with translation.override("nb"):  # the language of every page
+        button = translation.gettext("Log in with %(provider)s") % {"provider": "HelseID"}
+    assert 'id="oidc-login"' in page and button in page
     assert f'href="{reverse("oidc_authentication_init")}?next=%2Fkommuner%2F"' in page
     assert page.index('id="oidc-login"') < page.index('id="local-login"')
     assert "<details" not in page and 'id="oidc-failed"' not in page

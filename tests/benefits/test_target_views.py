@@ -104,7 +104,8 @@ def test_coordinators_default_to_their_area_and_contacts_to_theirs(registry, mak
 
 
 def test_no_role_sees_no_targets(make_user):
-    assert client_for(make_user("norole")).get(DASHBOARD).status_code == 403
+    response = client_for(make_user("norole")).get(DASHBOARD)
+    assert response.status_code == 302 and response["Location"] == "/ingen-tilgang/"
 
 
 def test_detail_lists_exactly_who_is_missing_within_reach(registry, make_user):
