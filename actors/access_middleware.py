@@ -37,7 +37,7 @@ def needs_second_factor(request) -> bool:
         and user.is_authenticated
         and is_admin_account(user)
         and request.session.get(BACKEND_SESSION_KEY) == LOCAL_BACKEND
-        and not user.is_verified()
+        and not getattr(user, "is_verified", lambda: False)()
     )
 
 

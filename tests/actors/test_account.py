@@ -142,6 +142,7 @@ def test_setup_shows_a_qr_code_and_a_right_code_confirms_the_device(admin_user, 
     page = client.get(TWO_FACTOR, {"next": "/admin/"})
     assert page.status_code == 200 and page.context["setup"]
     assert b'src="data:image/svg+xml' in page.content and b'id="totp-secret"' in page.content
+    assert b'class="nav"' not in page.content  # no menu: every link would lead back here
     device = TOTPDevice.objects.get(user=admin_user)
     assert not device.confirmed
     assert client.get(TWO_FACTOR).context["qr_data_uri"] == page.context["qr_data_uri"]
@@ -160,6 +161,7 @@ def test_setup_shows_a_qr_code_and_a_right_code_confirms_the_device(admin_user, 
     assert device.confirmed
     for url in ("/", "/admin/", "/api/v1/organisations/"):
         assert client.get(url).status_code == 200, url
+    assert b'class="nav"' in client.get("/").content  # verified: the menu is back
     # Verified: the page has nothing more to ask.
     assert client.get(TWO_FACTOR)["Location"] == reverse("actors:home")
 
