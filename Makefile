@@ -51,11 +51,12 @@ format: install
 
 # With DJANGO_SETTINGS_MODULE=config.settings_production in the environment, the worker and
 # beat run with the production settings (JSON logs, Sentry when SENTRY_DSN is set).
+# WORKER_ARGS and BEAT_ARGS pass more options to celery (the smoke test uses them).
 worker: install
-	$(VENV)/bin/celery -A config worker --loglevel=info
+	$(VENV)/bin/celery -A config worker --loglevel=info $(WORKER_ARGS)
 
 beat: install
-	$(VENV)/bin/celery -A config beat --loglevel=info
+	$(VENV)/bin/celery -A config beat --loglevel=info $(BEAT_ARGS)
 
 # Needs GNU gettext (only for developers changing texts; the compiled catalogue is committed).
 messages: install

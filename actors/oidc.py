@@ -295,7 +295,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         user.oidc_subject = claims["sub"]
         user.set_unusable_password()
         user.save()
-        logger.info("OIDC: new account %s for subject %s", user.username, claims["sub"])
+        logger.info("OIDC: new account, user id %s", user.pk)  # no name or e-mail in the log
         return self.update_user(user, claims)
 
     def update_user(self, user, claims):
@@ -329,7 +329,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         user = self.filter_users_by_claims(claims).first()
         user = self.update_user(user, claims) if user else self.create_user(claims)
         if not self.user_can_authenticate(user):
-            logger.warning("OIDC: the account %s is deactivated", user.username)
+            logger.warning("OIDC: the account with user id %s is deactivated", user.pk)
             return None
         access.sync_group_role(user, claimed_groups(claims), user.orgnr)
         if claim(claims, "OIDC_CLAIM_EMAIL") and email_verified(claims):

@@ -25,6 +25,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # application logs every request as JSON too (config/logging.py).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# … with the tokens of invitation and password-reset links replaced by "…".
+logger_class = "config.logging.GunicornLogger"
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # A worker is recycled now and then, so a slow leak cannot grow without bound.

@@ -115,9 +115,8 @@ wait_for() {  # NAME SECONDS COMMAND… : until COMMAND succeeds, while NAME is 
 }
 manage() { "$PY" manage.py "$@"; }
 
-# --- 1. static files and deployment checks -------------------------------------------
-log "collectstatic and check --deploy with production settings"
-manage collectstatic --noinput --clear -v 0
+# --- 1. deployment checks (make serve collects the static files below) -----------------
+log "check --deploy with production settings"
 manage check --deploy --fail-level WARNING
 
 # --- 2. a fresh database with the reference data and the demo ------------------------
@@ -129,7 +128,7 @@ manage seed_demo --seed 1 --no-coverage-history
 manage create_demo_users >/dev/null
 
 # --- 3. the stack: gunicorn, worker, beat ---------------------------------------------
-log "Starting the OpenID Connect provider on 127.0.0.1:$OIDC_PORT, gunicorn on 127.0.0.1:$PORT, a Celery worker and beat"
+log "Starting the OpenID Connect provider on 127.0.0.1:$OIDC_PORT; make serve (collectstatic, gunicorn on 127.0.0.1:$PORT), make worker, make beat"
 # (uvicorn would read WEB_CONCURRENCY, meant for gunicorn, as its own worker count)
 start oidc env -u WEB_CONCURRENCY "$PY" -m oidc_provider_mock --port "$OIDC_PORT"
 oidc_up() {
@@ -137,16 +136,11 @@ oidc_up() {
     "$OIDC_ISSUER/.well-known/openid-configuration"
 }
 wait_for oidc 60 oidc_up
-if [ -f config/gunicorn.conf.py ]; then
-  start gunicorn .venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
-else
-  start gunicorn .venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$PORT" \
-    --workers "$WEB_CONCURRENCY" --timeout 120 --access-logfile -
-fi
-start worker .venv/bin/celery -A config worker --loglevel=info --concurrency=2 \
-  --hostname "smoke-$$@%h" --without-gossip --without-mingle
-start beat .venv/bin/celery -A config beat --loglevel=info \
-  --schedule "$work/celerybeat-schedule" --pidfile "$work/celerybeat.pid"
+# The operator's commands (README, Deploying): `make serve` migrates (nothing left to do
+# here), collects the static files and starts gunicorn; `make worker` and `make beat`.
+start gunicorn make --no-print-directory serve
+start worker make --no-print-directory worker WORKER_ARGS="--concurrency=2 --hostname smoke-$$@%h --without-gossip --without-mingle"
+start beat make --no-print-directory beat BEAT_ARGS="--schedule $work/celerybeat-schedule --pidfile $work/celerybeat.pid"
 http_up() {
   "$PY" -c 'import sys, requests; r = requests.get(sys.argv[1], headers={"X-Forwarded-Proto": "https"}, allow_redirects=False, timeout=5); sys.exit(r.status_code != 200)' \
     "http://127.0.0.1:$PORT/login/"
@@ -156,7 +150,7 @@ worker_ping() { .venv/bin/celery -A config inspect ping --destination "$worker_n
 worker_up() { grep -q 'ready\.' "$work/worker.log" || worker_ping 2; }
 # beat opens its schedule file once it runs (its log lines depend on the log settings)
 beat_up() { grep -q "beat: Starting" "$work/beat.log" || compgen -G "$work/celerybeat-schedule*"; }
-wait_for gunicorn 60 http_up
+wait_for gunicorn 300 http_up  # after collectstatic, which compresses every file
 wait_for worker 90 worker_up
 wait_for beat 60 beat_up
 worker_ping 10 >/dev/null || fail "the worker does not answer a ping through the broker"
@@ -171,8 +165,7 @@ from django.utils import timezone
 from actors.models import Job
 from benefits.models import CoverageSnapshot
 job = Job.objects.get(pk=$job)
-# Only figures that changed are written again (computed_at), so check the job's answer
-# and that today's figures are stored.
+# The client saw the national figure move; the job's own answer and today's figures:
 assert job.state == Job.State.DONE and not job.result.get('failed'), job.result
 today = CoverageSnapshot.objects.filter(day=timezone.localdate()).count()
 assert job.result.get('snapshots') and today, 'no coverage figures for today from job %s' % job.pk

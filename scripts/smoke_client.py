@@ -112,12 +112,14 @@ def _query(url: str) -> str:
 
 
 def check_health(client: Client) -> None:
-    step("/helse/ answers ok")
+    step("/helse/ answers ok, also to a load balancer's plain-http probe")
     response = client.get("/helse/")
     check(
         response.status_code == 200,
         f"/helse/ answered {response.status_code}: {response.text[:300]}",
     )
+    plain = requests.get(urljoin(client.base, "helse/"), allow_redirects=False, timeout=30)
+    check(plain.status_code == 200, f"/helse/ over plain http answered {plain.status_code}")
     print(f"    {response.status_code} {response.text.strip()[:80]!r}")
 
 
@@ -199,24 +201,49 @@ def jobs_of(client: Client, kind: str) -> list[dict]:
     return [j for j in client.json("GET", "/api/v1/jobs/", 200)["results"] if j["kind"] == kind]
 
 
+# A change that counts: an e-multidose status at a GP office set to "i bruk" raises the
+# national numerator of the target "e-multidose-legekontor" (organisations, i_bruk).
+COUNTED = {"target": "e-multidose-legekontor", "solution": "e-multidose",
+           "type": "fastlegekontor", "to": "i_bruk"}  # fmt: skip
+
+
+def national_numerator(client: Client, code: str) -> int:
+    targets = client.json("GET", "/api/v1/coverage-targets/?page_size=100", 200)["results"]
+    target = next((t for t in targets if t["code"] == code), None)
+    check(target and target["national"], f"no national figures for the target {code}")
+    return target["national"]["numerator"]
+
+
 def check_status_change(client: Client, worker_log: str) -> int:
-    """A coordinator changes a status through the API; the worker recomputes coverage."""
+    """A coordinator changes a status through the API; the worker recomputes coverage and
+    the national figure moves (only changed figures are stored again, so a new figure is
+    the proof that the worker computed it)."""
     step("koordinator changes a status through the API")
     before = max((j["id"] for j in jobs_of(client, "coverage_recompute")), default=0)
-    rows = client.json("GET", "/api/v1/statuses/?status=planlegging", 200)["results"]
-    check(rows, "no status in planning to change")
-    row = rows[0]
-    detail = client.request("GET", f"/api/v1/statuses/{row['id']}/")
-    check(detail.status_code == 200 and detail.headers.get("ETag"), "no ETag on a status")
-    changed = client.json(
-        "PATCH",
-        f"/api/v1/statuses/{row['id']}/",
+    numerator = national_numerator(client, COUNTED["target"])
+    rows = client.json(
+        "GET",
+        f"/api/v1/statuses/?solution={COUNTED['solution']}&type={COUNTED['type']}"
+        "&status=planlegging&status=teknisk_klar&status=i_utproving",
         200,
-        json={"status": "teknisk_klar", "reason": "smoke test"},
-        headers={"If-Match": detail.headers["ETag"]},
-    )
-    check(changed["status"] == "teknisk_klar", f"status not changed: {changed}")
-    print(f"    {row['organisation_name']} / {row['solution']}: planlegging -> teknisk_klar")
+    )["results"]
+    check(rows, f"no {COUNTED['solution']} status at a {COUNTED['type']} short of in use")
+    for row in rows[:10]:  # the first whose prerequisites allow "in use"
+        detail = client.request("GET", f"/api/v1/statuses/{row['id']}/")
+        check(detail.status_code == 200 and detail.headers.get("ETag"), "no ETag on a status")
+        changed = client.request(
+            "PATCH",
+            f"/api/v1/statuses/{row['id']}/",
+            json={"status": COUNTED["to"], "reason": "smoke test", "confirm_jump": True},
+            headers={"If-Match": detail.headers["ETag"]},
+        )
+        if changed.status_code == 200:
+            break
+        check(changed.status_code == 400, f"PATCH answered {changed.status_code}: {changed.text}")
+    else:
+        raise SmokeFailure(f"no status could be set to {COUNTED['to']}: {changed.text[:300]}")
+    check(changed.json()["status"] == COUNTED["to"], f"status not changed: {changed.text}")
+    print(f"    {row['organisation_name']} / {row['solution']}: {row['status']} -> {COUNTED['to']}")
     step("the worker recomputes coverage after the change")
     deadline = time.monotonic() + JOB_TIMEOUT
     while True:
@@ -232,6 +259,12 @@ def check_status_change(client: Client, worker_log: str) -> int:
     job = wait_for_job(client, new[-1]["id"])
     ran_in_worker(worker_log, job["id"])
     print(f"    job {job['id']} done by the worker: {job.get('result')}")
+    after = national_numerator(client, COUNTED["target"])
+    check(
+        after == numerator + 1,
+        f"{COUNTED['target']}: the national numerator is {after}, expected {numerator + 1}",
+    )
+    print(f"    {COUNTED['target']}: national numerator {numerator} -> {after}")
     return job["id"]
 
 

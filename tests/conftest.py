@@ -163,6 +163,25 @@ ROLE_USERS = {
 }
 
 
+@pytest.fixture(scope="session")
+def production():
+    """The production settings (config/settings_production.py) as read with a secret key
+    and without SENTRY_DSN: a dict of the module's names."""
+    import runpy
+
+    environment = {"SECRET_KEY": "test-" + "x" * 60, "SENTRY_DSN": ""}
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        return runpy.run_module("config.settings_production")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture
 def make_user(db):
     def make(kind: str, **extra):

@@ -119,3 +119,20 @@ def test_the_detail_page_flags_stalled_and_long_queued_jobs(make_user, settings)
     assert backlog["warning"] and "1 stalled job(s), 0 job(s) queued" in backlog["message"]
     assert response.context["healthy"]  # a warning for the operator, not an outage
     assert "Bakgrunnsjobber" in response.content.decode()
+
+
+def test_health_is_not_ok_when_the_cache_fails(client):
+    failure = ServiceUnavailable("cache unreachable")
+    with mock.patch("health_check.checks.Cache.run", side_effect=failure):
+        response = client.get(reverse("health"))
+    assert (response.status_code, response.content) == (503, b"not ok\n")
+
+
+def test_the_load_balancer_probes_over_plain_http_in_production(settings, client, production):
+    """Production redirects everything to HTTPS, except the health check: a load balancer
+    probing the application straight over HTTP would read a 301 as unhealthy."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = production["SECURE_REDIRECT_EXEMPT"]
+    assert client.get(reverse("health")).status_code == 200
+    assert client.get(reverse("login")).status_code == 301
+    assert client.get(reverse("health_detail")).status_code == 301

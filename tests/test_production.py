@@ -8,10 +8,8 @@ from django.urls import reverse
 PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
-def test_the_production_storage_is_the_one_tested():
-    # settings_production refuses to import without SECRET_KEY, so read its source instead.
-    source = (django_settings.BASE_DIR / "config" / "settings_production.py").read_text()
-    assert PRODUCTION_STATIC_STORAGE in source
+def test_the_production_storage_is_the_one_tested(production):
+    assert production["STORAGES"]["staticfiles"]["BACKEND"] == PRODUCTION_STATIC_STORAGE
 
 
 @pytest.fixture
@@ -137,3 +135,97 @@ def test_gunicorn_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "4")
     configured = runpy.run_path(path)
     assert (configured["bind"], configured["workers"]) == ("0.0.0.0:9000", 4)
+
+
+SECRET = "k3Jx9-hemmelig-lenke"
+
+
+@pytest.mark.django_db
+def test_links_that_carry_a_secret_are_logged_without_it(json_log, client):
+    import json
+    import logging
+
+    from config.logging import JsonFormatter
+
+    client.get(reverse("users:accept", args=[SECRET]))
+    client.get(reverse("password_reset_confirm", args=["MTIz", SECRET]))
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    assert [line["path"] for line in lines] == ["/invitasjon/…/", "/passord/ny/…/…/"]
+
+    # Django's own warnings ("Not Found: /invitasjon/<token>/") pass the same way.
+    link = f"/invitasjon/{SECRET}/"
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (link,), None
+    )
+    assert json.loads(JsonFormatter().format(record))["message"] == "Not Found: /invitasjon/…/"
+    # Other paths keep their ids; a path that is not ours stays as it is.
+    record.args = ("/organisasjoner/42/",)
+    assert json.loads(JsonFormatter().format(record))["message"] == "Not Found: /organisasjoner/42/"
+
+
+@pytest.mark.django_db
+def test_gunicorns_access_log_leaves_the_secret_out():
+    import datetime
+    import runpy
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from config.logging import GunicornLogger
+
+    path = str(django_settings.BASE_DIR / "config" / "gunicorn.conf.py")
+    assert runpy.run_path(path)["logger_class"] == "config.logging.GunicornLogger"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/invitasjon/{SECRET}/?neste=/",
+        "PATH_INFO": f"/invitasjon/{SECRET}/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": f"https://innforing.example.org/invitasjon/{SECRET}/",
+        "REMOTE_ADDR": "10.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=512)
+    atoms = GunicornLogger(Config()).atoms(
+        response, SimpleNamespace(headers=[]), environ, datetime.timedelta(milliseconds=30)
+    )
+    assert atoms["U"] == "/invitasjon/…/"
+    assert atoms["r"] == "GET /invitasjon/…/?neste=/ HTTP/1.1"
+    assert atoms["f"] == "https://innforing.example.org/invitasjon/…/"
+    assert SECRET not in repr(atoms)
+
+
+@pytest.mark.parametrize("dsn", ["", "https://public@127.0.0.1:9/1"])
+def test_errors_go_to_sentry_only_with_a_dsn_and_without_personal_data_or_secrets(dsn):
+    """Production settings in a process of their own (sentry_sdk.init is process-wide)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, django; django.setup(); import sentry_sdk; "
+        "c = sentry_sdk.get_client(); "
+        "event = {'request': {'url': 'https://h/invitasjon/' + sys.argv[1] + '/'}}; "
+        "send = c.options.get('before_send') if c.is_active() else None; "
+        "print(json.dumps({'active': c.is_active(), 'pii': c.options.get('send_default_pii'), "
+        "'url': send(event, {})['request']['url'] if send else None}))"
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_production",
+        "SECRET_KEY": "test-" + "x" * 60,
+        "SENTRY_DSN": dsn,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script, SECRET],
+        env=environment,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    if dsn:
+        assert seen == {"active": True, "pii": False, "url": "https://h/invitasjon/…/"}
+    else:
+        assert seen["active"] is False
