@@ -38,3 +38,6 @@ urlpatterns = [
     path("avtaler-og-gevinster/", include("benefits.urls")),
     path("", include("actors.urls")),
 ]
+
+# A path under /api/ that matches nothing answers the API's JSON 404, not the site's page.
+handler404 = "actors.api.errors.not_found"

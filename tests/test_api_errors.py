@@ -81,3 +81,32 @@ def test_an_empty_contact_email_matches_the_published_schema():
     jsonschema.validate("kontakt@bergen.kommune.no", field, format_checker=checker)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate("ikke en adresse", field, format_checker=checker)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/agreements/1.6563084197145168e-164/", "/api/v1/finnes-ikke/", "/api/v2/"]
+)
+def test_an_api_path_that_matches_nothing_answers_the_apis_json_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    # The same answer as for a record that does not exist.
+    assert response.json() == api.get("/api/v1/agreements/999999/").json()
+
+
+def test_a_page_that_matches_nothing_is_still_the_sites_page(client):
+    response = client.get("/finnes-ikke/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_every_operation_declares_the_error_answers_with_their_shape():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = {"400", "401", "403", "404"}
+            if method in {"post", "put", "patch", "delete"}:
+                codes |= {"412", "428"}
+            for code in codes:
+                answer = operation["responses"][code]
+                assert answer["content"]["application/json"]["schema"], (method, path, code)
+    assert schema["components"]["schemas"]["VersionConflict"]["properties"]["current_version"]
