@@ -157,6 +157,13 @@ def _backfill_check(start, end: datetime.date, every: str, first) -> None:
     the latest, and at most COVERAGE_BACKFILL_MAX_DAYS snapshot days."""
     if end > rollout_today():
         raise ValidationError({"end": _("The end cannot be in the future.")})
+    if first is not None and end < first:
+        raise ValidationError(
+            {
+                "end": _("The status history begins on %(first)s; end on that day or later.")
+                % {"first": first.isoformat()}
+            }
+        )
     if start is not None:
         if first is None:
             raise ValidationError(

@@ -499,6 +499,9 @@ def test_backfill_is_bounded(
     assert before_history.status_code == 400 and before_history.json()["start"]
     future = post(start="2024-01-01", end=(services.rollout_today() + D.resolution).isoformat())
     assert future.status_code == 400 and future.json()["end"]
+    ends_before_history = post(end="0001-01-01")  # would run a job that computes nothing
+    assert ends_before_history.status_code == 400
+    assert "2024-01-01" in ends_before_history.json()["end"][0]
 
     settings.COVERAGE_BACKFILL_MAX_DAYS = 60
     too_many = post(start="2024-01-01", end="2024-03-31", every="day")  # 91 days
