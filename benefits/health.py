@@ -8,6 +8,7 @@ import datetime
 from asgiref.sync import sync_to_async
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceWarning
 
@@ -28,10 +29,10 @@ class CoverageSnapshotAge(HealthCheck):
             lambda: CoverageSnapshot.objects.aggregate(newest=Max("computed_at"))["newest"]
         )()
         if newest is None:
-            raise ServiceWarning("no coverage snapshot yet")
+            raise ServiceWarning(gettext("no coverage snapshot yet"))
         self.age = timezone.now() - newest
         if self.age > STALE_AFTER:
-            raise ServiceWarning("the newest coverage snapshot is older than a day")
+            raise ServiceWarning(gettext("the newest coverage snapshot is older than a day"))
 
 
 @dataclasses.dataclass
@@ -54,6 +55,13 @@ class JobBacklog(HealthCheck):
         stalled, waiting = await sync_to_async(counts)()
         if stalled or waiting:
             raise ServiceWarning(
-                f"{stalled} stalled job(s), {waiting} job(s) queued for more than "
-                f"{int(jobs.lost_after().total_seconds() // 60)} minutes: is the worker running?"
+                gettext(
+                    "%(stalled)s stalled, %(waiting)s queued for more than %(minutes)s "
+                    "minutes: is the worker running?"
+                )
+                % {
+                    "stalled": stalled,
+                    "waiting": waiting,
+                    "minutes": int(jobs.lost_after().total_seconds() // 60),
+                }
             )

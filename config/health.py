@@ -20,6 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from health_check.base import HealthCheck, HealthCheckResult
@@ -61,11 +62,11 @@ class BeatTaskAge(HealthCheck):
         entry = settings.CELERY_BEAT_SCHEDULE[self.name]
         run = await ScheduledTaskRun.objects.filter(task=entry["task"]).afirst()
         if run is None:
-            raise ServiceWarning("has not run yet")
+            raise ServiceWarning(gettext("has not run yet"))
         self.age = timezone.now() - run.finished_at
         due, _next = entry["schedule"].is_due(run.finished_at)
         if due and self.age > STALE_AFTER + BEAT_GRACE:
-            raise ServiceWarning("the last run is older than a day")
+            raise ServiceWarning(gettext("the last run is older than a day"))
 
 
 def load_balancer_checks() -> list[HealthCheck]:

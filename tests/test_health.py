@@ -88,7 +88,7 @@ def test_the_detail_page_shows_fresh_ages_unflagged(make_user):
     purge = rows[("BeatTaskAge", "report-files-purge")]
     assert purge["ok"] and purge["since"] is not None
     never = rows[("BeatTaskAge", "coverage-nightly")]
-    assert never["warning"] and never["message"] == "has not run yet"
+    assert never["warning"] and never["message"] == "har ikke kjørt ennå"  # in Norwegian
     assert rows[("Database", "")]["ok"]
     assert response.context["healthy"]
     assert "3\xa0timer" in response.content.decode()
@@ -116,7 +116,7 @@ def test_the_detail_page_flags_stalled_and_long_queued_jobs(make_user, settings)
     )
     response = client_for(make_user("admin")).get(reverse("health_detail"))
     backlog = rows_of(response)[("JobBacklog", "")]
-    assert backlog["warning"] and "1 stalled job(s), 0 job(s) queued" in backlog["message"]
+    assert backlog["warning"] and "1 stoppet, 0 i køen i mer enn" in backlog["message"]
     assert response.context["healthy"]  # a warning for the operator, not an outage
     assert "Bakgrunnsjobber" in response.content.decode()
 
