@@ -497,9 +497,11 @@ def import_organisations(
                 organisation.is_active = False
                 changed.append(write)
         report.created = len(new)
+        # With errors nothing is saved, but the report still lists what the valid rows
+        # would do, so the coordinator sees every diff before fixing the file.
+        texts = _report_writes(report, new, changed)
         if report.errors:
             return report
-        texts = _report_writes(report, new, changed)
         if not dry_run:
             organisations_write_import(
                 user=user,

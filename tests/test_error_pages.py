@@ -21,6 +21,10 @@ def refuse(request):
     raise PermissionDenied
 
 
+def refuse_saying_why(request):
+    raise PermissionDenied("Avtalen har parter utenfor ansvarsområdet (Oslo).")
+
+
 def bad(request):
     raise BadRequest
 
@@ -28,6 +32,7 @@ def bad(request):
 urlpatterns = [
     path("test-500/", boom),
     path("test-403/", refuse),
+    path("test-403-why/", refuse_saying_why),
     path("test-400/", bad),
     *site_urls,
 ]
@@ -73,6 +78,17 @@ def test_403_and_400(contact):
     assert_error_page(client.get("/test-400/"), 400, "Forespørselen kunne ikke behandles")
 
 
+@pytest.mark.urls(__name__)
+def test_a_403_with_a_reason_gives_that_reason_alone(contact):
+    """A refusal about scope says so, without the general text about one's role (which
+    told the person to ask an administrator, who cannot change an agreement's parties)."""
+    client = client_for(contact)
+    general = "Rollen din gir ikke tilgang"
+    assert general in assert_error_page(client.get("/test-403/"), 403)
+    body = assert_error_page(client.get("/test-403-why/"), 403, "utenfor ansvarsområdet (Oslo)")
+    assert general not in body
+
+
 def test_403_from_a_page_the_role_may_not_use(make_user):
     # The directorate does not import organisations.
     client = client_for(make_user("directorate"))
@@ -109,4 +125,5 @@ def test_404_looks_the_same_outside_ones_reach_and_for_nothing(contact, org_trom
 
 
 def test_404_for_a_visitor(db):
-    assert_error_page(Client().get("/finnes-ikke/"), 404)
+    body = assert_error_page(Client().get("/finnes-ikke/"), 404, "logg inn")
+    assert "ansvarsområdet ditt" not in body  # a visitor has none

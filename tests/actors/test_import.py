@@ -202,6 +202,30 @@ def oslo_nursing_home():
 
 
 @pytest.mark.parametrize("dry_run", [True, False])
+def test_with_an_error_nothing_is_saved_but_the_other_rows_diffs_are_listed(
+    vest_coordinator, oslo_nursing_home, dry_run
+):
+    mine = OrganisationFactory(
+        name="Gammelt navn",
+        type=OrganisationType.objects.get(code="sykehjem"),
+        municipality__number="4601",
+    )
+    raw = csv(
+        f"{mine.orgnr},Nytt navn,sykehjem,4601",
+        f"{oslo_nursing_home.orgnr},Overtatt,sykehjem,4601",
+        header=HEADER_4,
+    )
+    report = import_organisations(raw=raw, user=vest_coordinator, dry_run=dry_run)
+    assert [e.line for e in report.errors] == [3] and not report.written
+    assert [(c.line, c.orgnr) for c in report.changes] == [(2, mine.orgnr)]
+    diff = {c.field: (c.old_value, c.new_value) for c in report.changes[0].changes}
+    assert diff["name"] == ("Gammelt navn", "Nytt navn")
+    mine.refresh_from_db()
+    assert mine.name == "Gammelt navn"
+    assert not OrganisationChange.objects.filter(organisation=mine).exclude(kind="create").exists()
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
 def test_takeover_through_the_import_is_refused_like_an_unknown_number(
     vest_coordinator, oslo_nursing_home, dry_run
 ):
