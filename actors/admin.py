@@ -21,6 +21,10 @@ from .models import (
     Vendor,
 )
 
+# The site's name on the admin's pages, not Django's.
+admin.site.site_header = _("E-health rollout – administration")
+admin.site.site_title = _("E-health rollout")
+
 
 class CatchmentInline(admin.TabularInline):
     model = Catchment

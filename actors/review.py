@@ -72,6 +72,10 @@ class ReviewedReport(models.Model):
         """A draft or a returned report can be changed and submitted."""
         return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
 
+    @property
+    def is_waiting_for_review(self) -> bool:
+        return self.status == ReportStatus.SUBMITTED
+
 
 SELF_REVIEW = gettext_lazy(
     "You submitted this report; someone else with the right scope must review it."

@@ -203,7 +203,7 @@ def report_detail(request, pk):
             )
         if ok:
             if submit:
-                messages.success(request, _("Report submitted to the area's coordinator."))
+                messages.success(request, _("Report submitted for review."))
                 return redirect(report)
             messages.success(request, _("Draft saved."))
             gruppe = request.POST.get("gruppe", "")

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from actors.choices import ReportStatus, Role
@@ -306,6 +307,21 @@ def test_pages_say_nothing_to_those_who_never_review(kind, people, org_bergen):
         reverse(f"{kind.html_app}:report_detail", args=[report.pk])
     )
     assert page.context["can_review"] is False and page.context["review_refused"] == ""
+
+
+def test_the_reporter_of_a_readiness_report_is_told_who_reviews_it(people, org_bergen):
+    readiness = next(k for k in KINDS if k.html_app == "rollout")
+    report = readiness.submit(people["contact"], readiness.create(people["contact"], org_bergen))
+    page = client_for(people["contact"]).get(reverse("rollout:report_detail", args=[report.pk]))
+    with translation.override("nb"):
+        note = _(
+            "A rollout coordinator for the area, who did not submit it, approves the "
+            "report or returns it for correction; you are notified either way."
+        )
+    assert note in page.content.decode()
+    readiness.review(people["area"], report, approve=True)
+    page = client_for(people["contact"]).get(reverse("rollout:report_detail", args=[report.pk]))
+    assert note not in page.content.decode()
 
 
 # --- the migration that records submitters of waiting benefit reports ------------------

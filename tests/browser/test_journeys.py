@@ -104,7 +104,7 @@ def test_contact_fills_in_and_submits_a_readiness_report(contact, bergen_organis
     # The answers still being saved in the background go first, then the submission.
     with page.expect_navigation():
         page.click("button[name=submit]")
-    assert "sendt til innføringskoordinatoren" in journey.message()
+    assert "sendt til behandling" in journey.message()
     assert "Innsendt" in page.locator(".page-head").inner_text()
     assert page.locator("td.answer select").count() == 0  # read-only once submitted
     assert "Venter på ny EPJ-versjon" in page.locator("#report-groups").inner_text()
