@@ -13,6 +13,7 @@ from stdnum.no import orgnr as stdnum_orgnr
 from . import registry, scoping, signals
 from .choices import Source
 from .concurrency import check_version
+from .list_export import batches
 from .models import (
     Catchment,
     County,
@@ -572,11 +573,6 @@ class RowWrite:
         return rows
 
 
-def _chunks(items: list, size: int = BATCH):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _update_rows(rows: list[RegistryRow], fields: list[str], now) -> None:
     """Set `fields` of each row's organisation to the row's values, add one to its version
     and set its time, in one UPDATE … FROM (the rows): bulk_update's CASE per field and
@@ -615,7 +611,7 @@ def _update_rows(rows: list[RegistryRow], fields: list[str], now) -> None:
             )
             cursor.execute("DROP TABLE import_rows")
             return
-        for batch in _chunks(rows):
+        for batch in batches(rows, BATCH):
             values = ", ".join([f"({casts})"] * len(batch))
             params = []
             for row in batch:
@@ -647,7 +643,7 @@ def organisations_write_import(
     now, today = timezone.now(), timezone.localdate()
     with transaction.atomic():
         in_reach = set()
-        for ids in _chunks([w.organisation.pk for w in changed], 10 * BATCH):
+        for ids in batches([w.organisation.pk for w in changed], 10 * BATCH):
             in_reach |= set(
                 scope.filter_editable(Organisation.objects.filter(pk__in=ids))
                 .select_for_update()
@@ -670,7 +666,7 @@ def organisations_write_import(
         ):
             texts = RegistryTexts()
         done = 0
-        for batch in _chunks(new):
+        for batch in batches(new, BATCH):
             organisations = [o.model() if isinstance(o, RegistryRow) else o for o in batch]
             insert_rows(Organisation, organisations, key="orgnr")
             history = []
@@ -712,7 +708,7 @@ def organisations_write_import(
             if not isinstance(write, RowWrite):
                 write.organisation.version += 1
                 write.organisation.updated_at = now
-        for batch in _chunks(changed):
+        for batch in batches(changed, BATCH):
             history = []
             for write in batch:
                 history += write.changes(texts)
