@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -511,6 +512,58 @@ def visible_invitations(actor, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(
         Q(created_by_id=actor.pk) | Q(municipalities__in=reach.municipality_ids)
     ).distinct()
+
+
+def visible_access_log(actor, user) -> QuerySet:
+    """The rows of `user`'s access log that `actor` may read (newest first): all of them for
+    the user themselves and for those who manage all users; for a coordinator for areas,
+    all but the rows about another area's data, a municipality outside their areas'
+    catchment or an area not theirs (the contact's other municipalities are someone else's).
+
+    A row names one municipality ("number name", as then) or one area (its name): it is
+    theirs when that text is what one of theirs is or was called (today's number and name,
+    or those of a MunicipalityVersion). A row whose name matches none of theirs is hidden,
+    never guessed at; the page and the API say how many (`hidden_access_log_count`)."""
+    from .models import AccessChange, HealthTrust, Municipality, MunicipalityVersion
+
+    log = AccessChange.objects.filter(user=user)
+    if actor is not None and actor.pk == user.pk:
+        return log
+    reach = reach_of(actor)
+    if reach.manages_all_users:
+        return log
+    if not reach.grants_anything:
+        return log.none()
+    Kind = AccessChange.Kind
+    label = Concat("number", Value(" "), "name", output_field=CharField())
+    ids = reach.municipality_ids
+    municipalities = _names_any(
+        Municipality.objects.filter(pk__in=ids).annotate(label=label).values("label"),
+        MunicipalityVersion.objects.filter(municipality_id__in=ids)
+        .annotate(label=label)
+        .values("label"),
+    )
+    areas = _names_any(HealthTrust.objects.filter(pk__in=scope_for(actor).trust_ids).values("name"))
+    about_municipality = Q(kind__in=[Kind.MUNICIPALITY_ADDED, Kind.MUNICIPALITY_REMOVED])
+    about_area = Q(kind__in=[Kind.AREA_ADDED, Kind.AREA_REMOVED])
+    theirs = (about_municipality & municipalities) | (about_area & areas)
+    return log.filter(~(about_municipality | about_area) | theirs)
+
+
+def _names_any(*querysets) -> Q:
+    """The row's from or to is one of the names the querysets (of one column) give."""
+    q = Q(pk__in=[])
+    for names in querysets:
+        q |= Q(old_value__in=names) | Q(new_value__in=names)
+    return q
+
+
+def hidden_access_log_count(actor, user) -> int:
+    """How many rows of `user`'s access log `visible_access_log` leaves out for `actor`."""
+    from .models import AccessChange
+
+    visible = visible_access_log(actor, user)
+    return AccessChange.objects.filter(user=user).count() - visible.count()
 
 
 @transaction.atomic

@@ -110,7 +110,7 @@ def role_label(user) -> str:
 
 def _user_page(request, user, *, reach, can_change: bool, own: bool):
     places, more = _places(user, reach)
-    log = user.access_changes.select_related("changed_by")
+    log = access.visible_access_log(request.user, user).select_related("changed_by")
     return render(
         request,
         "users/user_detail.html",
@@ -122,6 +122,7 @@ def _user_page(request, user, *, reach, can_change: bool, own: bool):
             "inactive": access.is_inactive(user),
             "inactive_days": settings.USER_INACTIVE_DAYS,
             "log_page": page_of(request, log, LOG_PAGE_SIZE, "log_page"),
+            "log_hidden": access.hidden_access_log_count(request.user, user),
             "can_change": can_change,
             "own": own,
         },

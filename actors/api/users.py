@@ -160,6 +160,31 @@ class AccessUserSerializer(serializers.ModelSerializer):
         return access.is_inactive(user)
 
 
+class AccessLogPagination(FeedPagination):
+    """The access log's feed, with `hidden`: how many of the user's rows are left out for
+    the caller (actors.access.visible_access_log)."""
+
+    hidden = 0
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["hidden"] = self.hidden
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["hidden"] = {
+            "type": "integer",
+            "minimum": 0,
+            "example": 0,
+            "description": "How many of the user's changes are left out for you: those about "
+            "municipalities or areas outside your areas (always 0 for administrators and "
+            "national coordinators).",
+        }
+        schema["required"] = [*schema["required"], "hidden"]
+        return schema
+
+
 class AccessChangeSerializer(serializers.ModelSerializer):
     kind = AccessChoiceField(AccessChange.Kind, "AccessChange", read_only=True)
     kind_label = ChoiceLabelField(source="kind")
@@ -309,16 +334,18 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["get"],
         url_path="access-log",
         filterset_class=None,
-        pagination_class=FeedPagination,
+        pagination_class=AccessLogPagination,
     )
     def access_log(self, request, pk=None):
         """The user's access log (append-only): every grant, change and removal of a role,
         national scope, area or municipality, accepted invitations and revoked API keys;
-        newest first, cursor-paginated."""
+        newest first, cursor-paginated. A coordinator for areas gets the rows about their
+        own municipalities and areas only; `hidden` counts the others."""
         user = self.get_object()
-        changes = AccessChange.objects.filter(user=user).select_related("changed_by")
+        changes = access.visible_access_log(request.user, user).select_related("changed_by")
         page = self.paginate_queryset(changes)
         data = AccessChangeSerializer(page, many=True).data
+        self.paginator.hidden = access.hidden_access_log_count(request.user, user)
         return self.get_paginated_response(data)
 
 

@@ -233,6 +233,56 @@ def test_the_access_log_refuses_update_and_delete(users):
     assert AccessChange.objects.get(pk=row.pk).new_value == row.new_value
 
 
+def test_an_area_coordinator_reads_only_their_part_of_a_users_access_log(users):
+    """A contact who was a coordinator (UNN and Helse Bergen) and now reports for Bergen
+    and Oslo: Helse Bergen's coordinator reads the rows about Bergen, Helse Bergen and the
+    role, not those about Oslo or UNN; a national coordinator and the user read them all."""
+    person = UserFactory(username="ny")
+    both_areas = Access(Role.COORDINATOR, trust_ids=tids("unn", "helse-bergen"))
+    access.apply(users["admin"], person, both_areas, source=UI)
+    access.apply(users["admin"], person, contact("4601", "0301"), source=UI)
+    access.apply(users["coord_nat"], person, contact("4601", "0301", "5501"), source=UI)
+    bergen = Municipality.objects.get(number="4601")
+    # A row written when Bergen had another number and name: it is still Bergen's.
+    bergen.versions.create(
+        valid_from=datetime.date(1972, 1, 1),
+        valid_to=datetime.date(1972, 1, 2),
+        number="1299",
+        name="Gamle Bergen",
+        county=bergen.county,
+    )
+    AccessChange.objects.create(
+        user=person, kind=AccessChange.Kind.MUNICIPALITY_REMOVED, old_value="1299 Gamle Bergen"
+    )
+    every = set(AccessChange.objects.filter(user=person).values_list("pk", flat=True))
+
+    def seen(actor):
+        return list(
+            access.visible_access_log(actor, person).values_list("kind", "old_value", "new_value")
+        )
+
+    Kind = AccessChange.Kind
+    unn, helse_bergen = (HealthTrust.objects.get(code=c).name for c in ("unn", "helse-bergen"))
+    coordinator = users["coord_area"]
+    assert sorted(seen(coordinator)) == sorted(
+        [
+            (Kind.ROLE, "", str(Role.COORDINATOR.label)),
+            (Kind.AREA_ADDED, "", helse_bergen),
+            (Kind.ROLE, str(Role.COORDINATOR.label), str(Role.MUNICIPALITY_CONTACT.label)),
+            (Kind.AREA_REMOVED, helse_bergen, ""),
+            (Kind.MUNICIPALITY_ADDED, "", "4601 Bergen"),
+            (Kind.MUNICIPALITY_REMOVED, "1299 Gamle Bergen", ""),
+        ]
+    )
+    hidden = {(Kind.AREA_ADDED, "", unn), (Kind.AREA_REMOVED, unn, "")}
+    assert hidden.isdisjoint(seen(coordinator))
+    assert access.hidden_access_log_count(coordinator, person) == 2 + 2  # UNN, Oslo, Tromsø
+    for actor in (users["coord_nat"], users["admin"], person):
+        assert set(access.visible_access_log(actor, person).values_list("pk", flat=True)) == every
+        assert access.hidden_access_log_count(actor, person) == 0
+    assert not access.visible_access_log(users["directorate"], person).exists()
+
+
 # --- invitations ---------------------------------------------------------------------------
 
 

@@ -250,6 +250,28 @@ def test_the_access_log_is_a_feed_of_the_users_changes(users):
     )
 
 
+def test_an_area_coordinator_gets_only_their_municipalities_in_a_contacts_log(users):
+    """The same rows as the user page (actors.access.visible_access_log), and `hidden`."""
+    person = UserFactory(username="kari")
+    access.apply(
+        users["coord_nat"],
+        person,
+        access.Access(
+            Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({m("4601").pk, m("0301").pk})
+        ),
+        source=AccessChange.Source.UI,
+    )
+    url = f"{USERS}{person.pk}/access-log/"
+    area = api_client_for(users["coord_area"]).get(url)
+    assert area.status_code == 200
+    places = {r["new_value"] for r in area.data["results"] if r["kind"] == "municipality_added"}
+    assert places == {"4601 Bergen"}
+    assert len(area.data["results"]) == 2 and area.data["hidden"] == 1
+    national = api_client_for(users["coord_nat"]).get(url).data
+    assert {r["new_value"] for r in national["results"]} >= {"4601 Bergen", str(m("0301"))}
+    assert len(national["results"]) == 3 and national["hidden"] == 0
+
+
 # --- invitations ---------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-BERGEN, TROMSO = "4601", "5501"
+BERGEN, TROMSO, OSLO = "4601", "5501", "0301"
 
 
 def m(number: str) -> Municipality:
@@ -292,6 +292,38 @@ def test_everyone_sees_their_own_access_and_log(people):
     assert response.context["person"] == people["in"] and response.context["own"]
     assert len(response.context["log_page"].object_list) == 1
     assert not response.context["can_change"]
+
+
+def test_an_area_coordinator_sees_only_their_municipalities_in_a_contacts_log(people):
+    """A contact reporting for Bergen and Oslo: Helse Bergen's coordinator sees the Bergen
+    rows and a line counting the Oslo ones; a national coordinator sees every row."""
+    person = people["norole"]
+    wanted = frozenset({m(BERGEN).pk, m(OSLO).pk})
+    access.apply(
+        people["coord_nat"],
+        person,
+        access.Access(Role.MUNICIPALITY_CONTACT, municipality_ids=wanted),
+        source=AccessChange.Source.UI,
+    )
+    url = reverse("users:detail", args=[person.pk])
+
+    def log_of(viewer):
+        page = client_for(people[viewer]).get(url)
+        assert page.status_code == 200
+        rows = {(r.kind, r.new_value) for r in page.context["log_page"].object_list}
+        return page, rows
+
+    added = AccessChange.Kind.MUNICIPALITY_ADDED
+    bergen, oslo = (str(m(number)) for number in (BERGEN, OSLO))  # "0301 Oslo - Oslove"
+    page, rows = log_of("coord_area")
+    assert (added, bergen) in rows and (added, oslo) not in rows
+    assert len(rows) == 2  # the role and Bergen
+    assert page.context["log_hidden"] == 1
+    assert 'data-log-hidden="1"' in page.content.decode()
+    page, rows = log_of("coord_nat")
+    assert {(added, bergen), (added, oslo)} <= rows
+    assert len(rows) == log_count(person) == 3
+    assert page.context["log_hidden"] == 0 and "data-log-hidden" not in page.content.decode()
 
 
 # Inactivity --------------------------------------------------------------------------------
