@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from actors import scoping
 from actors.identifiers import parse_orgnr
-from actors.imports import PROGRESS_EVERY, ImportReport, RowError
+from actors.imports import PROGRESS_EVERY, ImportReport, RowError, RowNotice
 from actors.models import Organisation
 from actors.services import coverage_changed, insert_rows
 
@@ -218,7 +218,8 @@ def _apply(
             errors.append(RowError(line, "dato", _("Write the date as 2024-03-31 or 31.03.2024.")))
     if errors:
         return errors
-    if facts.status(organisation, solution).status == status:
+    before = facts.status(organisation, solution).status
+    if before == status:
         report.unchanged += 1
         return []
     if organisation.pk not in editable:
@@ -249,4 +250,11 @@ def _apply(
         return [RowError(line, column.get(k, k), m) for k, ms in items for m in ms]
     facts.keep(changed, history)
     report.updated += 1
+    # The file says what happened, so a change that skips steps is imported as it stands
+    # (the form and the API ask to confirm it); the report names each one.
+    skips = services.jump(before, status)
+    if skips:
+        report.notices.append(
+            RowNotice(line, "status", _("“%(from)s” → “%(to)s” skips %(skipped)s.") % skips)
+        )
     return []

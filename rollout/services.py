@@ -321,10 +321,23 @@ def _drift_correction(
     )
 
 
+def jump(from_status: str, to_status: str) -> dict | None:
+    """A change forward that skips steps, described for a message (from, to, skipped), or
+    None for a single step, a step back or a change off the road."""
+    skipped = skipped_steps(from_status, to_status)
+    if not skipped:
+        return None
+    return {
+        "from": Status(from_status).label,
+        "to": Status(to_status).label,
+        "skipped": ", ".join(str(Status(s).label) for s in skipped),
+    }
+
+
 def _check_jump(from_status: str, to_status: str, confirm_jump: bool | None) -> None:
     """Refuse a change that skips steps unless the person confirmed it (None: not asked)."""
-    skipped = skipped_steps(from_status, to_status)
-    if not skipped or confirm_jump is not False:
+    skips = jump(from_status, to_status)
+    if not skips or confirm_jump is not False:
         return
     raise ValidationError(
         {
@@ -332,11 +345,7 @@ def _check_jump(from_status: str, to_status: str, confirm_jump: bool | None) -> 
                 "“%(from)s” → “%(to)s” skips %(skipped)s. Confirm that the status really "
                 "went straight to “%(to)s”, and give the date it did."
             )
-            % {
-                "from": Status(from_status).label,
-                "to": Status(to_status).label,
-                "skipped": ", ".join(str(Status(s).label) for s in skipped),
-            }
+            % skips
         }
     )
 

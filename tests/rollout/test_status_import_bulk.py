@@ -230,3 +230,21 @@ def test_the_benchmark_command_prints_its_times(coordinator, capsys):
     out = capsys.readouterr().out
     assert "30 rows" in out and "dry run:" in out and "real run:" in out and "MB" in out
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_change_that_skips_steps_is_imported_as_it_stands_and_named(coordinator, orgs, dry_run):
+    """The form and the API ask to confirm a jump; a file states what happened, so the
+    import takes it and its report names every jump for the coordinator to check."""
+    one, _two, _three = orgs
+    rows = [
+        (one.orgnr, "kjernejournal", "teknisk_klar", "2024-01-05", "", ""),  # skips planning
+        (one.orgnr, "kjernejournal", "i_bruk", "2024-03-01", "", ""),  # skips trial
+    ]
+    report = import_statuses(raw=as_csv(rows), user=coordinator, dry_run=dry_run)
+    assert report.ok and report.updated == 2
+    assert [(n.line, n.column) for n in report.notices] == [(2, "status"), (3, "status")]
+    assert str(Status.PLANNING.label) in report.notices[0].message
+    assert str(Status.TRIAL.label) in report.notices[1].message
+    written = RolloutStatus.objects.filter(organisation=one, solution__code="kjernejournal")
+    assert [r.status for r in written] == ([] if dry_run else [Status.IN_USE])
