@@ -62,8 +62,7 @@ def _pdf_response(document) -> FileResponse:
 
 
 def _may_edit_agreements(user) -> bool:
-    scope = scoping.scope_for(user)
-    return scope.can_edit and scope.role in services.AGREEMENT_EDITORS
+    return services.AgreementReach(user).maintains_agreements
 
 
 # --- agreements -----------------------------------------------------------------------
@@ -183,11 +182,8 @@ def agreement_detail(request, pk):
         o.linkable = o.pk in visible_organisations
     documents = list(agreement.documents.select_related("uploaded_by"))
     # Those who maintain agreements see why one is read-only for them; others never edit.
-    refusal = (
-        services.agreement_edit_refusal(request.user, agreement)
-        if _may_edit_agreements(request.user)
-        else None
-    )
+    reach = services.AgreementReach(request.user)
+    refusal = reach.refusal(municipalities, organisations) if reach.maintains_agreements else None
     return render(
         request,
         "benefits/agreement_detail.html",
@@ -200,7 +196,7 @@ def agreement_detail(request, pk):
             "changes": selectors.change_lines(agreement.changes.select_related("changed_by")),
             "documents": documents,
             "current_document": next((d for d in documents if d.is_current), None),
-            "can_edit": _may_edit_agreements(request.user) and refusal is None,
+            "can_edit": reach.maintains_agreements and refusal is None,
             "edit_refusal": refusal,
         },
     )

@@ -115,6 +115,12 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
         source="document_list",
         help_text=_("Every version of the signed document, the current one first."),
     )
+    edit_refusal = serializers.SerializerMethodField(
+        help_text=_(
+            "Why you may not change this agreement (the reason a PATCH would be refused "
+            "with); null when you may."
+        )
+    )
 
     class Meta:
         model = IntentAgreement
@@ -137,6 +143,7 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
             "has_document",
             "document_url",
             "documents",
+            "edit_refusal",
             "contact_person",
             "contact_email",
             "notes",
@@ -155,6 +162,11 @@ class IntentAgreementSerializer(serializers.ModelSerializer):
             {"kind": "organisation", "number": o.orgnr, "name": o.name}
             for o in obj.organisation_list
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_edit_refusal(self, obj) -> str | None:
+        """services.AgreementReach.refusal, with the reach the viewset reads once."""
+        return self.context["reach"].refusal(obj.municipality_list, obj.organisation_list)
 
     @staticmethod
     def _current_document(obj):

@@ -96,8 +96,7 @@ class AgreementWrites(permissions.BasePermission):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
-        scope = scoping.scope_for(request.user)
-        return scope.can_edit and scope.role in services.AGREEMENT_EDITORS
+        return services.AgreementReach(request.user).maintains_agreements
 
 
 class BenefitReportWrites(permissions.BasePermission):
@@ -132,7 +131,8 @@ class IntentAgreementViewSet(RolloutViewSet):
     the signed PDF as `document`; the version it replaces stays listed in `documents`),
     but only agreements whose parties are all within their areas: one with a party
     outside them is read-only (403, naming the party) except to national coordinators
-    and administrators."""
+    and administrators. Every answer's `edit_refusal` gives that reason beforehand (null:
+    you may change it)."""
 
     serializer_class = serializers.IntentAgreementSerializer
     write_serializer_class = serializers.IntentAgreementWriteSerializer
@@ -153,7 +153,10 @@ class IntentAgreementViewSet(RolloutViewSet):
             ),
             Prefetch(
                 "organisations",
-                Organisation.objects.only("pk", "orgnr", "name"),
+                # Their area too: whether the user may change them (`edit_refusal`).
+                Organisation.objects.only(
+                    "pk", "orgnr", "name", "health_trust_id", "municipality_id"
+                ),
                 to_attr="organisation_list",
             ),
             Prefetch("solutions", Solution.objects.only("pk", "code"), to_attr="solution_list"),
@@ -163,6 +166,13 @@ class IntentAgreementViewSet(RolloutViewSet):
                 to_attr="document_list",
             ),
         ).order_by("-signed_date", "title", "pk")
+
+    def get_serializer_context(self):
+        # Which parties the request's user may change: read once for all agreements answered.
+        return {
+            **super().get_serializer_context(),
+            "reach": services.AgreementReach(self.request.user),
+        }
 
     def service_save(self, request, data: dict, agreement=None, version=None):
         """Hand the request's fields to the service; parties left out of a PATCH stay."""

@@ -17,7 +17,13 @@ This package re-exports the names the rest of the project uses as `services.<nam
 from rollout.services import today as rollout_today
 
 from .after_change import STALE_QUEUED, coverage_queue_after_change, recompute_after_change
-from .agreements import AGREEMENT_EDITORS, AGREEMENT_FIELDS, agreement_edit_refusal, agreement_save
+from .agreements import (
+    AGREEMENT_EDITORS,
+    AGREEMENT_FIELDS,
+    AgreementReach,
+    agreement_edit_refusal,
+    agreement_save,
+)
 from .benefit_reports import (
     BENEFIT_REVIEW,
     BENEFIT_REVIEWERS,
@@ -42,6 +48,7 @@ from .uploads import MAX_PDF_BYTES, validate_pdf
 __all__ = [
     "AGREEMENT_EDITORS",
     "AGREEMENT_FIELDS",
+    "AgreementReach",
     "BENEFIT_REVIEW",
     "BENEFIT_REVIEWERS",
     "EVERY",

@@ -4,6 +4,7 @@ its documents and the record of what changed."""
 from __future__ import annotations
 
 import os
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from actors import scoping
 from actors.choices import Role
 from actors.concurrency import check_version
-from actors.models import Municipality, Organisation
+from actors.models import Municipality
 
 from ..choices import AgreementStatus
 from ..models import AGREEMENT_TERMS, AgreementChange, AgreementDocument, IntentAgreement
@@ -59,40 +60,61 @@ def _check_agreement(agreement: IntentAgreement, parties: int) -> None:
         raise ValidationError(errors)
 
 
-def _outside_reach(user, municipalities, organisations) -> dict[str, list[str]]:
-    """The named parties the user may not edit, by field ("municipalities",
-    "organisations"), with their names; empty when every one is in reach."""
-    outside = {}
-    for field, model, parties in (
-        ("municipalities", Municipality, municipalities),
-        ("organisations", Organisation, organisations),
-    ):
-        ids = {party.pk for party in parties}
-        editable = set(
-            model.objects.editable_by(user).filter(pk__in=ids).values_list("pk", flat=True)
-        )
-        names = sorted(party.name for party in parties if party.pk not in editable)
-        if names:
-            outside[field] = names
-    return outside
+class AgreementReach:
+    """Which parties of agreements a user may change, read once (one request: one query
+    for the municipalities in reach, none for organisations, which carry their own area)
+    and then judged for each agreement from parties already loaded, so a list of
+    agreements costs no query per row. The one rule for agreement_edit_refusal, the
+    parties agreement_save accepts and the API's `edit_refusal`."""
+
+    def __init__(self, user):
+        self.user = user
+        self.scope = scoping.scope_for(user)
+
+    @property
+    def maintains_agreements(self) -> bool:
+        return self.scope.role in AGREEMENT_EDITORS and self.scope.can_edit
+
+    @cached_property
+    def _municipality_ids(self) -> frozenset[int]:
+        return frozenset(Municipality.objects.editable_by(self.user).values_list("pk", flat=True))
+
+    def outside(self, municipalities, organisations) -> dict[str, list[str]]:
+        """The named parties the user may not edit, by field ("municipalities",
+        "organisations"), with their names; empty when every one is in reach."""
+        outside = {}
+        for field, parties, in_reach in (
+            ("municipalities", municipalities, lambda m: m.pk in self._municipality_ids),
+            ("organisations", organisations, self.scope.may_edit_organisation),
+        ):
+            names = sorted(party.name for party in parties if not in_reach(party))
+            if names:
+                outside[field] = names
+        return outside
+
+    def refusal(self, municipalities, organisations) -> str | None:
+        """Why the user may not change an agreement between these parties, or None when
+        they may. An agreement is changed only by someone who may change every party to
+        it: a coordinator whose areas hold all its municipalities and organisations, a
+        national coordinator or an administrator (so nobody drops, closes or rewrites an
+        agreement for a party outside their reach)."""
+        if not self.maintains_agreements:
+            return _("Only rollout coordinators maintain intention agreements.")
+        outside = self.outside(municipalities, organisations)
+        if outside:
+            return _(
+                "This agreement has parties outside your area of responsibility (%(p)s); only "
+                "a national coordinator can change it."
+            ) % {"p": ", ".join(name for names in outside.values() for name in names)}
+        return None
 
 
 def agreement_edit_refusal(user, agreement: IntentAgreement) -> str | None:
-    """Why the user may not change this agreement, or None when they may. An agreement is
-    changed only by someone who may change every party to it: a coordinator whose areas
-    hold all its municipalities and organisations, a national coordinator or an
-    administrator (so nobody drops, closes or rewrites an agreement for a party outside
-    their reach). The service enforces it; pages and the API show it."""
-    scope = scoping.scope_for(user)
-    if scope.role not in AGREEMENT_EDITORS or not scope.can_edit:
-        return _("Only rollout coordinators maintain intention agreements.")
-    outside = _outside_reach(user, agreement.municipalities.all(), agreement.organisations.all())
-    if outside:
-        return _(
-            "This agreement has parties outside your area of responsibility (%(p)s); only a "
-            "national coordinator can change it."
-        ) % {"p": ", ".join(name for names in outside.values() for name in names)}
-    return None
+    """Why the user may not change this agreement, or None when they may (the rule:
+    AgreementReach.refusal). The service enforces it; pages and the API show it."""
+    return AgreementReach(user).refusal(
+        agreement.municipalities.all(), agreement.organisations.all()
+    )
 
 
 def agreement_save(
@@ -109,8 +131,8 @@ def agreement_save(
     """Create or change an agreement; record who changed what. Every party, before and
     after the change, must be within the user's reach (see agreement_edit_refusal). A new
     document becomes the current version; the one it replaces is kept as an earlier one."""
-    scope = scoping.scope_for(user)
-    if scope.role not in AGREEMENT_EDITORS or not scope.can_edit:
+    reach = AgreementReach(user)
+    if not reach.maintains_agreements:
         raise PermissionDenied(_("Only rollout coordinators maintain intention agreements."))
     unknown = set(fields) - set(AGREEMENT_FIELDS)
     if unknown:
@@ -122,7 +144,7 @@ def agreement_save(
             agreement = (
                 IntentAgreement.objects.editable_by(user).select_for_update().get(pk=agreement_id)
             )
-            refusal = agreement_edit_refusal(user, agreement)
+            refusal = reach.refusal(agreement.municipalities.all(), agreement.organisations.all())
             if refusal:
                 raise PermissionDenied(refusal)
             check_version(agreement, expected_version)
@@ -133,7 +155,7 @@ def agreement_save(
         municipalities = list(municipalities)
         organisations = list(organisations)
         _check_agreement(agreement, len(municipalities) + len(organisations))
-        outside = _outside_reach(user, municipalities, organisations)
+        outside = reach.outside(municipalities, organisations)
         if outside:
             raise ValidationError(
                 {

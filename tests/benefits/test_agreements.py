@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -138,6 +140,63 @@ def test_an_organisation_outside_reach_makes_the_agreement_read_only(vest, make_
     assert services.agreement_edit_refusal(make_user("coord_nat"), shared) is None
     assert services.agreement_edit_refusal(make_user("admin"), shared) is None
     assert services.agreement_edit_refusal(vest, agreement("4601", "4624")) is None
+
+
+def _api_rows(response) -> dict[int, dict]:
+    body = response.json()
+    return {row["id"]: row for row in (body["results"] if isinstance(body, dict) else body)}
+
+
+def test_the_api_says_whether_you_may_change_an_agreement(vest, national, make_user):
+    """`edit_refusal`: null when a PATCH would be accepted, else the reason it is refused
+    with, in the detail and the list alike."""
+    bergen_oslo = agreement("4601", "0301")
+    bergen = agreement("4601")
+    client = api_client_for(vest)
+    refusal = client.get(api_url(bergen_oslo)).json()["edit_refusal"]
+    assert refusal == services.agreement_edit_refusal(vest, bergen_oslo) and "Oslo" in refusal
+    patched = client.patch(
+        api_url(bergen_oslo), {"title": "Ny"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert patched.status_code == 403 and patched.json()["detail"] == refusal
+    assert client.get(api_url(bergen)).json()["edit_refusal"] is None
+    listed = _api_rows(client.get(reverse("intentagreement-list")))
+    assert listed[bergen_oslo.pk]["edit_refusal"] == refusal
+    assert listed[bergen.pk]["edit_refusal"] is None
+
+    for row in _api_rows(api_client_for(national).get(reverse("intentagreement-list"))).values():
+        assert row["edit_refusal"] is None
+    assert api_client_for(national).get(api_url(bergen_oslo)).json()["edit_refusal"] is None
+    # Those who never maintain agreements are told so, as a PATCH would tell them.
+    directorate = api_client_for(make_user("directorate"))
+    told = directorate.get(api_url(bergen)).json()["edit_refusal"]
+    assert told and told == services.agreement_edit_refusal(make_user("directorate"), bergen)
+
+
+def test_the_api_list_asks_the_same_number_of_questions_for_more_agreements(vest):
+    """Whether each agreement may be changed is judged from the parties the list already
+    read: no query per agreement (nor per party)."""
+    url = reverse("intentagreement-list")
+    oslo_office = OrganisationFactory(
+        municipality__number="0301",
+        health_trust=HealthTrust.objects.get(code="oslo-universitetssykehus"),
+        name="Oslo legesenter",
+    )
+    agreement("4601", "0301", organisations=[oslo_office])
+
+    def count() -> tuple[int, int]:
+        client = api_client_for(vest)  # a fresh user object: its scope read again
+        client.get(url)  # warm the caches that outlive a request
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), len(_api_rows(response))
+
+    before, rows = count()
+    for number in ("4601", "4624", "4626", "0301", "4621"):
+        agreement(number, "4601", organisations=[oslo_office])
+    after, more_rows = count()
+    assert (more_rows, after) == (rows + 5, before)
 
 
 def test_no_party_outside_reach_can_be_added(vest):
