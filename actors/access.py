@@ -14,6 +14,11 @@ the Django admin, invitations, the identity provider's group mapping) goes throu
 `apply()`, which writes one AccessChange row per difference in the same transaction. When a
 user loses their role their API keys are deleted at once; scopes are computed per request,
 so their session sees nothing from the next request on.
+
+A user's access has a version without a field of its own: access_etag(), a fingerprint of
+what it is. The pages and the API hand it out with what they show and give it back to
+apply() as `expected`, which refuses (VersionConflict) a change over one made since, so two
+people editing the same access at once never overwrite each other silently.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import Role
+from .concurrency import VersionConflict
 from .scoping import forget_scope, scope_for
 
 
@@ -71,6 +77,21 @@ class Access:
     @property
     def is_empty(self) -> bool:
         return not self.role
+
+    @property
+    def etag(self) -> str:
+        """The version of this access: a short fingerprint of the role, national scope and
+        sorted area and municipality ids (no field on the user: any change of them, by any
+        path, gives another value)."""
+        text = "|".join(
+            [
+                self.role,
+                "1" if self.national_scope else "0",
+                ",".join(map(str, sorted(self.trust_ids))),
+                ",".join(map(str, sorted(self.municipality_ids))),
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -335,16 +356,33 @@ def revoke_tokens(user, *, by, source: str, when=None, save: bool = True) -> lis
     return [row]
 
 
+def access_etag(user) -> str:
+    """The version of `user`'s access as stored now (Access.etag; read again, not from the
+    instance, which may be older): what the pages' hidden field and the API's ETag carry,
+    and what apply() checks `expected` against."""
+    from .models import User
+
+    return Access.of(User.objects.get(pk=user.pk)).etag
+
+
 @transaction.atomic
-def apply(actor, user, wanted: Access, *, source: str, reason: str = "") -> list:
+def apply(
+    actor, user, wanted: Access, *, expected: str | None, source: str, reason: str = ""
+) -> list:
     """Change `user`'s access as `actor` asks (check() decides), with the log. Returns the
-    log rows written (none when nothing changed)."""
+    log rows written (none when nothing changed).
+
+    `expected` is the access_etag() the caller read (a page's form, the API's If-Match):
+    when someone changed the access since, VersionConflict (with the current value) and
+    nothing is written. None for callers without one (invitations)."""
     from .models import User
 
     if actor is not None and user.pk == getattr(actor, "pk", None):
         raise _error("role", _("You cannot change your own access."))
     user = User.objects.select_for_update().get(pk=user.pk)
     current = Access.of(user)
+    if expected is not None and expected != current.etag:
+        raise VersionConflict(user, expected, current_version=current.etag)
     if not may_change(actor, user) and not (current.is_empty and reach_of(actor).grants_anything):
         raise _error("role", _("You cannot change this user's access."))
     final = check(actor, current, wanted)
@@ -355,10 +393,11 @@ def apply(actor, user, wanted: Access, *, source: str, reason: str = "") -> list
     return changes
 
 
-def remove(actor, user, *, source: str, reason: str = "") -> list:
+def remove(actor, user, *, expected: str | None, source: str, reason: str = "") -> list:
     """Take away what `actor` may take away: everything for administrators and national
-    coordinators; their own municipalities for a coordinator for areas."""
-    return apply(actor, user, Access(), source=source, reason=reason)
+    coordinators; their own municipalities for a coordinator for areas. `expected`: as
+    for apply()."""
+    return apply(actor, user, Access(), expected=expected, source=source, reason=reason)
 
 
 def _tell(user, final: Access) -> None:
@@ -428,7 +467,7 @@ def invite(actor, *, email: str, name: str, wanted: Access, source: str) -> Invi
                 )
                 % {"email": email, "role": Role(current.role).label},
             )
-        changes = apply(actor, existing, merged, source=source)
+        changes = apply(actor, existing, merged, expected=None, source=source)
         return Invited(user=existing, changes=changes)
     final = check(actor, Access(), wanted)
     if not final.role:

@@ -1,4 +1,5 @@
-"""Optimistic concurrency for editable records (an integer `version` field)."""
+"""Optimistic concurrency for editable records (an integer `version` field, or another
+value that changes with every save: a user's access, actors.access.access_etag)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from django.utils.translation import gettext as _
 
 
 class VersionConflict(Exception):
-    """Someone saved the record after the caller read it. `current` is the fresh record."""
+    """Someone saved the record after the caller read it. `current` is the fresh record,
+    `current_version` its version now (`current.version` unless given)."""
 
-    def __init__(self, current, expected_version):
+    def __init__(self, current, expected_version, *, current_version=None):
         self.current = current
         self.expected_version = expected_version
+        self.current_version = current.version if current_version is None else current_version
         super().__init__(
             _(
                 "Someone else saved this record while you were editing it (your version "
                 "%(expected)s, now %(current)s). Review the current values and save again."
             )
-            % {"expected": expected_version, "current": current.version}
+            % {"expected": expected_version, "current": self.current_version}
         )
 
 
@@ -30,4 +33,4 @@ def show_conflict(form, conflict: VersionConflict) -> None:
     deliberate one over the newer version."""
     form.add_error(None, str(conflict))
     form.data = form.data.copy()
-    form.data["version"] = conflict.current.version
+    form.data["version"] = conflict.current_version

@@ -3,7 +3,9 @@
 The forms offer only what the signed-in person may grant (access.reach_of), but accept
 any role, area or municipality that exists: what is allowed is decided once, by
 access.check(), whose refusal lands on the field to fix, so a crafted request gets the
-same answer as any other path."""
+same answer as any other path. The access forms carry the version of the access they were
+read from (access.access_etag) in `version`: a save over someone else's newer change is
+refused (VersionConflict) with what was typed kept."""
 
 from __future__ import annotations
 
@@ -88,6 +90,7 @@ class AccessForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Optional; shown with the change in the user's access log."),
     )
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,6 +150,7 @@ class AccessForm(forms.Form):
             "national_scope": current.national_scope,
             "health_trusts": list(current.trust_ids),
             "municipalities": municipalities,
+            "version": current.etag,
         }
 
 
@@ -159,6 +163,7 @@ class InviteForm(AccessForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["reason"]
+        del self.fields["version"]
         if self.reach.roles == {Role.MUNICIPALITY_CONTACT} and not self.is_bound:
             self.initial["role"] = Role.MUNICIPALITY_CONTACT
 
@@ -171,6 +176,7 @@ class RemoveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Optional; shown in the user's access log."),
     )
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class AcceptForm(forms.Form):

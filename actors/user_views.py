@@ -3,7 +3,11 @@
 Pages for those who may give access (access.can_manage_users; others get 403) show only
 the users they may manage (access.manageable_users; others answer 404, so a coordinator
 for areas learns nothing about people outside them). Every change goes through access
-(apply, remove, invite, withdraw, accept). The invitation link is for anyone."""
+(apply, remove, invite, withdraw, accept). The invitation link is for anyone.
+
+The access and removal forms carry the version of the access they show: when someone
+else changed it in between, the save is refused, the page says what they saved (as far as
+the viewer reaches) and keeps what was typed; saving again is then a deliberate choice."""
 
 from __future__ import annotations
 
@@ -25,9 +29,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import access
 from .access_middleware import LOCAL_BACKEND
 from .choices import Role
+from .concurrency import VersionConflict
 from .forms import save_or_message, save_to_form
 from .listing import page_of, query_without
-from .models import AccessChange, Invitation, User
+from .models import AccessChange, HealthTrust, Invitation, Municipality, User
 from .user_forms import (
     AcceptForm,
     AccessForm,
@@ -184,25 +189,68 @@ def user_edit(request, pk: int):
     form = AccessForm(
         request.POST or None, actor=request.user, initial=AccessForm.initial_for(user, reach)
     )
+    conflict = None
     if request.method == "POST" and form.is_valid():
-        ok, rows = save_to_form(
+        ok, outcome = save_to_form(
             form,
             lambda: access.apply(
                 request.user,
                 user,
                 form.wanted(),
+                expected=form.cleaned_data["version"],
                 source=AccessChange.Source.UI,
                 reason=form.cleaned_data["reason"],
             ),
         )
         if ok:
-            _saved_message(request, rows)
+            _saved_message(request, outcome)
             return _after_change(request, user)
+        if isinstance(outcome, VersionConflict):
+            user = outcome.current
+            conflict = _conflict_rows(user, form.wanted(), reach)
     return render(
         request,
         "users/user_form.html",
-        {"form": form, "person": user, "kept": _kept_elsewhere(user, reach)},
+        {
+            "form": form,
+            "person": user,
+            "kept": _kept_elsewhere(user, reach),
+            "conflict": conflict,
+        },
     )
+
+
+def _conflict_rows(user, wanted: access.Access, reach: access.Reach) -> list[dict]:
+    """Where the access saved now (by someone else since the form was read) differs from
+    the access asked for: role, and national scope, areas and municipalities as far as
+    the viewer gives them (a coordinator for areas sees only their own municipalities)."""
+    shown = {
+        "role": True,
+        "national_scope": reach.national_scope,
+        "health_trusts": reach.trust_ids is None,
+        "municipalities": True,
+    }
+    saved, typed = _described(access.Access.of(user), reach), _described(wanted, reach)
+    return [
+        {"label": AccessForm.base_fields[name].label, "saved": saved[name], "typed": typed[name]}
+        for name, show in shown.items()
+        if show and saved[name] != typed[name]
+    ]
+
+
+def _described(wanted: access.Access, reach: access.Reach) -> dict[str, str]:
+    """An access in words, by AccessForm field; municipalities only those `reach` covers."""
+    wanted = wanted.normalised()
+    trusts = HealthTrust.objects.filter(pk__in=wanted.trust_ids).order_by("name")
+    municipalities = Municipality.objects.filter(
+        pk__in=[pk for pk in wanted.municipality_ids if reach.covers_municipality(pk)]
+    ).order_by("number")
+    return {
+        "role": str(Role(wanted.role).label) if wanted.role else "",
+        "national_scope": _("yes") if wanted.national_scope else _("no"),
+        "health_trusts": ", ".join(t.name for t in trusts),
+        "municipalities": ", ".join(f"{m.number} {m.name}" for m in municipalities),
+    }
 
 
 def _kept_elsewhere(user, reach: access.Reach) -> list[str]:
@@ -221,20 +269,25 @@ def _kept_elsewhere(user, reach: access.Reach) -> list[str]:
 def user_remove(request, pk: int):
     user = _changeable_user(request, pk)
     reach = access.reach_of(request.user)
-    form = RemoveForm(request.POST or None)
+    form = RemoveForm(request.POST or None, initial={"version": access.access_etag(user)})
+    conflict = None
     if request.method == "POST" and form.is_valid():
-        ok, rows = save_to_form(
+        ok, outcome = save_to_form(
             form,
             lambda: access.remove(
                 request.user,
                 user,
+                expected=form.cleaned_data["version"],
                 source=AccessChange.Source.UI,
                 reason=form.cleaned_data["reason"],
             ),
         )
         if ok:
-            _saved_message(request, rows)
+            _saved_message(request, outcome)
             return _after_change(request, user)
+        if isinstance(outcome, VersionConflict):
+            user = outcome.current
+            conflict = _conflict_rows(user, access.Access(), reach)
     places, more = _places(user, None if reach.manages_all_users else reach)
     return render(
         request,
@@ -245,6 +298,7 @@ def user_remove(request, pk: int):
             "places": places,
             "more_places": more,
             "kept": _kept_elsewhere(user, reach),
+            "conflict": conflict,
         },
     )
 

@@ -40,28 +40,42 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
+def quoted(version) -> str:
+    """A version as an ETag header's value."""
+    return f'"{version}"'
+
+
 def etag_for(obj) -> str:
-    return f'"{obj.version}"'
+    return quoted(obj.version)
 
 
-def expected_version(request) -> int:
+def if_match(request) -> str:
+    """The version If-Match names (unquoted); 428 when the header is missing."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired()
-    value = header.strip().removeprefix("W/").strip('"')
+    return header.strip().removeprefix("W/").strip('"')
+
+
+def expected_version(request) -> int:
+    value = if_match(request)
     if not value.isdigit():
         raise PreconditionFailed()
     return int(value)
 
 
 class ETagMixin:
-    """For ModelViewSets of versioned models: sets ETag on retrieve, create and update."""
+    """For ModelViewSets of versioned models: sets ETag on retrieve, create and update
+    (`etag_of` says what it is; the record's `version` unless overridden)."""
+
+    def etag_of(self, instance) -> str:
+        return etag_for(instance)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         instance = getattr(self, "_etag_instance", None)
         if instance is not None and response.status_code < 300:
-            response["ETag"] = etag_for(instance)
+            response["ETag"] = self.etag_of(instance)
         return response
 
     def retrieve(self, request, *args, **kwargs):

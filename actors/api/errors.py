@@ -26,7 +26,7 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc) or _("Permission denied.")}, status=403)
     if isinstance(exc, VersionConflict):
         return Response(
-            {"detail": str(exc), "current_version": exc.current.version},
+            {"detail": str(exc), "current_version": exc.current_version},
             status=status.HTTP_412_PRECONDITION_FAILED,
         )
     return drf_exception_handler(exc, context)

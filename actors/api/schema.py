@@ -26,7 +26,11 @@ CONFLICT = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
-        "current_version": {"type": "integer", "description": "The version stored now."},
+        "current_version": {
+            # An integer version, or a user's access fingerprint (a string).
+            "oneOf": [{"type": "integer"}, {"type": "string"}],
+            "description": "The version stored now: send it (quoted) as If-Match to save over it.",
+        },
     },
     "required": ["detail"],
 }

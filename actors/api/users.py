@@ -3,7 +3,8 @@ see and change, their access log, and invitations.
 
 Every rule and every change is actors.access's: the viewsets only translate requests into
 its calls. Users and invitations outside what the caller may manage answer 404; a role that
-manages nobody gets 403 everywhere except `users/me/`.
+manages nobody gets 403 everywhere except `users/me/`. A user's answer carries the ETag of
+their access (actors.access.access_etag); changing it needs that ETag in If-Match.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from actors import access
 from actors.choices import Role
 from actors.models import AccessChange, HealthTrust, Invitation, Municipality, User
 
+from .concurrency import IF_MATCH, STALE, ETagMixin, if_match, quoted
 from .fields import ChoiceLabelField, EnumChoiceField, OptionalEmailField, UserField
 from .pagination import FeedPagination
 
@@ -258,10 +260,11 @@ def _users():
     ).order_by("username", "id")
 
 
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(ETagMixin, viewsets.ReadOnlyModelViewSet):
     """The users whose access you may see and change: everyone for administrators and
     national coordinators; the municipality contacts of your municipalities for a
-    coordinator for areas. Others answer 404; roles that manage nobody get 403."""
+    coordinator for areas. Others answer 404; roles that manage nobody get 403. A user's
+    answer carries `ETag`: the version of their access, for If-Match when changing it."""
 
     serializer_class = AccessUserSerializer
     filterset_class = UserFilterSet
@@ -275,7 +278,11 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
             return [permissions.IsAuthenticated()]
         return super().get_permissions()
 
+    def etag_of(self, user) -> str:
+        return quoted(access.access_etag(user))
+
     def _answer(self, user):
+        self._etag_instance = user
         return Response(self.get_serializer(_users().get(pk=user.pk)).data)
 
     @extend_schema(filters=False, responses={200: AccessUserSerializer})
@@ -286,7 +293,8 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=UserAccessSerializer,
-        responses={200: AccessUserSerializer, **REFUSED, **NO_USERS, **NOT_FOUND},
+        responses={200: AccessUserSerializer, **REFUSED, **NO_USERS, **NOT_FOUND, **STALE},
+        parameters=[IF_MATCH],
     )
     @action(
         detail=True, methods=["put"], url_path="access", url_name="access", filterset_class=None
@@ -295,14 +303,18 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         """Set the user's role, national scope, areas and municipalities. What you may give
         depends on your role; a coordinator for areas changes only the municipalities in
         their areas. Every difference is written to the user's access log; a user who
-        loses their role loses their API keys at once."""
+        loses their role loses their API keys at once. Send If-Match with the ETag of the
+        user you read: 412 (with `current_version`) when someone changed their access
+        since, 428 without it."""
         user = self.get_object()
+        expected = if_match(request)
         body = UserAccessSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access.apply(
             request.user,
             user,
             body.wanted(),
+            expected=expected,
             source=AccessChange.Source.API,
             reason=body.validated_data["reason"],
         )
@@ -310,19 +322,22 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=ReasonSerializer,
-        responses={200: AccessUserSerializer, **REFUSED, **NO_USERS, **NOT_FOUND},
+        responses={200: AccessUserSerializer, **REFUSED, **NO_USERS, **NOT_FOUND, **STALE},
+        parameters=[IF_MATCH],
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def remove(self, request, pk=None):
         """Take away the user's access, as far as it is yours (a coordinator for areas:
         the municipalities in their areas). Their API keys stop working when no role is
-        left."""
+        left. If-Match as for PUT access/."""
         user = self.get_object()
+        expected = if_match(request)
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access.remove(
             request.user,
             user,
+            expected=expected,
             source=AccessChange.Source.API,
             reason=body.validated_data["reason"],
         )

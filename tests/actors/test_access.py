@@ -13,6 +13,7 @@ from django.utils import timezone
 from actors import access
 from actors.access import Access
 from actors.choices import Role
+from actors.concurrency import VersionConflict
 from actors.models import AccessChange, HealthTrust, Invitation, Municipality, User
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -54,7 +55,7 @@ def bergen_area_neighbour():
 
 def refused(field, actor, user, wanted):
     with pytest.raises(ValidationError) as info:
-        access.apply(actor, user, wanted, source=UI)
+        access.apply(actor, user, wanted, expected=None, source=UI)
     assert field in info.value.message_dict, info.value.message_dict
     return info.value
 
@@ -79,7 +80,7 @@ def test_an_administrator_grants_anything(wanted, users):
     elif wanted.trust_ids is None:
         wanted = Access(Role.COORDINATOR, trust_ids=tids("unn"))
     person = UserFactory(username="ny")
-    access.apply(users["admin"], person, wanted, source=UI)
+    access.apply(users["admin"], person, wanted, expected=None, source=UI)
     assert access_of(person) == wanted.normalised()
 
 
@@ -92,7 +93,7 @@ def test_a_national_coordinator_grants_coordinators_directorate_and_contacts(use
         Access(Role.DIRECTORATE),
         contact("5501", "4601"),
     ):
-        access.apply(nat, person, wanted, source=UI)
+        access.apply(nat, person, wanted, expected=None, source=UI)
         assert access_of(person) == wanted
     refused("role", nat, person, Access(Role.ADMIN))
     # ... and cannot change an administrator at all.
@@ -107,7 +108,7 @@ def test_an_area_coordinator_grants_contacts_within_their_areas_only(users):
     coord = users["coord_area"]
     neighbour = bergen_area_neighbour()
     person = UserFactory(username="ny")
-    access.apply(coord, person, contact("4601", neighbour), source=UI)
+    access.apply(coord, person, contact("4601", neighbour), expected=None, source=UI)
     assert numbers_of(person) == {"4601", neighbour}
     error = refused("municipalities", coord, person, contact("4601", "5501"))
     assert "5501" in str(error)
@@ -124,12 +125,12 @@ def test_an_area_coordinator_keeps_a_contacts_other_municipalities(users):
     )
     neighbour = bergen_area_neighbour()
     # Sending back what the contact has (as the API shows it) is no attempt on Tromsø.
-    assert access.apply(coord, person, contact("4601", "5501"), source=UI) == []
+    assert access.apply(coord, person, contact("4601", "5501"), expected=None, source=UI) == []
     # Changing: Bergen swapped for the neighbour; Tromsø (not theirs) is kept.
-    access.apply(coord, person, contact(neighbour), source=UI)
+    access.apply(coord, person, contact(neighbour), expected=None, source=UI)
     assert numbers_of(person) == {neighbour, "5501"}
     # Removing takes only theirs.
-    access.remove(coord, person, source=UI)
+    access.remove(coord, person, expected=None, source=UI)
     person.refresh_from_db()
     assert numbers_of(person) == {"5501"} and person.role == Role.MUNICIPALITY_CONTACT
     # The rest is out of their reach now: the contact is no longer theirs to manage.
@@ -174,6 +175,7 @@ def test_every_change_writes_who_when_from_to_and_source(users):
         users["coord_nat"],
         person,
         Access(Role.COORDINATOR, trust_ids=tids("unn", "helse-bergen")),
+        expected=None,
         source=AccessChange.Source.API,
         reason="Ny koordinator",
     )
@@ -193,12 +195,17 @@ def test_every_change_writes_who_when_from_to_and_source(users):
             users["coord_nat"],
             person,
             Access(Role.COORDINATOR, trust_ids=tids("unn", "helse-bergen")),
+            expected=None,
             source=UI,
         )
         == []
     )
     access.apply(
-        users["coord_nat"], person, Access(Role.COORDINATOR, national_scope=True), source=UI
+        users["coord_nat"],
+        person,
+        Access(Role.COORDINATOR, national_scope=True),
+        expected=None,
+        source=UI,
     )
     kinds = [r.kind for r in AccessChange.objects.filter(user=person, source=UI)]
     assert sorted(kinds) == sorted(
@@ -215,16 +222,55 @@ def test_losing_the_role_revokes_api_keys_with_a_log_row(users):
 
     person = UserFactory(username="ny", role=Role.DIRECTORATE)
     Token.objects.create(user=person)
-    access.remove(users["coord_nat"], person, source=UI)
+    access.remove(users["coord_nat"], person, expected=None, source=UI)
     assert not Token.objects.filter(user=person).exists()
     assert AccessChange.objects.filter(
         user=person, kind=AccessChange.Kind.TOKENS_REVOKED, changed_by=users["coord_nat"]
     ).exists()
 
 
+def test_the_access_etag_is_the_access_and_changes_with_each_part_of_it(users):
+    person = UserFactory(username="ny")
+    coordinator = Access(Role.COORDINATOR, trust_ids=tids("unn", "helse-bergen"))
+    access.apply(users["admin"], person, coordinator, expected=None, source=UI)
+    etag = access.access_etag(person)
+    assert etag == Access(Role.COORDINATOR, trust_ids=tids("helse-bergen", "unn")).etag
+    others = {
+        Access(Role.COORDINATOR, trust_ids=tids("unn")).etag,
+        Access(Role.COORDINATOR, national_scope=True).etag,
+        contact("4601").etag,
+        contact("4601", "5501").etag,
+        Access(Role.DIRECTORATE).etag,
+        Access().etag,
+    }
+    assert etag not in others and len(others) == 6
+
+
+def test_a_change_over_a_stale_read_is_refused_and_writes_nothing(users):
+    person = UserFactory(username="ny", role=Role.MUNICIPALITY_CONTACT, municipalities=["4601"])
+    read = access.access_etag(person)
+    access.apply(users["coord_nat"], person, contact("4601", "5501"), expected=read, source=UI)
+    assert numbers_of(person) == {"4601", "5501"} and read != access.access_etag(person)
+    for change in (
+        lambda: access.apply(
+            users["admin"], person, Access(Role.DIRECTORATE), expected=read, source=UI
+        ),
+        lambda: access.remove(users["admin"], person, expected=read, source=UI),
+    ):
+        with pytest.raises(VersionConflict) as info:
+            change()
+        assert info.value.expected_version == read
+        assert info.value.current_version == access.access_etag(person)
+    assert access_of(person) == contact("4601", "5501")
+    assert AccessChange.objects.filter(user=person).count() == 1  # the first change only
+    # Without an expectation (invitations, the admin, sign-in) nothing is compared.
+    access.remove(users["admin"], person, expected=None, source=UI)
+    assert access_of(person) == Access()
+
+
 def test_the_access_log_refuses_update_and_delete(users):
     person = UserFactory(username="ny")
-    access.apply(users["admin"], person, Access(Role.DIRECTORATE), source=UI)
+    access.apply(users["admin"], person, Access(Role.DIRECTORATE), expected=None, source=UI)
     row = AccessChange.objects.get(user=person)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AccessChange.objects.filter(pk=row.pk).update(new_value="Administrator")
@@ -239,9 +285,11 @@ def test_an_area_coordinator_reads_only_their_part_of_a_users_access_log(users):
     role, not those about Oslo or UNN; a national coordinator and the user read them all."""
     person = UserFactory(username="ny")
     both_areas = Access(Role.COORDINATOR, trust_ids=tids("unn", "helse-bergen"))
-    access.apply(users["admin"], person, both_areas, source=UI)
-    access.apply(users["admin"], person, contact("4601", "0301"), source=UI)
-    access.apply(users["coord_nat"], person, contact("4601", "0301", "5501"), source=UI)
+    access.apply(users["admin"], person, both_areas, expected=None, source=UI)
+    access.apply(users["admin"], person, contact("4601", "0301"), expected=None, source=UI)
+    access.apply(
+        users["coord_nat"], person, contact("4601", "0301", "5501"), expected=None, source=UI
+    )
     bergen = Municipality.objects.get(number="4601")
     # A row written when Bergen had another number and name: it is still Bergen's.
     bergen.versions.create(
@@ -348,7 +396,13 @@ def test_acceptance_rechecks_the_inviters_reach(users):
     coord = users["coord_area"]
     invited = invite(coord, contact("4601"))
     # The coordinator moves to UNN before the link is followed.
-    access.apply(users["admin"], coord, Access(Role.COORDINATOR, trust_ids=tids("unn")), source=UI)
+    access.apply(
+        users["admin"],
+        coord,
+        Access(Role.COORDINATOR, trust_ids=tids("unn")),
+        expected=None,
+        source=UI,
+    )
     person = UserFactory(username="ny")
     with pytest.raises(ValidationError) as info:
         access.accept(invited.invitation, person)

@@ -88,6 +88,7 @@ def test_a_person_granted_access_in_the_application_gets_exactly_that(
         make_user("coord_nat"),
         user_with_sub("contact-1"),
         Access(Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({bergen.pk})),
+        expected=None,
         source=AccessChange.Source.UI,
     )
     client = Client()
@@ -175,7 +176,9 @@ def test_a_group_role_changed_in_the_application_no_longer_follows_the_group(gro
     assert user.role_from_group == "hdir"
     bergen = Municipality.objects.get(number="4601")
     contact = Access(Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({bergen.pk}))
-    access.apply(make_user("coord_nat"), user, contact, source=AccessChange.Source.UI)
+    access.apply(
+        make_user("coord_nat"), user, contact, expected=None, source=AccessChange.Source.UI
+    )
     groups.set_user("hdir-3", email="e@helsedir.no", orgnr="983544622", groups=[])
     sign_in(Client(), groups, "hdir-3")
     user.refresh_from_db()

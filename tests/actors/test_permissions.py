@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from actors.access import access_etag
 from actors.access_middleware import OPEN_PREFIXES
 from actors.models import HealthTrust, Municipality
 from tests.benefits import matrix_decisions, matrix_dependencies
@@ -938,6 +939,16 @@ def person(rel):
     return lambda o: [o[f"person_{rel}"].pk]
 
 
+def etag_of(rel):
+    """The version of the person's access (If-Match; the forms' `version`)."""
+    return lambda o: access_etag(o[f"person_{rel}"])
+
+
+def read(rel, data):
+    """An access form's data as posted by someone who opened it just now."""
+    return lambda o: {**data(o), "version": etag_of(rel)(o)}
+
+
 def invitation(rel):
     return lambda o: [o[f"invitation_{rel}"].pk]
 
@@ -996,7 +1007,7 @@ CASES += [
         by_role(**CHANGES),
         method="post",
         args=person("in"),
-        data=grant_in_area,
+        data=read("in", grant_in_area),
         id="post-in",
     ),
     Case(
@@ -1004,7 +1015,7 @@ CASES += [
         by_role(**CHANGES_OUT),
         method="post",
         args=person("out"),
-        data=grant("5501", "4601"),
+        data=read("out", grant("5501", "4601")),
         id="post-out",
     ),
     Case(
@@ -1012,7 +1023,7 @@ CASES += [
         by_role(**REFUSED_TO_AREA),
         method="post",
         args=person("in"),
-        data=grant("4601", "5501"),
+        data=read("in", grant("4601", "5501")),
         id="post-municipality-outside",
     ),
     *(
@@ -1021,7 +1032,7 @@ CASES += [
             by_role(**html),
             method="post",
             args=person("in"),
-            data=data,
+            data=read("in", data),
             id=f"post-make-{name}",
         )
         for name, data, html, _api, _invite in ROLE_REFUSALS
@@ -1032,7 +1043,7 @@ CASES += [
         by_role(**CHANGES),
         method="post",
         args=person("in"),
-        data=lambda o: {"reason": "Matrix"},
+        data=read("in", lambda o: {"reason": "Matrix"}),
         id="post-in",
     ),
     Case(
@@ -1040,7 +1051,7 @@ CASES += [
         by_role(**CHANGES_OUT),
         method="post",
         args=person("out"),
-        data=lambda o: {"reason": "Matrix"},
+        data=read("out", lambda o: {"reason": "Matrix"}),
         id="post-out",
     ),
     Case("users:invite", by_role(**MANAGES)),
@@ -1075,13 +1086,22 @@ CASES += [
     api("user-detail", MANAGES_OUT, args=person("out"), id="out"),
     api("user-access-log", MANAGES, args=person("in"), id="in"),
     api("user-access-log", MANAGES_OUT, args=person("out"), id="out"),
-    api("user-access", API_CHANGES, method="put", args=person("in"), data=grant_in_area, id="in"),
+    api(
+        "user-access",
+        API_CHANGES,
+        method="put",
+        args=person("in"),
+        data=grant_in_area,
+        if_match=etag_of("in"),
+        id="in",
+    ),
     api(
         "user-access",
         MANAGES_OUT,
         method="put",
         args=person("out"),
         data=grant("5501", "4601"),
+        if_match=etag_of("out"),
         id="out",
     ),
     api(
@@ -1090,14 +1110,37 @@ CASES += [
         method="put",
         args=person("in"),
         data=grant("4601", "5501"),
+        if_match=etag_of("in"),
         id="municipality-outside",
     ),
     *(
-        api("user-access", api_, method="put", args=person("in"), data=data, id=f"make-{name}")
+        api(
+            "user-access",
+            api_,
+            method="put",
+            args=person("in"),
+            data=data,
+            if_match=etag_of("in"),
+            id=f"make-{name}",
+        )
         for name, data, _html, api_, _invite in ROLE_REFUSALS
     ),
-    api("user-remove", API_CHANGES, method="post", args=person("in"), id="in"),
-    api("user-remove", MANAGES_OUT, method="post", args=person("out"), id="out"),
+    api(
+        "user-remove",
+        API_CHANGES,
+        method="post",
+        args=person("in"),
+        if_match=etag_of("in"),
+        id="in",
+    ),
+    api(
+        "user-remove",
+        MANAGES_OUT,
+        method="post",
+        args=person("out"),
+        if_match=etag_of("out"),
+        id="out",
+    ),
     api("invitation-list", MANAGES),
     api("invitation-list", CREATES, method="post", data=invite("4601"), id="create-in"),
     api(

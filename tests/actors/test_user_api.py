@@ -99,8 +99,17 @@ def test_filters_role_inactive_and_search(users):
 # --- changing access ---------------------------------------------------------------------
 
 
+def if_match(user) -> dict:
+    """The If-Match of a caller who read the user just now."""
+    return {"HTTP_IF_MATCH": f'"{access.access_etag(user)}"'}
+
+
 def put_access(client, user, **body):
-    return client.put(f"{USERS}{user.pk}/access/", body, format="json")
+    return client.put(f"{USERS}{user.pk}/access/", body, format="json", **if_match(user))
+
+
+def post_remove(client, user, **body):
+    return client.post(f"{USERS}{user.pk}/remove/", body, format="json", **if_match(user))
 
 
 def test_a_coordinator_grants_their_municipalities_with_the_log(users):
@@ -184,6 +193,56 @@ def test_unknown_ids_and_missing_municipalities_are_field_errors(users):
     assert put_access(client, person, role="nonsense").status_code == 400
 
 
+def test_two_changes_from_the_same_read_the_second_gets_412_and_changes_nothing(users):
+    person = contact_for("4601")
+    url = f"{USERS}{person.pk}/"
+    first_client, second_client = api_client_for(users["coord_nat"]), api_client_for(users["admin"])
+    read = first_client.get(url)
+    etag = read["ETag"]
+    assert etag == f'"{access.access_etag(person)}"' == second_client.get(url)["ETag"]
+    both = [m("4601").pk, m("5501").pk]
+    first = first_client.put(
+        f"{url}access/",
+        {"role": "municipality_contact", "municipalities": both, "reason": "Først"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert first.status_code == 200, first.data
+    assert first["ETag"] == f'"{access.access_etag(person)}"' != etag
+    second = second_client.put(
+        f"{url}access/",
+        {"role": "directorate", "reason": "Sist"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert second.status_code == 412, second.data
+    assert f'"{second.data["current_version"]}"' == first["ETag"]
+    removal = second_client.post(f"{url}remove/", {}, format="json", HTTP_IF_MATCH=etag)
+    assert removal.status_code == 412
+    person.refresh_from_db()
+    assert person.role == Role.MUNICIPALITY_CONTACT
+    assert set(person.municipalities.values_list("pk", flat=True)) == set(both)
+    log = AccessChange.objects.filter(user=person)
+    assert {(r.kind, r.reason) for r in log} == {(AccessChange.Kind.MUNICIPALITY_ADDED, "Først")}
+    # Read again, the change is a deliberate one over the newer access.
+    again = second_client.post(f"{url}remove/", {}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert again.status_code == 200 and again.data["role"] == ""
+    assert again["ETag"] == f'"{access.access_etag(person)}"'
+
+
+@pytest.mark.parametrize("method, path", [("put", "access/"), ("post", "remove/")])
+def test_a_change_without_if_match_gets_428_and_changes_nothing(method, path, users):
+    person = contact_for("4601")
+    client = api_client_for(users["coord_nat"])
+    body = {"role": "directorate"} if path == "access/" else {}
+    response = getattr(client, method)(f"{USERS}{person.pk}/{path}", body, format="json")
+    assert response.status_code == 428
+    assert "If-Match" in response.data["detail"]
+    person.refresh_from_db()
+    assert person.role == Role.MUNICIPALITY_CONTACT
+    assert not AccessChange.objects.filter(user=person).exists()
+
+
 # --- removal and API keys ------------------------------------------------------------------
 
 
@@ -193,13 +252,17 @@ def test_a_removed_users_api_key_stops_working_at_once(path, users):
     client = token_client(person)
     assert client.get("/api/v1/organisations/").status_code == 200
     if path == "api":
-        response = api_client_for(users["coord_area"]).post(
-            f"{USERS}{person.pk}/remove/", {"reason": "Sluttet"}, format="json"
-        )
+        response = post_remove(api_client_for(users["coord_area"]), person, reason="Sluttet")
         assert response.status_code == 200, response.data
         assert response.data["role"] == ""
     else:
-        access.remove(users["coord_area"], person, source=AccessChange.Source.UI, reason="Sluttet")
+        access.remove(
+            users["coord_area"],
+            person,
+            expected=None,
+            source=AccessChange.Source.UI,
+            reason="Sluttet",
+        )
     assert client.get("/api/v1/organisations/").status_code == 401
     assert client.get(f"{USERS}me/").status_code == 401
     assert not Token.objects.filter(user=person).exists()
@@ -218,9 +281,7 @@ def test_a_reduced_contact_sees_only_the_rest_on_the_next_call(users):
 
     assert {in_bergen.pk, in_tromso.pk} <= seen()
     # The area coordinator of Helse Bergen removes what is theirs: Bergen; Tromsø stays.
-    response = api_client_for(users["coord_area"]).post(
-        f"{USERS}{person.pk}/remove/", {}, format="json"
-    )
+    response = post_remove(api_client_for(users["coord_area"]), person)
     assert response.status_code == 200, response.data
     assert [x["number"] for x in response.data["municipalities"]] == ["5501"]
     assert in_tromso.pk in seen() and in_bergen.pk not in seen()
@@ -233,6 +294,7 @@ def test_the_access_log_is_a_feed_of_the_users_changes(users):
         users["admin"],
         person,
         access.Access(Role.DIRECTORATE),
+        expected=None,
         source=AccessChange.Source.UI,
         reason="Bytter jobb",
     )
@@ -259,6 +321,7 @@ def test_an_area_coordinator_gets_only_their_municipalities_in_a_contacts_log(us
         access.Access(
             Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({m("4601").pk, m("0301").pk})
         ),
+        expected=None,
         source=AccessChange.Source.UI,
     )
     url = f"{USERS}{person.pk}/access-log/"

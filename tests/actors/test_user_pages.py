@@ -11,10 +11,11 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from actors import access
 from actors.choices import Role
+from actors.concurrency import VersionConflict
 from actors.models import AccessChange, Catchment, HealthTrust, Invitation, Municipality, User
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -26,6 +27,11 @@ BERGEN, TROMSO, OSLO = "4601", "5501", "0301"
 
 def m(number: str) -> Municipality:
     return Municipality.objects.get(number=number)
+
+
+def as_read(user, data: dict) -> dict:
+    """A form's data as posted by someone who opened it just now (with its version)."""
+    return {**data, "version": access.access_etag(user)}
 
 
 def other_in_helse_bergen() -> Municipality:
@@ -171,7 +177,9 @@ def test_area_coordinator_cannot_give_what_they_do_not_reach(people, data, field
         ],
     }
     before = access_of(target)
-    response = client_for(people["coord_area"]).post(reverse("users:edit", args=[target.pk]), data)
+    response = client_for(people["coord_area"]).post(
+        reverse("users:edit", args=[target.pk]), as_read(target, data)
+    )
     assert response.status_code == 200
     assert response.context["form"].errors.get(field), response.context["form"].errors
     assert access_of(target) == before
@@ -216,7 +224,10 @@ def test_area_coordinator_changes_their_municipalities_and_keeps_the_others(peop
     target, extra = people["both"], other_in_helse_bergen()
     response = client_for(people["coord_area"]).post(
         reverse("users:edit", args=[target.pk]),
-        {"role": Role.MUNICIPALITY_CONTACT, "municipalities": [extra.pk], "reason": "Bytte"},
+        as_read(
+            target,
+            {"role": Role.MUNICIPALITY_CONTACT, "municipalities": [extra.pk], "reason": "Bytte"},
+        ),
     )
     assert response.status_code == 302
     assert set(target.municipalities.values_list("number", flat=True)) == {TROMSO, extra.number}
@@ -233,7 +244,7 @@ def test_national_coordinator_grants_a_coordinator_and_a_directorate_user(people
     trust = HealthTrust.objects.get(code="helse-bergen")
     response = client.post(
         reverse("users:edit", args=[new.pk]),
-        {"role": Role.COORDINATOR, "health_trusts": [trust.pk]},
+        as_read(new, {"role": Role.COORDINATOR, "health_trusts": [trust.pk]}),
     )
     assert response.status_code == 302 and response["Location"] == reverse(
         "users:detail", args=[new.pk]
@@ -241,14 +252,95 @@ def test_national_coordinator_grants_a_coordinator_and_a_directorate_user(people
     assert access_of(new) == access.Access(Role.COORDINATOR, trust_ids=frozenset({trust.pk}))
     other = UserFactory(username="ny-direktorat")
     assert (
-        client.post(reverse("users:edit", args=[other.pk]), {"role": Role.DIRECTORATE}).status_code
+        client.post(
+            reverse("users:edit", args=[other.pk]), as_read(other, {"role": Role.DIRECTORATE})
+        ).status_code
         == 302
     )
     assert User.objects.get(pk=other.pk).role == Role.DIRECTORATE
     # ...but never an administrator.
-    refused = client.post(reverse("users:edit", args=[other.pk]), {"role": Role.ADMIN})
+    refused = client.post(
+        reverse("users:edit", args=[other.pk]), as_read(other, {"role": Role.ADMIN})
+    )
     assert refused.context["form"].errors.get("role")
     assert User.objects.get(pk=other.pk).role == Role.DIRECTORATE
+
+
+def test_two_saves_from_the_same_read_the_second_shows_the_conflict_and_keeps_the_typing(
+    people,
+):
+    target, extra = people["in"], other_in_helse_bergen()
+    first_client, second_client = client_for(people["coord_nat"]), client_for(people["admin"])
+    url = reverse("users:edit", args=[target.pk])
+    read = first_client.get(url).context["form"]["version"].value()
+    assert read == second_client.get(url).context["form"]["version"].value()
+    assert read == access.access_etag(target)
+    first = first_client.post(
+        url,
+        {
+            "role": Role.MUNICIPALITY_CONTACT,
+            "municipalities": [m(BERGEN).pk, extra.pk],
+            "reason": "Først",
+            "version": read,
+        },
+    )
+    assert first.status_code == 302
+    typed = {
+        "role": Role.MUNICIPALITY_CONTACT,
+        "municipalities": [m(TROMSO).pk],
+        "reason": "Sist",
+        "version": read,
+    }
+    second = second_client.post(url, typed)
+    assert second.status_code == 200
+    now = access.access_etag(target)
+    form = second.context["form"]
+    with translation.override("nb"):
+        message = str(VersionConflict(target, read, current_version=now))
+    assert form.non_field_errors() == [message]
+    # What the other person saved, next to what was typed; what was typed is kept.
+    [row] = second.context["conflict"]
+    assert row["label"] == form.fields["municipalities"].label
+    assert row["saved"] == f"{BERGEN} Bergen, {extra.number} {extra.name}"
+    assert row["typed"] == f"{TROMSO} Tromsø"
+    assert form["municipalities"].value() == [str(m(TROMSO).pk)]
+    assert form["reason"].value() == "Sist"
+    assert form["version"].value() == now
+    assert 'id="conflict"' in second.content.decode()
+    # Only the first change is saved and logged.
+    assert access_of(target) == access.Access(
+        Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({m(BERGEN).pk, extra.pk})
+    )
+    log = AccessChange.objects.filter(user=target)
+    assert set(log.values_list("kind", "reason")) == {
+        (AccessChange.Kind.MUNICIPALITY_ADDED, "Først")
+    }
+    # Saving again, over the newer access, is deliberate and goes through.
+    again = second_client.post(url, {**typed, "version": form["version"].value()})
+    assert again.status_code == 302
+    assert access_of(target).municipality_ids == {m(TROMSO).pk}
+
+
+def test_a_removal_over_a_stale_read_shows_the_conflict_and_removes_nothing(people):
+    target = people["in"]
+    url = reverse("users:remove", args=[target.pk])
+    read = client_for(people["coord_area"]).get(url).context["form"]["version"].value()
+    access.apply(
+        people["coord_nat"],
+        target,
+        access.Access(Role.MUNICIPALITY_CONTACT, municipality_ids=frozenset({m(OSLO).pk})),
+        expected=read,
+        source=AccessChange.Source.UI,
+    )
+    client = client_for(people["coord_nat"])
+    response = client.post(url, {"reason": "Sluttet", "version": read})
+    assert response.status_code == 200 and response.context["conflict"]
+    assert response.context["form"]["reason"].value() == "Sluttet"
+    assert access_of(target).municipality_ids == {m(OSLO).pk}
+    assert not AccessChange.objects.filter(user=target, reason="Sluttet").exists()
+    # A form without the version (a crafted post) is no deliberate choice either.
+    assert client.post(url, {"reason": "Sluttet"}).status_code == 200
+    assert access_of(target).role == Role.MUNICIPALITY_CONTACT
 
 
 def test_nobody_changes_their_own_access_nor_an_administrators(people):
@@ -262,7 +354,9 @@ def test_nobody_changes_their_own_access_nor_an_administrators(people):
 def test_removing_a_contact_writes_the_log_and_the_page_shows_it(people):
     target = people["in"]
     client = client_for(people["coord_area"])
-    response = client.post(reverse("users:remove", args=[target.pk]), {"reason": "Sluttet"})
+    response = client.post(
+        reverse("users:remove", args=[target.pk]), as_read(target, {"reason": "Sluttet"})
+    )
     assert response.status_code == 302 and response["Location"] == reverse("users:list")
     assert User.objects.get(pk=target.pk).role == ""
     # The coordinator no longer manages them; an administrator sees the log on their page.
@@ -285,6 +379,7 @@ def test_everyone_sees_their_own_access_and_log(people):
             Role.MUNICIPALITY_CONTACT,
             municipality_ids=frozenset({m(BERGEN).pk, other_in_helse_bergen().pk}),
         ),
+        expected=None,
         source=AccessChange.Source.UI,
     )
     response = client_for(people["in"]).get(reverse("users:me"))
@@ -303,6 +398,7 @@ def test_an_area_coordinator_sees_only_their_municipalities_in_a_contacts_log(pe
         people["coord_nat"],
         person,
         access.Access(Role.MUNICIPALITY_CONTACT, municipality_ids=wanted),
+        expected=None,
         source=AccessChange.Source.UI,
     )
     url = reverse("users:detail", args=[person.pk])
@@ -506,7 +602,8 @@ def test_a_contact_without_a_municipality_is_refused_not_removed(people):
     client = client_for(people["coord_area"])
     target = people["in"]
     response = client.post(
-        reverse("users:edit", args=[target.pk]), {"role": Role.MUNICIPALITY_CONTACT}
+        reverse("users:edit", args=[target.pk]),
+        as_read(target, {"role": Role.MUNICIPALITY_CONTACT}),
     )
     assert response.context["form"].errors.get("municipalities")
     assert access_of(target).role == Role.MUNICIPALITY_CONTACT and log_count(target) == 0
