@@ -382,7 +382,15 @@ def apply(
     user = User.objects.select_for_update().get(pk=user.pk)
     current = Access.of(user)
     if expected is not None and expected != current.etag:
-        raise VersionConflict(user, expected, current_version=current.etag)
+        raise VersionConflict(
+            user,
+            expected,
+            current_version=current.etag,
+            message=_(
+                "Someone else changed this user's access while you were editing it. Review "
+                "the current access and save again."
+            ),
+        )
     if not may_change(actor, user) and not (current.is_empty and reach_of(actor).grants_anything):
         raise _error("role", _("You cannot change this user's access."))
     final = check(actor, current, wanted)

@@ -10,12 +10,13 @@ class VersionConflict(Exception):
     """Someone saved the record after the caller read it. `current` is the fresh record,
     `current_version` its version now (`current.version` unless given)."""
 
-    def __init__(self, current, expected_version, *, current_version=None):
+    def __init__(self, current, expected_version, *, current_version=None, message=None):
         self.current = current
         self.expected_version = expected_version
         self.current_version = current.version if current_version is None else current_version
         super().__init__(
-            _(
+            message
+            or _(
                 "Someone else saved this record while you were editing it (your version "
                 "%(expected)s, now %(current)s). Review the current values and save again."
             )

@@ -12,10 +12,10 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from actors import access
 from actors.choices import Role
-from actors.concurrency import VersionConflict
 from actors.models import AccessChange, Catchment, HealthTrust, Invitation, Municipality, User
 from tests.conftest import client_for
 from tests.factories import UserFactory
@@ -296,7 +296,10 @@ def test_two_saves_from_the_same_read_the_second_shows_the_conflict_and_keeps_th
     now = access.access_etag(target)
     form = second.context["form"]
     with translation.override("nb"):
-        message = str(VersionConflict(target, read, current_version=now))
+        message = gettext(
+            "Someone else changed this user's access while you were editing it. Review "
+            "the current access and save again."
+        )
     assert form.non_field_errors() == [message]
     # What the other person saved, next to what was typed; what was typed is kept.
     [row] = second.context["conflict"]
