@@ -425,6 +425,21 @@ def test_an_area_coordinator_sees_only_their_municipalities_in_a_contacts_log(pe
     assert page.context["log_hidden"] == 0 and "data-log-hidden" not in page.content.decode()
 
 
+def test_a_log_with_no_row_of_ones_own_says_so_rather_than_that_it_is_empty(people):
+    """Bergen's contact (given access before the log, as the demo's are) who was then
+    also given Oslo: Helse Bergen's coordinator sees no row of theirs and is told that,
+    not that nothing was ever recorded."""
+    person = people["in"]
+    both = frozenset({m(BERGEN).pk, m(OSLO).pk})
+    wanted = access.Access(Role.MUNICIPALITY_CONTACT, municipality_ids=both)
+    access.apply(people["coord_nat"], person, wanted, expected=None, source="ui")
+    page = client_for(people["coord_area"]).get(reverse("users:detail", args=[person.pk]))
+    assert page.context["log_hidden"] == 1 and not page.context["log_page"].object_list
+    with translation.override("nb"):
+        assert gettext("No access changes concerning your areas.") in page.content.decode()
+        assert gettext("No access changes recorded yet.") not in page.content.decode()
+
+
 # Inactivity --------------------------------------------------------------------------------
 
 
