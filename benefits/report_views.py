@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -60,7 +61,7 @@ def _since(raw: str | None) -> datetime.date:
         since = datetime.date.fromisoformat(raw) if raw else reports.default_since()
     except ValueError as exc:
         raise Http404(_("Give the date as YYYY-MM-DD.")) from exc
-    return min(since, datetime.date.today())
+    return min(since, timezone.localdate())
 
 
 def _request(user, data) -> tuple[str, coverage.ScopeRef, datetime.date, dict]:

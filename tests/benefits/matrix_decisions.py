@@ -10,6 +10,8 @@ area coordinators and municipality contacts get 403.
 
 import datetime
 
+from django.utils import timezone
+
 
 def _point(o):
     from rollout.models import DecisionPoint
@@ -61,7 +63,7 @@ def cases(m) -> list:
     )
     redirect = {**govern, **dict.fromkeys(["coord_nat", "directorate", "admin"], 302)}
     created = {**govern, **dict.fromkeys(["coord_nat", "directorate", "admin"], 201)}
-    today = datetime.date.today().isoformat()
+    today = timezone.localdate().isoformat()
     start_bergen = {
         "kind": "start_omrade",
         "text": "Start",

@@ -5,6 +5,7 @@ the figures of past days then count the corrected status."""
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
@@ -17,7 +18,7 @@ from rollout.services import status_change
 from tests.benefits.test_coverage import make_target, org
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 WRONG_DAY = TODAY - 20 * DAY
 

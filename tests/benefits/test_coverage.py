@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from actors.models import (
     County,
@@ -25,7 +26,7 @@ from rollout.services import HistoryEntry, status_change, status_history_load
 from tests.factories import OrganisationFactory
 
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 NATION = (Level.NATION, 0)
 
 

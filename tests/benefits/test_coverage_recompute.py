@@ -10,6 +10,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from actors.models import Job
 from actors.scoping import SYSTEM_USER
@@ -29,7 +30,7 @@ from tests.test_coverage_structure import (  # noqa: F401 (the fixture)
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def run(kind: str, **params) -> Job:

@@ -12,6 +12,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
 from django.db import OperationalError
+from django.utils import timezone
 
 from actors.models import Job, Municipality, OrganisationType
 from actors.scoping import SYSTEM_USER
@@ -31,7 +32,7 @@ pytestmark = [
     # One test process runs these: workers of two processes would share the broker's queue.
     pytest.mark.xdist_group("celery-worker"),
 ]
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

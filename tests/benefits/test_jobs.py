@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def job(**fields) -> Job:
-    values = {"kind": Job.Kind.COVERAGE_RECOMPUTE, "params": {"day": str(datetime.date.today())}}
+    values = {"kind": Job.Kind.COVERAGE_RECOMPUTE, "params": {"day": str(timezone.localdate())}}
     return Job.objects.create(**{**values, **fields})
 
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.listing import OrderedByGroup
 from actors.models import Job, Municipality, Organisation, OrganisationType
@@ -198,7 +199,7 @@ def test_counts_come_from_the_cache_until_a_status_changes(
             organisation_ids=[o.pk for o in changed],
             solution=target.solution,
             to_status=Status.IN_USE,
-            effective_date=datetime.date.today(),
+            effective_date=timezone.localdate(),
             override_reason="test",
         )
     after, recounted = _page(client, code)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.models import Job, OrganisationType
 from actors.scoping import SYSTEM_USER
@@ -18,7 +19,7 @@ from tests.conftest import client_for
 from tests.factories import OrganisationFactory
 
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 DASHBOARD = reverse("benefits:target_dashboard")
 
 

@@ -9,6 +9,7 @@ gives (see tests/browser/test_journeys.py for the fixtures)."""
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from rollout.choices import Status, StatusChangeKind
 from rollout.models import RolloutStatus, StatusChange
@@ -24,7 +25,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-WRONG_DAY = datetime.date.today() - datetime.timedelta(days=14)
+WRONG_DAY = timezone.localdate() - datetime.timedelta(days=14)
 
 
 def test_a_coordinator_corrects_a_wrong_status(contact, coordinator, bergen_organisations, journey):

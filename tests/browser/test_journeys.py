@@ -15,6 +15,7 @@ import datetime
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from actors.models import Municipality, OrganisationType
 from actors.scoping import SYSTEM_USER
@@ -29,7 +30,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 SOLUTION = "kritisk-informasjon"  # three checklist items: one for the area, two per organisation
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 @pytest.fixture

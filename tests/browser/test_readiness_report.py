@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from actors.models import Municipality, OrganisationType
 from rollout import readiness, services
@@ -21,7 +22,7 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-LATER = datetime.date.today() + datetime.timedelta(days=120)
+LATER = timezone.localdate() + datetime.timedelta(days=120)
 
 
 @pytest.fixture

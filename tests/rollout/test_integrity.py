@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.choices import Role
 from actors.models import OrganisationType
@@ -35,7 +36,7 @@ from tests.conftest import client_for
 from tests.factories import OrganisationFactory, UserFactory
 
 D = datetime.date
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 S = Status
 
 

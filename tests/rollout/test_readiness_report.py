@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actors.models import OrganisationType
 from rollout import readiness, services
@@ -19,7 +20,7 @@ from tests.factories import OrganisationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 # One item for the area; kjernejournal (answered from its status) and EPJ per organisation.
 KI = "kritisk-informasjon"
-LATER = datetime.date.today() + datetime.timedelta(days=90)
+LATER = timezone.localdate() + datetime.timedelta(days=90)
 
 
 def kind(code):
